@@ -1,0 +1,438 @@
+package callmyway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+	"golang.org/x/time/rate"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const (
+	testUser = "1234567"
+	testPass = "98765432101"
+)
+
+func newTestClient(t *testing.T, base string, opts ...Option) *Client {
+	t.Helper()
+	opts = append([]Option{WithBaseURL(base), WithQueryLimiter(rate.NewLimiter(rate.Inf, 1))}, opts...)
+	c, err := New(testUser, testPass, opts...)
+	require.NoError(t, err)
+	return c
+}
+
+func TestNewValidates(t *testing.T) {
+	_, err := New("", "x")
+	assert.ErrorContains(t, err, "empty username")
+	_, err = New("u", "")
+	assert.ErrorContains(t, err, "empty password")
+
+	bad := map[string]Option{
+		"base scheme":   WithBaseURL("ftp://x"),
+		"base no host":  WithBaseURL("http://"),
+		"base query":    WithBaseURL("http://x/?a=1"),
+		"host unknown":  WithHostURL(Host(9), "http://x"),
+		"nil http":      WithHTTPClient(nil),
+		"nil loc":       WithLocation(nil),
+		"nil logger":    WithLogger(nil),
+		"nil limiter":   WithQueryLimiter(nil),
+		"neg margin":    WithQueryMargin(-time.Second),
+		"region":        WithDefaultRegion("XX"),
+		"retry max":     WithRetry(-1, time.Second),
+		"retry wait":    WithRetry(1, 0),
+		"retry after":   WithRetryAfterCap(0),
+		"ua line break": WithUserAgent("a\r\nb"),
+	}
+	for name, o := range bad {
+		_, err := New("u", "p", o)
+		assert.Error(t, err, name)
+	}
+}
+
+func TestHostsAndOptions(t *testing.T) {
+	loc, _ := time.LoadLocation("America/Costa_Rica")
+	c, err := New(testUser, testPass,
+		WithHostURL(HostCDR, "http://cdr.example/prefix/"),
+		WithLocation(loc), WithDefaultRegion("mx"))
+	require.NoError(t, err)
+	assert.Equal(t, DefaultClickToDialURL, c.BaseURL(HostClickToDial))
+	assert.Equal(t, DefaultClickToDialAltURL, c.BaseURL(HostClickToDialAlt))
+	assert.Equal(t, "http://cdr.example/prefix", c.BaseURL(HostCDR))
+	assert.Equal(t, loc, c.Location())
+	assert.Equal(t, "MX", c.Region())
+	u, err := c.buildURL(HostCDR, PathCDR, url.Values{"recent": {"1"}})
+	require.NoError(t, err)
+	assert.Equal(t, "/prefix/getCdrs.php", u.Path)
+	assert.Equal(t, "1", u.Query().Get("recent"))
+	assert.Equal(t, testPass, u.Query().Get("password"))
+}
+
+func TestQuerySuccessAndParams(t *testing.T) {
+	var got url.Values
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.URL.Query()
+		assert.Equal(t, PathCDR, r.URL.Path)
+		fmt.Fprint(w, `[]`)
+	}))
+	defer srv.Close()
+	c := newTestClient(t, srv.URL)
+	resp, err := c.Query(context.Background(), "test", HostCDR, PathCDR, url.Values{"recent": {"1"}})
+	require.NoError(t, err)
+	assert.Equal(t, "[]", string(resp.Body))
+	assert.Equal(t, testUser, got.Get("username"))
+	assert.Equal(t, testPass, got.Get("password"))
+	assert.Equal(t, "1", got.Get("recent"))
+	assert.NotContains(t, resp.URL, testPass)
+}
+
+func TestQueryRetries5xxThenSucceeds(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) < 3 {
+			http.Error(w, "busy", http.StatusBadGateway)
+			return
+		}
+		fmt.Fprint(w, `[]`)
+	}))
+	defer srv.Close()
+	c := newTestClient(t, srv.URL, WithRetry(3, 10*time.Millisecond))
+	c.query.RetryWaitMin = time.Millisecond
+	_, err := c.Query(context.Background(), "test", HostCDR, PathCDR, nil)
+	require.NoError(t, err)
+	assert.EqualValues(t, 3, n.Load())
+}
+
+func TestQueryErrorsClassified(t *testing.T) {
+	cases := []struct {
+		status int
+		body   string
+		kind   error
+	}{
+		{401, "", ErrUnauthorized},
+		{403, "", ErrIPNotAllowed},
+		{403, `{"error":"Invalid password"}`, ErrUnauthorized},
+		{200 + 300, `{"error":"IP not allowed: 10.0.0.1"}`, ErrIPNotAllowed},
+		{404, "<html><body>Not found</body></html>", nil},
+	}
+	for _, tc := range cases {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(tc.status)
+			io.WriteString(w, tc.body)
+		}))
+		c := newTestClient(t, srv.URL, WithRetry(0, time.Millisecond))
+		_, err := c.Query(context.Background(), "cdr.Recent", HostCDR, PathCDR, nil)
+		srv.Close()
+		var ae *APIError
+		require.ErrorAs(t, err, &ae, tc.body)
+		assert.Equal(t, tc.status, ae.StatusCode)
+		assert.Equal(t, "cdr.Recent", ae.Op)
+		if tc.kind != nil {
+			assert.ErrorIs(t, err, tc.kind, tc.body)
+		} else {
+			assert.Nil(t, ae.Kind)
+		}
+	}
+}
+
+func TestIPNotAllowedMessageTellsWhatToDo(t *testing.T) {
+	assert.Contains(t, ErrIPNotAllowed.Error(), "allow list")
+	assert.Contains(t, ErrIPNotAllowed.Error(), "ask CallMyWay")
+}
+
+func TestRetryAfterIsCapped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mock := httpmock.NewMockTransport()
+		var calls int
+		mock.RegisterResponder("GET", "=~getCdrs", func(r *http.Request) (*http.Response, error) {
+			calls++
+			if calls == 1 {
+				resp := httpmock.NewStringResponse(429, "slow down")
+				resp.Header.Set("Retry-After", "3600")
+				return resp, nil
+			}
+			return httpmock.NewStringResponse(200, "[]"), nil
+		})
+		c := newTestClient(t, "http://cmw.test", WithHTTPClient(&http.Client{Transport: mock}), WithRetryAfterCap(2*time.Second))
+		start := time.Now()
+		_, err := c.Query(t.Context(), "test", HostCDR, PathCDR, nil)
+		require.NoError(t, err)
+		assert.Equal(t, 2*time.Second, time.Since(start))
+		assert.Equal(t, 2, calls)
+	})
+}
+
+func TestRetryWaitHonoursContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mock := httpmock.NewMockTransport()
+		mock.RegisterResponder("GET", "=~getCdrs", httpmock.NewStringResponder(503, "down"))
+		c := newTestClient(t, "http://cmw.test", WithHTTPClient(&http.Client{Transport: mock}), WithRetry(5, time.Minute))
+		ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := c.Query(ctx, "test", HostCDR, PathCDR, nil)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.LessOrEqual(t, time.Since(start), 1500*time.Millisecond)
+	})
+}
+
+func TestDefaultLimiterSpacesQueriesAndIsShared(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mock := httpmock.NewMockTransport()
+		var times []time.Time
+		mock.RegisterResponder("GET", "=~getCdrs", func(r *http.Request) (*http.Response, error) {
+			times = append(times, time.Now())
+			return httpmock.NewStringResponse(200, "[]"), nil
+		})
+		hc := &http.Client{Transport: mock}
+		// Two Clients of one account share the limiter.
+		a, err := New("7000001", testPass, WithBaseURL("http://limit.test"), WithHTTPClient(hc))
+		require.NoError(t, err)
+		b, err := New("7000001", testPass, WithBaseURL("http://limit.test"), WithHTTPClient(hc))
+		require.NoError(t, err)
+		for i := 0; i < 4; i++ {
+			c := a
+			if i%2 == 1 {
+				c = b
+			}
+			_, err := c.Query(t.Context(), "test", HostCDR, PathCDR, nil)
+			require.NoError(t, err)
+		}
+		require.Len(t, times, 4)
+		for i := 1; i < len(times); i++ {
+			assert.Equal(t, QueryInterval+DefaultQueryMargin, times[i].Sub(times[i-1]))
+		}
+	})
+}
+
+func TestLimiterDeadlineIsDeadlineExceeded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mock := httpmock.NewMockTransport()
+		mock.RegisterResponder("GET", "=~getCdrs", httpmock.NewStringResponder(200, "[]"))
+		c, err := New(testUser, testPass, WithBaseURL("http://deadline.test"),
+			WithHTTPClient(&http.Client{Transport: mock}), WithQueryLimiter(rate.NewLimiter(rate.Every(QueryInterval), 1)))
+		require.NoError(t, err)
+		_, err = c.Query(t.Context(), "test", HostCDR, PathCDR, nil)
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		_, err = c.Query(ctx, "test", HostCDR, PathCDR, nil)
+		require.Error(t, err)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, 1, mock.GetTotalCallCount())
+	})
+}
+
+func TestSendIsNeverRetriedOnceSent(t *testing.T) {
+	for _, mode := range []string{"500", "reset", "timeout"} {
+		t.Run(mode, func(t *testing.T) {
+			var n atomic.Int32
+			release := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n.Add(1)
+				switch mode {
+				case "500":
+					http.Error(w, "oops", 500)
+				case "reset":
+					conn, _, _ := w.(http.Hijacker).Hijack()
+					conn.(*net.TCPConn).SetLinger(0)
+					conn.Close()
+				case "timeout":
+					select {
+					case <-release:
+					case <-r.Context().Done():
+					}
+				}
+			}))
+			defer srv.Close()
+			defer close(release)
+			c := newTestClient(t, srv.URL, WithHTTPClient(&http.Client{Timeout: 200 * time.Millisecond}))
+			_, err := c.Send(context.Background(), "click2dial.Dial", HostClickToDial, PathClickToDial, url.Values{"first_num": {"1"}})
+			require.Error(t, err)
+			assert.EqualValues(t, 1, n.Load())
+			if mode != "500" {
+				var te *TransportError
+				require.ErrorAs(t, err, &te)
+				assert.True(t, te.Sent)
+			}
+		})
+	}
+}
+
+func TestSendRetriesOnceWhenNeverConnected(t *testing.T) {
+	var dials atomic.Int32
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	}}}
+	c := newTestClient(t, "http://127.0.0.1:1", WithHTTPClient(hc))
+	_, err := c.Send(context.Background(), "click2dial.Dial", HostClickToDial, PathClickToDial, nil)
+	var te *TransportError
+	require.ErrorAs(t, err, &te)
+	assert.False(t, te.Sent)
+	assert.EqualValues(t, 2, dials.Load())
+}
+
+func TestRedirectToAnotherHostNotFollowed(t *testing.T) {
+	var other atomic.Int32
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { other.Add(1) }))
+	defer evil.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, evil.URL+"/steal?"+r.URL.RawQuery, http.StatusFound)
+	}))
+	defer srv.Close()
+	c := newTestClient(t, srv.URL)
+	for _, call := range []func() error{
+		func() error { _, err := c.Query(context.Background(), "q", HostCDR, PathCDR, nil); return err },
+		func() error { _, err := c.Send(context.Background(), "s", HostClickToDial, PathClickToDial, nil); return err },
+	} {
+		err := call()
+		var ae *APIError
+		require.ErrorAs(t, err, &ae)
+		assert.Equal(t, 302, ae.StatusCode)
+		assert.Contains(t, ae.Error(), "not followed")
+		assertNoSecret(t, err)
+	}
+	assert.Zero(t, other.Load())
+}
+
+// assertNoSecret checks every way a caller might print err.
+func assertNoSecret(t *testing.T, err error) {
+	t.Helper()
+	require.Error(t, err)
+	for _, verb := range []string{"%v", "%+v", "%#v", "%q", "%s"} {
+		assert.NotContains(t, fmt.Sprintf(verb, err), testPass, verb)
+	}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		assert.NotContains(t, fmt.Sprintf("%+v", e), testPass)
+		assert.NotContains(t, fmt.Sprintf("%#v", e), testPass)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		assert.NotContains(t, ue.URL, testPass)
+		assert.NotContains(t, ue.Error(), testPass)
+	}
+}
+
+func TestSecretNeverLeaks(t *testing.T) {
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closedURL := closed.URL
+	closed.Close()
+	hang := make(chan struct{})
+	defer close(hang)
+
+	type failure struct {
+		base    string
+		handler http.HandlerFunc
+		client  *http.Client
+		check   func(t *testing.T, err error)
+	}
+	failures := map[string]failure{
+		"dns failure":        {base: "http://cmw-does-not-exist.invalid"},
+		"connection refused": {base: closedURL},
+		"timeout": {handler: func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-hang:
+			case <-r.Context().Done():
+			}
+		},
+			client: &http.Client{Timeout: 100 * time.Millisecond}},
+		"reset": {handler: func(w http.ResponseWriter, r *http.Request) {
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.(*net.TCPConn).SetLinger(0)
+			conn.Close()
+		}},
+		"5xx html": {handler: func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(502)
+			fmt.Fprintf(w, "<html><body>Bad gateway for %s</body></html>", r.URL.String())
+		}},
+		"body echoes query": {handler: func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(400)
+			fmt.Fprintf(w, "bad request: %s password was %s", r.URL.RawQuery, r.URL.Query().Get("password"))
+		}},
+		"2xx echoes query": {handler: func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "inserted %s", r.URL.RawQuery)
+		}},
+		"redirect": {handler: func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "http://other.invalid/x?"+r.URL.RawQuery, http.StatusMovedPermanently)
+		}},
+	}
+	for name, f := range failures {
+		t.Run(name, func(t *testing.T) {
+			base := f.base
+			if f.handler != nil {
+				srv := httptest.NewServer(f.handler)
+				defer srv.Close()
+				base = srv.URL
+			}
+			var logs bytes.Buffer
+			opts := []Option{WithRetry(1, time.Millisecond), WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))}
+			if f.client != nil {
+				opts = append(opts, WithHTTPClient(f.client))
+			}
+			c := newTestClient(t, base, opts...)
+			c.query.RetryWaitMin = time.Millisecond
+			resp, qerr := c.Query(context.Background(), "cdr.Recent", HostCDR, PathCDR, url.Values{"recent": {"1"}})
+			_, serr := c.Send(context.Background(), "click2dial.Dial", HostClickToDial, PathClickToDial, url.Values{"first_num": {"1"}})
+			if name == "2xx echoes query" {
+				require.NoError(t, qerr)
+				assert.NotContains(t, string(resp.Body), testPass)
+				assert.Contains(t, string(resp.Body), "password=REDACTED")
+				require.NoError(t, serr)
+			} else {
+				assertNoSecret(t, qerr)
+				assertNoSecret(t, serr)
+			}
+			assert.NotContains(t, logs.String(), testPass)
+			assert.NotEmpty(t, logs.String(), "debug logging was asked for")
+		})
+	}
+}
+
+func TestClientFormattingHidesPassword(t *testing.T) {
+	c := newTestClient(t, "http://x.test")
+	for _, verb := range []string{"%v", "%+v", "%#v", "%q", "%s"} {
+		s := fmt.Sprintf(verb, c)
+		assert.NotContains(t, s, testPass, verb)
+		assert.Contains(t, s, testUser, verb)
+		s = fmt.Sprintf(verb, *c) //nolint:govet // printing the value on purpose
+		assert.NotContains(t, s, testPass, "value "+verb)
+	}
+}
+
+func TestSilentByDefault(t *testing.T) {
+	var buf bytes.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	defer slog.SetDefault(old)
+	c := newTestClient(t, "http://cmw-does-not-exist.invalid", WithRetry(0, time.Millisecond))
+	_, err := c.Query(context.Background(), "q", HostCDR, PathCDR, nil)
+	require.Error(t, err)
+	assert.Empty(t, buf.String())
+}
+
+func TestMessageOf(t *testing.T) {
+	assert.Equal(t, "bad", MessageOf([]byte(`{"error":"bad"}`)))
+	assert.Equal(t, "Invalid user", MessageOf([]byte("Invalid user\n")))
+	assert.Equal(t, "", MessageOf([]byte("<html>x</html>")))
+	assert.Equal(t, "", MessageOf(nil))
+	assert.True(t, strings.HasPrefix(Excerpt(bytes.Repeat([]byte("a"), 500)), "aaa"))
+	assert.Len(t, Excerpt(bytes.Repeat([]byte("a"), 500)), 200)
+}
