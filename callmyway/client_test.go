@@ -301,7 +301,10 @@ func TestRedirectToAnotherHostNotFollowed(t *testing.T) {
 	c := newTestClient(t, srv.URL)
 	for _, call := range []func() error{
 		func() error { _, err := c.Query(context.Background(), "q", HostCDR, PathCDR, nil); return err },
-		func() error { _, err := c.Send(context.Background(), "s", HostClickToDial, PathClickToDial, nil); return err },
+		func() error {
+			_, err := c.Send(context.Background(), "s", HostClickToDial, PathClickToDial, nil)
+			return err
+		},
 	} {
 		err := call()
 		var ae *APIError
