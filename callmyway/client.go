@@ -352,3 +352,14 @@ type scrubbed struct {
 
 func (s *scrubbed) Error() string { return s.msg }
 func (s *scrubbed) Unwrap() error { return s.err }
+
+// WithCredentials returns a Client for another endpoint of the same account
+// (for example a private caller-ID endpoint), with the same options. The
+// new Client shares the query limiter only if it has the same username.
+func (c *Client) WithCredentials(username, password string) (*Client, error) {
+	opts := []Option{func(cfg *config) error {
+		*cfg = c.cfg
+		return nil
+	}}
+	return New(username, password, opts...)
+}

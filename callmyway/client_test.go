@@ -439,3 +439,15 @@ func TestMessageOf(t *testing.T) {
 	assert.True(t, strings.HasPrefix(Excerpt(bytes.Repeat([]byte("a"), 500)), "aaa"))
 	assert.Len(t, Excerpt(bytes.Repeat([]byte("a"), 500)), 200)
 }
+
+func TestWithCredentials(t *testing.T) {
+	loc, _ := time.LoadLocation("America/Mexico_City")
+	c := newTestClient(t, "http://a.test", WithLocation(loc))
+	d, err := c.WithCredentials("7654321", "secret2")
+	require.NoError(t, err)
+	assert.Equal(t, "7654321", d.Username())
+	assert.Equal(t, loc, d.Location())
+	assert.Equal(t, "http://a.test", d.BaseURL(HostCDR))
+	_, err = c.WithCredentials("", "x")
+	assert.Error(t, err)
+}

@@ -1,0 +1,348 @@
+package cmwtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/callmyway-go/sdk/callmyway"
+)
+
+// CDR is one call record as the fake stores it. Zero times are written as
+// "1970-01-01 00:00:00".
+type CDR struct {
+	CallID           string
+	OriginalCallID   string
+	RefCallID        string
+	ANI              string
+	DNIS             string
+	ANIUser          string
+	DNISUser         string
+	DetectTime       time.Time
+	ConnectTime      time.Time
+	DisconnectTime   time.Time
+	Duration         int // seconds
+	RingTime         int // seconds, may be negative
+	Cost             string
+	AccessFee        string
+	Rate             string
+	RoutePattern     string
+	RouteName        string
+	EndReason        string
+	NameEndpointANI  string
+	NameEndpointDNIS string
+	Type             string // incoming, outgoing, internal
+}
+
+// Shape is the form of a getCdrs answer. The real provider's is
+// unverified, so clients must accept each.
+type Shape int
+
+// Answer shapes.
+const (
+	ShapeArray  Shape = iota // a bare JSON array (default)
+	ShapeObject              // {"cdrs": [...]}
+	ShapeError               // {"error": "..."}
+	ShapeEmpty               // an empty body
+)
+
+// CDRMode tunes how records are written.
+type CDRMode struct {
+	Shape              Shape
+	StringNumbers      bool // duration and ring_time as strings
+	EmptyConnectTime   bool // "" instead of 1970-01-01 00:00:00 for not connected
+	ErrorMessage       string
+	OmitUnknownFields  bool // leave out the extra fields clients must keep
+	WebhookTypeStrings bool // type as in/out/internal instead of incoming/outgoing
+}
+
+type cdrStore struct {
+	recs   []CDR // sorted by DetectTime, CallID
+	sorted bool
+	mode   CDRMode
+}
+
+func (st *cdrStore) add(recs ...CDR) {
+	st.recs = append(st.recs, recs...)
+	st.sorted = false
+}
+
+func (st *cdrStore) sort() {
+	if st.sorted {
+		return
+	}
+	sort.SliceStable(st.recs, func(i, j int) bool {
+		a, b := st.recs[i], st.recs[j]
+		if !a.DetectTime.Equal(b.DetectTime) {
+			return a.DetectTime.Before(b.DetectTime)
+		}
+		return a.CallID < b.CallID
+	})
+	st.sorted = true
+}
+
+// AddCDRs stores records as if calls had happened (for example records
+// that "arrive late", with a detect time in the past).
+func (s *Server) AddCDRs(recs ...CDR) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cdrs.add(recs...)
+}
+
+// CDRs returns every stored record, in detect-time order.
+func (s *Server) CDRs() []CDR {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cdrs.sort()
+	return append([]CDR(nil), s.cdrs.recs...)
+}
+
+// SetCDRMode changes how getCdrs answers.
+func (s *Server) SetCDRMode(m CDRMode) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cdrs.mode = m
+}
+
+// Violations returns how many getCdrs queries of the account came less
+// than 4 s after the previous one: each one the real provider would have
+// penalised.
+func (s *Server) Violations() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.penalty.violations
+}
+
+type penaltyState struct {
+	last       map[string]time.Time
+	debt       map[string]time.Duration
+	violations int
+}
+
+// penalise records a query by user at now and returns how long the fake
+// delays it: the delays of consecutive early queries accumulate.
+func (p *penaltyState) penalise(user string, now time.Time) time.Duration {
+	if p.last == nil {
+		p.last, p.debt = map[string]time.Time{}, map[string]time.Duration{}
+	}
+	last, seen := p.last[user]
+	p.last[user] = now
+	if seen && now.Sub(last) < callmyway.QueryInterval {
+		p.violations++
+		p.debt[user] += callmyway.QueryInterval
+		return p.debt[user]
+	}
+	p.debt[user] = 0
+	return 0
+}
+
+func (s *Server) serveCDRs(w http.ResponseWriter, r *http.Request, q map[string]string) {
+	s.mu.Lock()
+	delay := s.penalty.penalise(q["username"], s.clock.Now())
+	s.mu.Unlock()
+	s.sleep(r.Context(), delay)
+
+	if _, ok := s.checkCredentials(q); !ok {
+		writeError(w, r, "Invalid username or password")
+		return
+	}
+	s.mu.Lock()
+	mode := s.cdrs.mode
+	var recs []CDR
+	var err error
+	switch {
+	case q["live"] == "1":
+		recs = s.liveRecords(q["username"], q["fullAccount"] == "1")
+	case q["recent"] == "1":
+		now := s.clock.Now()
+		recs = s.between(now.Add(-24*time.Hour), now)
+	default:
+		recs, err = s.rangeQuery(q)
+	}
+	recs = append([]CDR(nil), recs...) // the store may be re-sorted once unlocked
+	s.mu.Unlock()
+	if err != nil {
+		writeError(w, r, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	switch mode.Shape {
+	case ShapeEmpty:
+		return
+	case ShapeError:
+		msg := mode.ErrorMessage
+		if msg == "" {
+			msg = "Internal error"
+		}
+		fmt.Fprintf(w, `{"error":%q}`, msg)
+		return
+	}
+	var buf bytes.Buffer
+	if mode.Shape == ShapeObject {
+		buf.WriteString(`{"cdrs":`)
+	}
+	buf.WriteByte('[')
+	for i, rec := range recs {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		s.writeRecord(&buf, rec, mode)
+	}
+	buf.WriteByte(']')
+	if mode.Shape == ShapeObject {
+		buf.WriteByte('}')
+	}
+	w.Write(buf.Bytes())
+}
+
+// between returns records with from <= detect_time <= to. s.mu held.
+func (s *Server) between(from, to time.Time) []CDR {
+	s.cdrs.sort()
+	recs := s.cdrs.recs
+	i := sort.Search(len(recs), func(i int) bool { return !recs[i].DetectTime.Before(from) })
+	j := sort.Search(len(recs), func(i int) bool { return recs[i].DetectTime.After(to) })
+	if i >= j {
+		return nil
+	}
+	return recs[i:j]
+}
+
+// rangeQuery answers dateStart/dateEnd with ini/cant paging. The range is
+// inclusive at both ends (unverified: the provider's is not documented).
+func (s *Server) rangeQuery(q map[string]string) ([]CDR, error) {
+	if q["dateStart"] == "" || q["dateEnd"] == "" {
+		return nil, fmt.Errorf("missing dateStart/dateEnd or recent=1")
+	}
+	from, err := callmyway.ParseTime(q["dateStart"], s.loc)
+	if err != nil || from.IsZero() {
+		return nil, fmt.Errorf("invalid dateStart")
+	}
+	to, err := callmyway.ParseTime(q["dateEnd"], s.loc)
+	if err != nil || to.IsZero() {
+		return nil, fmt.Errorf("invalid dateEnd")
+	}
+	recs := s.between(from.Time(), to.Time())
+	ini, cant := 0, 0
+	if v := q["ini"]; v != "" {
+		if ini, err = strconv.Atoi(v); err != nil || ini < 0 {
+			return nil, fmt.Errorf("invalid ini")
+		}
+	}
+	if v := q["cant"]; v != "" {
+		if cant, err = strconv.Atoi(v); err != nil || cant < 0 {
+			return nil, fmt.Errorf("invalid cant")
+		}
+	}
+	if ini >= len(recs) {
+		return nil, nil
+	}
+	recs = recs[ini:]
+	if cant > 0 && cant < len(recs) {
+		recs = recs[:cant]
+	}
+	return recs, nil
+}
+
+// liveRecords are the calls in progress, as a live query shows them.
+func (s *Server) liveRecords(user string, full bool) []CDR {
+	var out []CDR
+	for _, c := range s.calls {
+		if !full && c.rec.ANIUser != user && c.rec.DNISUser != user {
+			continue
+		}
+		rec := c.rec
+		rec.Duration = 0
+		rec.DisconnectTime = time.Time{}
+		out = append(out, rec)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CallID < out[j].CallID })
+	return out
+}
+
+func (s *Server) writeRecord(buf *bytes.Buffer, r CDR, m CDRMode) {
+	t := func(v time.Time) string {
+		if v.IsZero() {
+			if m.EmptyConnectTime {
+				return ""
+			}
+			return "1970-01-01 00:00:00"
+		}
+		return v.In(s.loc).Format(callmyway.TimeLayout)
+	}
+	num := func(n int) any {
+		if m.StringNumbers {
+			return strconv.Itoa(n)
+		}
+		return n
+	}
+	typ := r.Type
+	if m.WebhookTypeStrings {
+		typ = map[string]string{"incoming": "in", "outgoing": "out", "internal": "internal"}[typ]
+	}
+	rec := map[string]any{
+		"callid": r.CallID, "original_callid": r.OriginalCallID, "ref_callid": r.RefCallID,
+		"ani": r.ANI, "dnis": r.DNIS, "ani_user": r.ANIUser, "dnis_user": r.DNISUser,
+		"detect_time": t(r.DetectTime), "connect_time": t(r.ConnectTime), "disconnect_time": t(r.DisconnectTime),
+		"duration": num(r.Duration), "ring_time": num(r.RingTime),
+		"cost": r.Cost, "access_fee": r.AccessFee, "rate": r.Rate,
+		"route_pattern": r.RoutePattern, "route_name": r.RouteName, "end_reason": r.EndReason,
+		"name_endpoint_ani": r.NameEndpointANI, "name_endpoint_dnis": r.NameEndpointDNIS, "type": typ,
+	}
+	if !m.OmitUnknownFields {
+		rec["x_trunk"] = "T1"
+		rec["billing_group"] = 3
+	}
+	b, _ := json.Marshal(rec)
+	buf.Write(b)
+}
+
+// GenerateHistory adds n realistic records with detect times spread evenly
+// over [from, to), deterministic for a seed. It returns the records added.
+// 50,000 records take well under a second.
+func (s *Server) GenerateHistory(n int, from, to time.Time, seed uint64) []CDR {
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	step := to.Sub(from) / time.Duration(max(n, 1))
+	recs := make([]CDR, 0, n)
+	eps := s.endpoints
+	reasons := []string{"NO_ANSWER", "CANCELLED", "TEMPORARILY_UNAVAILABLE", "NOT_FOUND", "DECLINE", "SERVICE_UNAVAILABLE"}
+	for i := 0; i < n; i++ {
+		ep := eps[rng.IntN(len(eps))]
+		detect := from.Add(time.Duration(i) * step).Truncate(time.Second)
+		id := s.nextID()
+		number := fmt.Sprintf("506%d%07d", 6+rng.IntN(3), rng.IntN(10_000_000))
+		r := CDR{CallID: id, OriginalCallID: id, RefCallID: "0", DetectTime: detect, AccessFee: "0.0000"}
+		switch rng.IntN(10) {
+		case 0, 1, 2, 3, 4:
+			r.Type, r.ANI, r.DNIS, r.ANIUser, r.NameEndpointANI = "outgoing", ep.Username, number, ep.Username, ep.Name
+		case 5, 6, 7, 8:
+			r.Type, r.ANI, r.DNIS, r.DNISUser, r.NameEndpointDNIS = "incoming", number, ep.Username, ep.Username, ep.Name
+		default:
+			other := eps[rng.IntN(len(eps))]
+			r.Type, r.ANI, r.DNIS, r.ANIUser, r.DNISUser = "internal", ep.Username, other.Username, ep.Username, other.Username
+			r.NameEndpointANI, r.NameEndpointDNIS = ep.Name, other.Name
+		}
+		ring := 2 + rng.IntN(20)
+		r.RingTime = ring
+		if rng.IntN(4) == 0 {
+			r.EndReason = reasons[rng.IntN(len(reasons))]
+			r.DisconnectTime = detect.Add(time.Duration(ring) * time.Second)
+		} else {
+			r.EndReason = "OK"
+			r.ConnectTime = detect.Add(time.Duration(ring) * time.Second)
+			r.Duration = 5 + rng.IntN(900)
+			r.DisconnectTime = r.ConnectTime.Add(time.Duration(r.Duration) * time.Second)
+		}
+		r.Rate, r.RoutePattern, r.RouteName = routeFor(r)
+		r.Cost = costOf(r.Rate, r.Duration)
+		recs = append(recs, r)
+	}
+	s.cdrs.add(recs...)
+	return recs
+}

@@ -1,0 +1,48 @@
+// Package cmwtest is a faithful fake of CallMyWay for tests and demos, in
+// the spirit of net/http/httptest: NewServer starts it on a loopback port,
+// Server.URL goes into callmyway.WithBaseURL, and Close stops it.
+//
+// It serves click to dial on both paths, CDR, recent and live queries,
+// enforces the IP allow list and the 4-second rule (counting every query
+// the real provider would have penalised: Violations), simulates calls that
+// fire real webhooks and leave CDRs behind, and injects faults on demand.
+//
+// Time comes from a Clock: package time by default, so that inside a
+// testing/synctest bubble the fake runs on the bubble's fake clock; or a
+// *FakeClock that a test advances by hand. Server.Client returns an HTTP
+// client that reaches the fake in process, without sockets, which is what
+// a synctest bubble needs.
+//
+// # What the fake does, and what is a guess
+//
+//	SPEC behaviour                        The fake                                          Verified?
+//	------------------------------------  ------------------------------------------------  ----------
+//	click to dial, two hosts              /Welcome/ClickToDialExtenal and /clickToDial.php   yes (paths)
+//	username/password = billed endpoint   any endpoint's own credentials; Private withholds  partly
+//	agent-first / contact-first           first_num an endpoint, or on the allowed list      yes (rule)
+//	one active call per user              "ERROR: user ... already has an active call ..."   rule yes, text no
+//	dial accepted (inserted)              200 "OK"                                           text no
+//	wrong credentials                     200 "ERROR: Invalid username or password";         no
+//	                                      getCdrs: 200 {"error": "..."}
+//	IP not allow-listed                   403 "Error: IP not allowed (ip)"                   no
+//	webhook body                          SPEC §3 JSON; knobs for duplicates, end before     shape yes
+//	                                      start, numbers as strings, single quotes
+//	webhook retries                       none unless WebhookMode.Retries                    no
+//	getCdrs recent=1                      detect_time in the last 24 h of the clock          yes
+//	getCdrs dateStart/dateEnd             inclusive at both ends, ordered by detect_time,     order/bounds no
+//	                                      paged by ini (offset) and cant (count)
+//	getCdrs live=1&fullAccount=1          calls in progress, duration 0, connect 1970        yes
+//	answer shape                          bare array; {"cdrs": [...]}; {"error"}; empty      no (all accepted)
+//	unknown fields                        x_trunk and billing_group on every record          invented
+//	4-second rule                         a query < 4 s after the previous one counts a      rule yes,
+//	                                      violation and is delayed; delays accumulate        amounts no
+//	times                                 "YYYY-MM-DD HH:mm:ss" in WithLocation's zone        yes
+//	ring groups                           parent record ref_callid "0", legs share           yes (fields)
+//	                                      original_callid, losing legs CANCELLED
+//	end reasons                           OK, NO_ANSWER, TEMPORARILY_UNAVAILABLE (busy),     names yes,
+//	                                      DECLINE, CANCELLED                                 mapping no
+//
+// Everything marked "no" is this package's guess about the real provider;
+// clients built on the SDK accept every shape the SPEC lists, so they do
+// not depend on these guesses.
+package cmwtest

@@ -1,0 +1,288 @@
+package cmwtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/callmyway-go/sdk/callmyway"
+)
+
+// WebhookMode makes the fake send webhooks the way real senders do, so a
+// receiver can be tested against each of them.
+type WebhookMode struct {
+	Duplicates     int  // extra deliveries of every event
+	EndBeforeStart bool // hold each callStart back and send it after its callEnd
+	StringNumbers  bool // duration and cost as JSON strings (the seed's form)
+	SingleQuoted   bool // the seed's single-quoted pseudo-JSON
+	Retries        int  // redeliveries after a non-2xx answer or an error, 1 s apart
+}
+
+// Delivery is one webhook POST and the receiver's answer.
+type Delivery struct {
+	URL     string
+	Action  string
+	CallID  string
+	Body    []byte
+	Status  int    // 0 when the request failed
+	Answer  string // the receiver's body
+	Err     string // transport error, if any
+	Attempt int    // 1 for the first try
+	At      time.Time
+}
+
+// Acked reports whether the receiver answered 2xx with {"ack":"ok"}.
+func (d Delivery) Acked() bool {
+	if d.Status < 200 || d.Status > 299 {
+		return false
+	}
+	var a struct {
+		Ack string `json:"ack"`
+	}
+	return json.Unmarshal([]byte(d.Answer), &a) == nil && a.Ack == "ok"
+}
+
+type hookEvent struct {
+	action string
+	callid string
+	data   hookData
+}
+
+type hookData struct {
+	CallID         string `json:"callid"`
+	AccountID      string `json:"account_id"`
+	EndpointID     string `json:"endpoint_id"`
+	ANI            string `json:"ani"`
+	DNIS           string `json:"dnis"`
+	DetectTime     string `json:"detect_time"`
+	ConnectTime    string `json:"connect_time"`
+	DisconnectTime string `json:"disconnect_time"`
+	Duration       any    `json:"duration"`
+	Type           string `json:"type"`
+	Cost           any    `json:"cost"`
+}
+
+// event builds the SPEC §3 payload for c. s.mu held.
+func (s *Server) event(action string, c *call) hookEvent {
+	f := func(t time.Time) string {
+		if t.IsZero() {
+			if action == "callEnd" {
+				return "1970-01-01 00:00:00"
+			}
+			return ""
+		}
+		return t.In(s.loc).Format(callmyway.TimeLayout)
+	}
+	cost := c.rec.Cost
+	if cost == "" {
+		cost = "0.0000"
+	}
+	return hookEvent{action: action, callid: c.rec.CallID, data: hookData{
+		CallID: c.rec.CallID, AccountID: s.accountID, EndpointID: c.endpoint,
+		ANI: c.rec.ANI, DNIS: c.rec.DNIS,
+		DetectTime: f(c.rec.DetectTime), ConnectTime: f(c.rec.ConnectTime), DisconnectTime: f(c.rec.DisconnectTime),
+		Duration: c.rec.Duration, Type: c.dir, Cost: json.Number(cost),
+	}}
+}
+
+// EncodeWebhook returns the body the fake would send for an event in mode
+// m: useful to seed receiver tests and fuzzers.
+func EncodeWebhook(action string, data map[string]any, m WebhookMode) []byte {
+	b, _ := json.Marshal(map[string]any{"action": action, "data": data})
+	if m.SingleQuoted {
+		b = bytes.ReplaceAll(b, []byte(`"`), []byte(`'`))
+	}
+	return b
+}
+
+func (e hookEvent) body(m WebhookMode) []byte {
+	d := e.data
+	if m.StringNumbers {
+		d.Duration = jsonString(d.Duration)
+		d.Cost = jsonString(d.Cost)
+	}
+	b, _ := json.Marshal(struct {
+		Action string   `json:"action"`
+		Data   hookData `json:"data"`
+	}{e.action, d})
+	if m.SingleQuoted {
+		b = bytes.ReplaceAll(b, []byte(`"`), []byte(`'`))
+	}
+	return b
+}
+
+func jsonString(v any) string {
+	b, _ := json.Marshal(v)
+	return strings.Trim(string(b), `"`)
+}
+
+// hookQueue delivers webhooks in order from one goroutine.
+type hookQueue struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	urls    []string
+	client  *http.Client
+	mode    WebhookMode
+	queue   []hookEvent
+	held    map[string][]hookEvent // callStart held back (EndBeforeStart)
+	busy    bool
+	closed  bool
+	done    chan struct{}
+	cancel  context.CancelFunc
+	ctx     context.Context
+	log     []Delivery
+	srv     *Server
+	started bool
+}
+
+func newHookQueue() *hookQueue {
+	q := &hookQueue{held: map[string][]hookEvent{}, done: make(chan struct{})}
+	q.cond = sync.NewCond(&q.mu)
+	return q
+}
+
+func (q *hookQueue) start(s *Server) {
+	q.srv = s
+	if q.client == nil {
+		q.client = &http.Client{Timeout: 10 * time.Second}
+	}
+	q.ctx, q.cancel = context.WithCancel(context.Background())
+	q.started = true
+	go q.run()
+}
+
+func (q *hookQueue) enqueue(e hookEvent) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return
+	}
+	if q.mode.EndBeforeStart {
+		if e.action == "callStart" {
+			q.held[e.callid] = append(q.held[e.callid], e)
+			return
+		}
+		q.queue = append(q.queue, e)
+		q.queue = append(q.queue, q.held[e.callid]...)
+		delete(q.held, e.callid)
+	} else {
+		q.queue = append(q.queue, e)
+	}
+	q.cond.Broadcast()
+}
+
+func (q *hookQueue) run() {
+	defer close(q.done)
+	for {
+		q.mu.Lock()
+		for len(q.queue) == 0 && !q.closed {
+			q.cond.Wait()
+		}
+		if q.closed {
+			q.mu.Unlock()
+			return
+		}
+		e := q.queue[0]
+		q.queue = q.queue[1:]
+		q.busy = true
+		urls, mode, client := append([]string(nil), q.urls...), q.mode, q.client
+		q.mu.Unlock()
+
+		body := e.body(mode)
+		for _, u := range urls {
+			for copyN := 0; copyN <= mode.Duplicates; copyN++ {
+				for attempt := 1; attempt <= 1+mode.Retries; attempt++ {
+					d := q.post(client, u, e, body, attempt)
+					if d.Status >= 200 && d.Status <= 299 || q.ctx.Err() != nil {
+						break
+					}
+					q.srv.sleep(q.ctx, time.Second)
+				}
+			}
+		}
+		q.mu.Lock()
+		q.busy = false
+		q.cond.Broadcast()
+		q.mu.Unlock()
+	}
+}
+
+func (q *hookQueue) post(client *http.Client, u string, e hookEvent, body []byte, attempt int) Delivery {
+	d := Delivery{URL: u, Action: e.action, CallID: e.callid, Body: body, Attempt: attempt, At: q.srv.clock.Now()}
+	req, err := http.NewRequestWithContext(q.ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err == nil {
+		req.Header.Set("Content-Type", "application/json")
+		var resp *http.Response
+		resp, err = client.Do(req)
+		if err == nil {
+			ans, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			d.Status, d.Answer = resp.StatusCode, string(ans)
+		}
+	}
+	if err != nil {
+		d.Err = err.Error()
+	}
+	q.mu.Lock()
+	q.log = append(q.log, d)
+	q.mu.Unlock()
+	return d
+}
+
+func (q *hookQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.cond.Broadcast()
+	q.mu.Unlock()
+	if q.started {
+		q.cancel()
+		<-q.done
+	}
+}
+
+// SetWebhooks replaces the webhook URLs.
+func (s *Server) SetWebhooks(urls ...string) {
+	s.hooks.mu.Lock()
+	defer s.hooks.mu.Unlock()
+	s.hooks.urls = append([]string(nil), urls...)
+}
+
+// SetWebhookMode changes how the next webhooks are sent.
+func (s *Server) SetWebhookMode(m WebhookMode) {
+	s.hooks.mu.Lock()
+	defer s.hooks.mu.Unlock()
+	s.hooks.mode = m
+}
+
+// Deliveries returns every webhook POST made so far.
+func (s *Server) Deliveries() []Delivery {
+	s.hooks.mu.Lock()
+	defer s.hooks.mu.Unlock()
+	return append([]Delivery(nil), s.hooks.log...)
+}
+
+// Flush waits until every queued webhook has been delivered (held-back
+// callStarts excepted) or ctx is done.
+func (s *Server) Flush(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() {
+		s.hooks.mu.Lock()
+		s.hooks.cond.Broadcast()
+		s.hooks.mu.Unlock()
+	})
+	defer stop()
+	q := s.hooks
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for (len(q.queue) > 0 || q.busy) && !q.closed {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		q.cond.Wait()
+	}
+	return ctx.Err()
+}
