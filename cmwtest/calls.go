@@ -372,4 +372,3 @@ func (s *Server) Busy(username string) bool {
 	_, ok := s.busy[username]
 	return ok
 }
-

@@ -122,9 +122,9 @@ type Server struct {
 	http      *httptest.Server
 	inProcess bool
 	addr      string
-	clientIP string
-	clock    Clock
-	loc      *time.Location
+	clientIP  string
+	clock     Clock
+	loc       *time.Location
 
 	mu           sync.Mutex
 	accountID    string

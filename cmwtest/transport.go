@@ -56,4 +56,3 @@ func (t *handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 // resetHeader is set by a handler to ask the in-process transport to
 // simulate a connection reset.
 const resetHeader = "X-Cmwtest-Reset"
-
