@@ -63,3 +63,15 @@ func TestClassifyMessage(t *testing.T) {
 	assert.Equal(t, ErrRateLimited, ClassifyMessage("Too Many Requests"))
 	assert.Nil(t, ClassifyMessage("all good"))
 }
+
+func TestParseDirection(t *testing.T) {
+	for in, want := range map[string]Direction{"in": DirectionInbound, "incoming": DirectionInbound, "OUT": DirectionOutbound,
+		"outgoing": DirectionOutbound, "internal": DirectionInternal, "": DirectionUnknown} {
+		d, err := ParseDirection(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, d, in)
+	}
+	_, err := ParseDirection("sideways")
+	assert.ErrorContains(t, err, `"sideways"`)
+	assert.Equal(t, "unknown", DirectionUnknown.String())
+}

@@ -22,6 +22,8 @@ func unquote(b []byte) (string, error) {
 		return "", fmt.Errorf("empty value")
 	case string(b) == "null":
 		return "", nil
+	case b[0] == '"' && len(b) >= 2 && b[len(b)-1] == '"' && plain(b[1:len(b)-1]):
+		return string(b[1 : len(b)-1]), nil
 	case b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
@@ -35,6 +37,17 @@ func unquote(b []byte) (string, error) {
 	default:
 		return "", fmt.Errorf("want a string or a number, got %.20s", b)
 	}
+}
+
+// plain reports whether b needs no JSON unescaping: no backslash, no
+// control or non-ASCII byte (those take the careful path).
+func plain(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' || c < 0x20 || c >= 0x80 || c == '"' {
+			return false
+		}
+	}
+	return true
 }
 
 // String decodes a JSON string or number (kept as written) into a string.

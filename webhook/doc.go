@@ -1,0 +1,12 @@
+// Package webhook receives CallMyWay's call events (SPEC §3): the
+// http.Handler a CRM exposes for callStart and callEnd, and Parse for
+// routers that want the raw bytes.
+//
+// CallMyWay POSTs a JSON body on every detected call and expects
+// {"ack":"ok"}. It signs nothing, so the handler is the CRM's front door:
+// it accepts POST only, bounds the body, authenticates (a secret token,
+// HTTP Basic, a source-IP allow list; constant-time comparisons), decodes
+// tolerantly (numbers as strings, empty times, the single-quoted form of
+// the provider's documentation), de-duplicates by (callid, action), and
+// acks only after every listener succeeded.
+package webhook

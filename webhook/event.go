@@ -1,0 +1,249 @@
+package webhook
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/valyala/fastjson"
+
+	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/internal/wire"
+)
+
+// Action is what happened to a call.
+type Action string
+
+// Actions CallMyWay sends.
+const (
+	CallStart Action = "callStart"
+	CallEnd   Action = "callEnd"
+)
+
+// Call is the data of an event (SPEC §3).
+type Call struct {
+	ID             string // callid
+	AccountID      string
+	EndpointID     string // the agent's CallMyWay phone
+	ANI            string // caller
+	DNIS           string // called
+	DetectTime     callmyway.Time
+	ConnectTime    callmyway.Time // zero: not connected (yet)
+	DisconnectTime callmyway.Time
+	Duration       time.Duration
+	Direction      callmyway.Direction
+	Cost           decimal.Decimal
+}
+
+// Event is one call event received from CallMyWay.
+type Event struct {
+	Action     Action
+	Call       Call
+	Raw        []byte    // the body as received
+	ReceivedAt time.Time // when the handler received it
+}
+
+// Key identifies an event for de-duplication: callid and action.
+func (e Event) Key() string { return e.Call.ID + "|" + string(e.Action) }
+
+// ErrInvalidEvent is matched by every *ParseError.
+var ErrInvalidEvent = errors.New("webhook: invalid event")
+
+// ErrUnknownAction is matched by a *ParseError for an action other than
+// callStart or callEnd.
+var ErrUnknownAction = errors.New("webhook: unknown action")
+
+// ParseError names what was wrong with a body.
+type ParseError struct {
+	Field  string // "body", "action", "data.callid", ...
+	Reason string
+	kind   error
+}
+
+// Error implements error.
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("webhook: invalid %s: %s", e.Field, e.Reason)
+}
+
+// Is matches ErrInvalidEvent, and ErrUnknownAction for a bad action.
+func (e *ParseError) Is(target error) bool {
+	return target == ErrInvalidEvent || (e.kind != nil && target == e.kind)
+}
+
+// ParseOption tunes Parse.
+type ParseOption func(*parseConfig)
+
+type parseConfig struct{ loc *time.Location }
+
+// InLocation reads the event's times in loc, the account's zone (default
+// UTC: CallMyWay times carry no zone).
+func InLocation(loc *time.Location) ParseOption {
+	return func(c *parseConfig) {
+		if loc != nil {
+			c.loc = loc
+		}
+	}
+}
+
+var parsers fastjson.ParserPool
+
+// Parse decodes and validates a webhook body, for routers that do not use
+// NewHandler. It accepts what real senders do: numbers as JSON numbers or
+// strings, empty time fields, the single-quoted form printed in the
+// provider's documentation. A bad body is a *ParseError naming the field.
+func Parse(body []byte, opts ...ParseOption) (Event, error) {
+	cfg := parseConfig{loc: time.UTC}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ev := Event{Raw: body}
+	b := bytes.TrimSpace(body)
+	if len(b) == 0 {
+		return ev, &ParseError{Field: "body", Reason: "empty"}
+	}
+	p := parsers.Get()
+	defer parsers.Put(p)
+	root, err := p.ParseBytes(b)
+	if err != nil {
+		fixed, ok := singleToDoubleQuotes(b)
+		if !ok {
+			return ev, &ParseError{Field: "body", Reason: "not JSON: " + err.Error()}
+		}
+		if root, err = p.ParseBytes(fixed); err != nil {
+			return ev, &ParseError{Field: "body", Reason: "not JSON: " + err.Error()}
+		}
+	}
+	if root.Type() == fastjson.TypeNull {
+		return ev, &ParseError{Field: "action", Reason: "missing"}
+	}
+	if root.Type() != fastjson.TypeObject {
+		return ev, &ParseError{Field: "body", Reason: "not a JSON object"}
+	}
+	action, err := scalar(root.Get("action"))
+	if err != nil {
+		return ev, &ParseError{Field: "action", Reason: err.Error()}
+	}
+	switch Action(action) {
+	case CallStart, CallEnd:
+		ev.Action = Action(action)
+	case "":
+		return ev, &ParseError{Field: "action", Reason: "missing"}
+	default:
+		return ev, &ParseError{Field: "action", Reason: fmt.Sprintf("unknown action %q (want callStart or callEnd)", action), kind: ErrUnknownAction}
+	}
+	d := root.Get("data")
+	if d == nil || d.Type() == fastjson.TypeNull {
+		return ev, &ParseError{Field: "data", Reason: "missing"}
+	}
+	if d.Type() != fastjson.TypeObject {
+		return ev, &ParseError{Field: "data", Reason: "not an object"}
+	}
+	var f fields
+	f.obj = d
+	c := Call{ID: f.str("callid"), AccountID: f.str("account_id"), EndpointID: f.str("endpoint_id"), ANI: f.str("ani"), DNIS: f.str("dnis")}
+	if f.err != nil {
+		return ev, f.err
+	}
+	if c.ID == "" {
+		return ev, &ParseError{Field: "data.callid", Reason: "missing"}
+	}
+	if len(c.ID) > 128 {
+		return ev, &ParseError{Field: "data.callid", Reason: "longer than 128 bytes"}
+	}
+	for _, t := range []struct {
+		name string
+		out  *callmyway.Time
+	}{{"detect_time", &c.DetectTime}, {"connect_time", &c.ConnectTime}, {"disconnect_time", &c.DisconnectTime}} {
+		s := f.str(t.name)
+		if *t.out, err = callmyway.ParseTime(s, cfg.loc); err != nil {
+			return ev, &ParseError{Field: "data." + t.name, Reason: fmt.Sprintf("%q is not YYYY-MM-DD HH:mm:ss", s)}
+		}
+	}
+	dur := f.str("duration")
+	secs, err := wire.ParseIntString(dur)
+	if err != nil || secs < 0 {
+		return ev, &ParseError{Field: "data.duration", Reason: fmt.Sprintf("%q is not a number of seconds", dur)}
+	}
+	c.Duration = time.Duration(secs) * time.Second
+	typ := f.str("type")
+	if c.Direction, err = callmyway.ParseDirection(typ); err != nil {
+		return ev, &ParseError{Field: "data.type", Reason: fmt.Sprintf("%q is not in, out or internal", typ)}
+	}
+	cost := f.str("cost")
+	if c.Cost, err = wire.ParseDecimalString(cost); err != nil {
+		return ev, &ParseError{Field: "data.cost", Reason: fmt.Sprintf("%q is not a decimal number", cost)}
+	}
+	if f.err != nil {
+		return ev, f.err
+	}
+	ev.Call = c
+	return ev, nil
+}
+
+// fields reads scalar members of the data object, keeping the first error.
+type fields struct {
+	obj *fastjson.Value
+	err *ParseError
+}
+
+func (f *fields) str(name string) string {
+	s, err := scalar(f.obj.Get(name))
+	if err != nil && f.err == nil {
+		f.err = &ParseError{Field: "data." + name, Reason: err.Error()}
+	}
+	return s
+}
+
+// scalar returns a JSON string's text or a number's literal; a missing
+// member or null is "".
+func scalar(v *fastjson.Value) (string, error) {
+	if v == nil {
+		return "", nil
+	}
+	switch v.Type() {
+	case fastjson.TypeString:
+		return strings.TrimSpace(string(v.GetStringBytes())), nil
+	case fastjson.TypeNumber:
+		return string(v.MarshalTo(nil)), nil
+	case fastjson.TypeNull:
+		return "", nil
+	}
+	return "", fmt.Errorf("want a string or a number, got %s", v.Type())
+}
+
+// singleToDoubleQuotes rewrites the single-quoted pseudo-JSON of the
+// provider's documentation ({'action': 'callStart', ...}) as JSON. It
+// reports false when the body holds no single-quoted string.
+func singleToDoubleQuotes(b []byte) ([]byte, bool) {
+	if !bytes.ContainsRune(b, '\'') {
+		return nil, false
+	}
+	out := make([]byte, 0, len(b)+8)
+	var quote byte // the quote of the string we are in, or 0
+	for i := 0; i < len(b); i++ {
+		ch := b[i]
+		switch {
+		case quote == 0 && (ch == '\'' || ch == '"'):
+			quote = ch
+			out = append(out, '"')
+		case quote != 0 && ch == '\\' && i+1 < len(b):
+			i++
+			if b[i] == '\'' {
+				out = append(out, '\'')
+			} else {
+				out = append(out, '\\', b[i])
+			}
+		case quote != 0 && ch == quote:
+			quote = 0
+			out = append(out, '"')
+		case quote == '\'' && ch == '"':
+			out = append(out, '\\', '"')
+		default:
+			out = append(out, ch)
+		}
+	}
+	return out, quote == 0
+}

@@ -1,0 +1,113 @@
+package webhook
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/cmwtest"
+)
+
+const validStart = `{"action":"callStart","data":{"callid":"900000001","account_id":"3001","endpoint_id":"5001","ani":"50688887777","dnis":"8000001","detect_time":"2017-06-01 13:45:09","connect_time":"","disconnect_time":"","duration":0,"type":"in","cost":0}}`
+
+// seedBodies are bodies real senders (and every cmwtest mode) send.
+func seedBodies() []string {
+	data := map[string]any{"callid": "900000002", "account_id": "3001", "endpoint_id": "5002", "ani": "anonymous",
+		"dnis": "8000002", "detect_time": "2017-06-01 13:45:09", "connect_time": "2017-06-01 13:45:15",
+		"disconnect_time": "2017-06-01 13:46:15", "duration": 60, "type": "out", "cost": 0.045}
+	bodies := []string{
+		validStart,
+		strings.ReplaceAll(validStart, `"duration":0`, `"duration":"0"`),
+		strings.ReplaceAll(validStart, `"cost":0`, `"cost":"0.0450"`),
+		strings.ReplaceAll(validStart, `"connect_time":""`, `"connect_time":"1970-01-01 00:00:00"`),
+		strings.ReplaceAll(validStart, `"type":"in"`, `"type":"internal"`),
+		strings.ReplaceAll(validStart, `"callid":"900000001"`, `"callid":900000001`),
+		`{'action': 'callEnd', 'data': {'callid': '1', 'account_id': '3001', 'endpoint_id': '5001', 'ani': '88887777', 'dnis': '8000001', 'detect_time': '2017-06-01 13:45:09', 'connect_time': '2017-06-01 13:45:15', 'disconnect_time': '2017-06-01 13:46:15', 'duration': '60', 'type': 'in', 'cost': '0.045'}}`,
+		`{"action":"callStart","data":{"callid":"x"}}`,
+		`{"action":"callEnd","data":{"callid":"y","type":"outgoing","duration":"12.0"}}`,
+		`{"action":"callEnd"}`,
+		`{"action":"hangup","data":{"callid":"1"}}`,
+		`{"data":{"callid":"1"}}`,
+		`{"action":"callStart","data":{"callid":""}}`,
+		`[1,2,3]`,
+		``,
+		`{"action":"callStart","data":{"callid":"1","detect_time":"yesterday"}}`,
+		`{'action':'callStart','data':{'callid':'it\'s'}}`,
+	}
+	for _, m := range []cmwtest.WebhookMode{{}, {StringNumbers: true}, {SingleQuoted: true}, {StringNumbers: true, SingleQuoted: true}} {
+		bodies = append(bodies, string(cmwtest.EncodeWebhook("callEnd", data, m)))
+	}
+	return bodies
+}
+
+func TestParseValid(t *testing.T) {
+	cr, _ := time.LoadLocation("America/Costa_Rica")
+	ev, err := Parse([]byte(validStart), InLocation(cr))
+	require.NoError(t, err)
+	assert.Equal(t, CallStart, ev.Action)
+	assert.Equal(t, "900000001", ev.Call.ID)
+	assert.Equal(t, "5001", ev.Call.EndpointID)
+	assert.Equal(t, callmyway.DirectionInbound, ev.Call.Direction)
+	assert.Equal(t, time.Date(2017, 6, 1, 13, 45, 9, 0, cr), ev.Call.DetectTime.Time())
+	assert.True(t, ev.Call.ConnectTime.IsZero())
+	assert.Equal(t, "900000001|callStart", ev.Key())
+}
+
+func TestParseEveryShape(t *testing.T) {
+	for _, m := range []cmwtest.WebhookMode{{}, {StringNumbers: true}, {SingleQuoted: true}, {StringNumbers: true, SingleQuoted: true}} {
+		body := cmwtest.EncodeWebhook("callEnd", map[string]any{"callid": "7", "endpoint_id": "5001", "ani": "88887777",
+			"dnis": "8000001", "detect_time": "2017-06-01 13:45:09", "connect_time": "2017-06-01 13:45:15",
+			"disconnect_time": "2017-06-01 13:46:15", "duration": 60, "type": "in", "cost": "0.0450"}, m)
+		ev, err := Parse(body)
+		require.NoError(t, err, string(body))
+		assert.Equal(t, CallEnd, ev.Action)
+		assert.Equal(t, time.Minute, ev.Call.Duration)
+		assert.Equal(t, "0.045", ev.Call.Cost.String())
+		assert.Equal(t, "2017-06-01 13:46:15", ev.Call.DisconnectTime.String())
+	}
+}
+
+func TestParseErrorsNameTheField(t *testing.T) {
+	cases := map[string]string{
+		``: "body", `{`: "body", `{"action":"callEnd"}`: "data", `{"data":{"callid":"1"}}`: "action",
+		`{"action":"callStart","data":{}}`:                                   "data.callid",
+		`{"action":"callStart","data":{"callid":"1","duration":"abc"}}`:      "data.duration",
+		`{"action":"callStart","data":{"callid":"1","duration":-5}}`:         "data.duration",
+		`{"action":"callStart","data":{"callid":"1","cost":"free"}}`:         "data.cost",
+		`{"action":"callStart","data":{"callid":"1","type":"sideways"}}`:     "data.type",
+		`{"action":"callStart","data":{"callid":"1","connect_time":"nope"}}`: "data.connect_time",
+		`{"action":"callStart","data":{"callid":{"a":1}}}`:                   "data.callid",
+	}
+	for body, field := range cases {
+		_, err := Parse([]byte(body))
+		var pe *ParseError
+		require.ErrorAs(t, err, &pe, body)
+		assert.Equal(t, field, pe.Field, body)
+		assert.ErrorIs(t, err, ErrInvalidEvent)
+	}
+	_, err := Parse([]byte(`{"action":"ring","data":{"callid":"1"}}`))
+	assert.ErrorIs(t, err, ErrUnknownAction)
+}
+
+func FuzzParse(f *testing.F) {
+	for _, b := range seedBodies() {
+		f.Add([]byte(b))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ev, err := Parse(body)
+		if err != nil {
+			var pe *ParseError
+			if !assert.ErrorAs(t, err, &pe) || pe.Field == "" {
+				t.Fatalf("error without a field: %v", err)
+			}
+			return
+		}
+		if ev.Call.ID == "" || (ev.Action != CallStart && ev.Action != CallEnd) || ev.Call.Duration < 0 {
+			t.Fatalf("accepted an invalid event: %+v", ev)
+		}
+	})
+}

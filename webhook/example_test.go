@@ -1,0 +1,44 @@
+package webhook_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/callmyway-go/sdk/webhook"
+)
+
+func ExampleNewHandler() {
+	loc, _ := time.LoadLocation("America/Costa_Rica")
+	h, err := webhook.NewHandler(webhook.ListenerFunc(func(ctx context.Context, ev webhook.Event) error {
+		fmt.Println(ev.Action, ev.Call.ID, ev.Call.Direction, ev.Call.ANI)
+		return nil // returning an error makes the handler answer 500
+	}),
+		webhook.WithLocation(loc),
+		webhook.WithToken("a-long-random-secret-token"), // CallMyWay posts to .../hook/a-long-random-secret-token
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /cmw/hook/", h)
+
+	body := `{"action":"callStart","data":{"callid":"42","endpoint_id":"5001","ani":"50688887777","dnis":"8000001","detect_time":"2017-06-01 13:45:09","type":"in"}}`
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, httptest.NewRequest("POST", "/cmw/hook/a-long-random-secret-token", strings.NewReader(body)))
+	fmt.Println(w.Code, w.Body.String())
+	// Output:
+	// callStart 42 in 50688887777
+	// 200 {"ack":"ok"}
+}
+
+func ExampleParse() {
+	// The single-quoted form printed in CallMyWay's documentation.
+	ev, err := webhook.Parse([]byte(`{'action': 'callEnd', 'data': {'callid': '7', 'duration': '65', 'cost': '0.09', 'type': 'out'}}`))
+	fmt.Println(ev.Action, ev.Call.Duration, ev.Call.Cost, err)
+	// Output: callEnd 1m5s 0.09 <nil>
+}

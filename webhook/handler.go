@@ -1,0 +1,324 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+)
+
+// Listener receives call events. HandleEvent must honour ctx (the handler
+// gives it a timeout) and should be idempotent by (callid, action): a
+// delivery whose listener failed is retried by the sender.
+type Listener interface {
+	HandleEvent(ctx context.Context, ev Event) error
+}
+
+// ListenerFunc adapts a function to Listener.
+type ListenerFunc func(ctx context.Context, ev Event) error
+
+// HandleEvent calls f.
+func (f ListenerFunc) HandleEvent(ctx context.Context, ev Event) error { return f(ctx, ev) }
+
+// Listeners calls each listener in order and stops at the first error.
+func Listeners(ls ...Listener) Listener {
+	return ListenerFunc(func(ctx context.Context, ev Event) error {
+		for _, l := range ls {
+			if err := l.HandleEvent(ctx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Defaults.
+const (
+	DefaultMaxBodyBytes    = 64 << 10
+	DefaultListenerTimeout = 5 * time.Second
+	DefaultDedupeWindow    = 10 * time.Minute
+)
+
+// Option configures NewHandler. Options validate their arguments.
+type Option func(*config) error
+
+type config struct {
+	loc       *time.Location
+	maxBody   int64
+	timeout   time.Duration
+	token     string
+	basicUser string
+	basicPass string
+	allowed   []netip.Prefix
+	trusted   []netip.Prefix
+	dedupe    Deduper
+	window    time.Duration
+	logger    *slog.Logger
+	now       func() time.Time
+}
+
+// WithLocation sets the account's zone for event times (default UTC).
+func WithLocation(loc *time.Location) Option {
+	return func(c *config) error {
+		if loc == nil {
+			return errors.New("webhook: WithLocation: nil location")
+		}
+		c.loc = loc
+		return nil
+	}
+}
+
+// WithMaxBodyBytes bounds the body (default 64 KiB); larger bodies get 413.
+func WithMaxBodyBytes(n int64) Option {
+	return func(c *config) error {
+		if n < 256 {
+			return fmt.Errorf("webhook: WithMaxBodyBytes(%d): at least 256", n)
+		}
+		c.maxBody = n
+		return nil
+	}
+}
+
+// WithListenerTimeout bounds each delivery's listener call (default 5 s).
+func WithListenerTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("webhook: WithListenerTimeout(%v): must be positive", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithToken requires a secret token: in the X-Webhook-Token header, an
+// Authorization: Bearer header, the token query parameter, or as the last
+// path segment (https://crm.example/cmw/hook/TOKEN). Compared in constant
+// time. Use a long random token (32+ characters).
+func WithToken(token string) Option {
+	return func(c *config) error {
+		if len(token) < 16 {
+			return errors.New("webhook: WithToken: use at least 16 characters")
+		}
+		c.token = token
+		return nil
+	}
+}
+
+// WithBasicAuth requires HTTP Basic credentials, compared in constant time.
+func WithBasicAuth(user, password string) Option {
+	return func(c *config) error {
+		if user == "" || password == "" {
+			return errors.New("webhook: WithBasicAuth: empty user or password")
+		}
+		c.basicUser, c.basicPass = user, password
+		return nil
+	}
+}
+
+// WithAllowedCIDRs accepts requests only from these addresses (IPs or
+// CIDRs), such as CallMyWay's servers.
+func WithAllowedCIDRs(cidrs ...string) Option {
+	return func(c *config) error {
+		p, err := parsePrefixes("WithAllowedCIDRs", cidrs)
+		if err != nil {
+			return err
+		}
+		if len(p) == 0 {
+			return errors.New("webhook: WithAllowedCIDRs: no address given")
+		}
+		c.allowed = p
+		return nil
+	}
+}
+
+// WithTrustedProxies names the reverse proxies (IPs or CIDRs) whose
+// X-Forwarded-For header is believed when checking WithAllowedCIDRs.
+// X-Forwarded-For from any other peer is ignored.
+func WithTrustedProxies(cidrs ...string) Option {
+	return func(c *config) error {
+		p, err := parsePrefixes("WithTrustedProxies", cidrs)
+		if err != nil {
+			return err
+		}
+		c.trusted = p
+		return nil
+	}
+}
+
+// WithDeduper replaces the in-memory de-duplication store, for example
+// with one shared by several CRM instances.
+func WithDeduper(d Deduper) Option {
+	return func(c *config) error {
+		if d == nil {
+			return errors.New("webhook: WithDeduper: nil")
+		}
+		c.dedupe = d
+		return nil
+	}
+}
+
+// WithDedupeWindow sets how long the default store remembers an event
+// (default 10 min).
+func WithDedupeWindow(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("webhook: WithDedupeWindow(%v): must be positive", d)
+		}
+		c.window = d
+		return nil
+	}
+}
+
+// WithLogger sets the logger (silent by default, except for the one
+// warning about a handler without authentication, which goes to
+// slog.Default when no logger is set).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("webhook: WithLogger: nil logger")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+type handler struct {
+	cfg      config
+	listener Listener
+}
+
+// NewHandler returns the http.Handler that receives CallMyWay's call
+// events and hands each one to l. It answers {"ack":"ok"} only after l
+// returned nil; a listener error, panic or timeout gives 500 so the sender
+// may retry. Repeated deliveries of one (callid, action) are acked without
+// calling l again. It works under any router and keeps no global state.
+//
+// Lock it down with WithToken, WithBasicAuth and/or WithAllowedCIDRs: the
+// provider signs nothing. Without them it works but logs a warning.
+func NewHandler(l Listener, opts ...Option) (http.Handler, error) {
+	if l == nil {
+		return nil, errors.New("webhook: NewHandler: nil listener")
+	}
+	cfg := config{loc: time.UTC, maxBody: DefaultMaxBodyBytes, timeout: DefaultListenerTimeout,
+		window: DefaultDedupeWindow, now: time.Now}
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.dedupe == nil {
+		cfg.dedupe = NewMemoryDeduper(cfg.window, 0)
+	}
+	if cfg.token == "" && cfg.basicUser == "" && len(cfg.allowed) == 0 {
+		log := cfg.logger
+		if log == nil {
+			log = slog.Default()
+		}
+		log.Warn("webhook: handler has no authentication; anyone who finds its URL can post call events. Use webhook.WithToken, WithBasicAuth or WithAllowedCIDRs")
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.New(slog.DiscardHandler)
+	}
+	return &handler{cfg: cfg, listener: l}, nil
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	received := h.cfg.now()
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeJSONError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed; CallMyWay events are POSTed")
+		return
+	}
+	if f := h.authenticate(r); f != nil {
+		if f.status == http.StatusUnauthorized && h.cfg.basicUser != "" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="callmyway-webhook"`)
+		}
+		h.cfg.logger.WarnContext(r.Context(), "webhook: request refused", "remote", r.RemoteAddr, "reason", f.msg)
+		writeJSONError(w, f.status, f.msg)
+		return
+	}
+	if r.ContentLength > h.cfg.maxBody {
+		writeJSONError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", h.cfg.maxBody))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeJSONError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", h.cfg.maxBody))
+			return
+		}
+		writeJSONError(w, http.StatusBadRequest, "reading body: "+err.Error())
+		return
+	}
+	ev, err := Parse(body, InLocation(h.cfg.loc))
+	if err != nil {
+		h.cfg.logger.InfoContext(r.Context(), "webhook: bad event", "remote", r.RemoteAddr, "error", err.Error())
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	ev.ReceivedAt = received
+
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.timeout)
+	defer cancel()
+	key := ev.Key()
+	done, err := h.cfg.dedupe.Acquire(ctx, key)
+	if err != nil {
+		h.cfg.logger.ErrorContext(ctx, "webhook: dedupe store failed", "callid", ev.Call.ID, "error", err.Error())
+		writeJSONError(w, http.StatusInternalServerError, "event not processed; retry")
+		return
+	}
+	if done {
+		h.cfg.logger.DebugContext(ctx, "webhook: duplicate acked", "callid", ev.Call.ID, "action", ev.Action)
+		writeAck(w)
+		return
+	}
+	lerr := h.deliver(ctx, ev)
+	// The claim must end even if ctx expired: release with a fresh one then.
+	relCtx := ctx
+	if ctx.Err() != nil {
+		var relCancel context.CancelFunc
+		relCtx, relCancel = context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer relCancel()
+	}
+	if err := h.cfg.dedupe.Release(relCtx, key, lerr == nil); err != nil && lerr == nil {
+		h.cfg.logger.ErrorContext(ctx, "webhook: dedupe store failed on release", "callid", ev.Call.ID, "error", err.Error())
+	}
+	if lerr != nil {
+		h.cfg.logger.ErrorContext(ctx, "webhook: listener failed", "callid", ev.Call.ID, "action", ev.Action, "error", lerr.Error())
+		writeJSONError(w, http.StatusInternalServerError, "event not processed; retry")
+		return
+	}
+	writeAck(w)
+}
+
+// deliver calls the listener, turning a panic into an error.
+func (h *handler) deliver(ctx context.Context, ev Event) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("webhook: listener panicked: %v", p)
+		}
+	}()
+	return h.listener.HandleEvent(ctx, ev)
+}
+
+var ackBody = []byte(`{"ack":"ok"}`)
+
+func writeAck(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(ackBody)
+}
+
+func writeJSONError(w http.ResponseWriter, status int, msg string) {
+	b, _ := json.Marshal(map[string]string{"error": msg})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(b)
+}
