@@ -1,40 +1,60 @@
-// Command quickstart sends one click-to-dial request to a local stand-in
-// for CallMyWay and prints what came back. It needs no account and no
-// network.
+// Command quickstart clicks to dial against cmwtest, the built-in fake
+// CallMyWay, and prints the call's events as they arrive by webhook. It
+// needs no account and no network.
 package main
 
 import (
 	"context"
 	"fmt"
 	"log"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"time"
 
-	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/click2dial"
+	"github.com/callmyway-go/sdk/cmwtest"
+	"github.com/callmyway-go/sdk/webhook"
 )
 
 func main() {
-	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "OK: call from %s to %s inserted", r.URL.Query().Get("first_num"), r.URL.Query().Get("second_num"))
-	}))
-	defer fake.Close()
+	ended := make(chan struct{})
+	hook, err := webhook.NewHandler(webhook.ListenerFunc(func(ctx context.Context, ev webhook.Event) error {
+		fmt.Printf("webhook: %s call %s (%s) endpoint %s, %s -> %s, %v\n",
+			ev.Action, ev.Call.ID, ev.Call.Direction, ev.Call.EndpointID, ev.Call.ANI, ev.Call.DNIS, ev.Call.Duration)
+		if ev.Action == webhook.CallEnd {
+			close(ended)
+		}
+		return nil
+	}), webhook.WithToken("quickstart-secret-token"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	crm := httptest.NewServer(hook)
+	defer crm.Close()
 
-	client, err := callmyway.New("1234567", "98765432101", callmyway.WithBaseURL(fake.URL))
+	fake := cmwtest.NewServer(cmwtest.WithWebhook(crm.URL + "/hook/quickstart-secret-token"))
+	defer fake.Close()
+	fake.ScriptNext(cmwtest.Script{Ring: 500 * time.Millisecond, Talk: 2 * time.Second})
+
+	client, err := fake.NewClient()
 	if err != nil {
 		log.Fatal(err)
 	}
-	contact, err := client.ParseNumber("8888-7777")
+	dialer, err := click2dial.New(client)
 	if err != nil {
 		log.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	resp, err := client.Send(ctx, "quickstart", callmyway.HostClickToDial, callmyway.PathClickToDial,
-		url.Values{"first_num": {client.Username()}, "second_num": {contact.Digits()}})
+	res, err := dialer.Dial(ctx, click2dial.Request{Agent: "8000001", Contact: "8888-7777"})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%s: dial request accepted, provider said %q\n", client, resp.Body)
+	fmt.Printf("click2dial: agent %s -> %s accepted (CallMyWay said %q); the outcome comes by webhook\n", res.Agent, res.Contact.E164, res.Raw)
+	select {
+	case <-ended:
+		dialer.Release(res.Agent)
+		fmt.Println("call ended; agent free:", !dialer.Busy(res.Agent))
+	case <-ctx.Done():
+		log.Fatal("no callEnd webhook within 30 s")
+	}
 }

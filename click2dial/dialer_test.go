@@ -1,0 +1,284 @@
+package click2dial
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/cmwtest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// newDialer returns a fake (in process) and a Dialer pointed at it.
+func newDialer(t *testing.T, fakeOpts []cmwtest.Option, opts ...Option) (*cmwtest.Server, *Dialer) {
+	t.Helper()
+	fake := cmwtest.NewServer(append([]cmwtest.Option{cmwtest.InProcess()}, fakeOpts...)...)
+	t.Cleanup(fake.Close)
+	client, err := fake.NewClient()
+	require.NoError(t, err)
+	d, err := New(client, opts...)
+	require.NoError(t, err)
+	return fake, d
+}
+
+func TestAgentFirstAndContactFirstParameters(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake, d := newDialer(t, []cmwtest.Option{cmwtest.WithAllowedFirstNumbers("50622223333")})
+		res, err := d.Dial(t.Context(), Request{Agent: "8000002", Contact: "8888-7777"})
+		require.NoError(t, err)
+		assert.Equal(t, "+50688887777", res.Contact.E164)
+		assert.Equal(t, "OK", res.Raw)
+		assert.False(t, res.Duplicate)
+		res2, err := d.Dial(t.Context(), Request{Agent: "8000003", Contact: "2222 3333", Order: ContactFirst, Host: callmyway.HostClickToDialAlt})
+		require.NoError(t, err)
+		assert.Equal(t, ContactFirst, res2.Order)
+
+		reqs := fake.Requests()
+		require.Len(t, reqs, 2)
+		assert.Equal(t, callmyway.PathClickToDial, reqs[0].Path)
+		assert.Equal(t, "8000002", reqs[0].Query["first_num"])
+		assert.Equal(t, "50688887777", reqs[0].Query["second_num"])
+		assert.Equal(t, callmyway.PathClickToDialAlt, reqs[1].Path)
+		assert.Equal(t, "50622223333", reqs[1].Query["first_num"])
+		assert.Equal(t, "8000003", reqs[1].Query["second_num"])
+	})
+}
+
+func TestInvalidNumbersNeverSent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake, d := newDialer(t, nil)
+		for _, req := range []Request{
+			{Agent: "8000001", Contact: "12"},
+			{Agent: "8000001", Contact: "anonymous"},
+			{Agent: "8000001", Contact: "call me"},
+			{Agent: "agent-1", Contact: "88887777"},
+			{Agent: "", Contact: "88887777"},
+		} {
+			_, err := d.Dial(t.Context(), req)
+			require.ErrorIs(t, err, ErrInvalidNumber, req)
+			var ne *callmyway.NumberError
+			require.ErrorAs(t, err, &ne)
+			assert.Contains(t, err.Error(), "\""+ne.Input+"\"")
+		}
+		_, err := d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777", Order: Order(9)})
+		assert.Error(t, err)
+		_, err = d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777", Host: callmyway.HostCDR})
+		assert.Error(t, err)
+		_, err = d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777", CallerID: "999"})
+		assert.ErrorIs(t, err, ErrUnknownCallerID)
+		assert.Zero(t, fake.RequestCount(""))
+	})
+}
+
+func TestOneCallPerAgentGuardReleasesOnCallEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake, d := newDialer(t, nil, WithBusyTimeout(10*time.Minute))
+		_, err := d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777"})
+		require.NoError(t, err)
+		_, err = d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88886666"})
+		require.ErrorIs(t, err, ErrCallInProgress)
+		assert.Equal(t, 1, fake.RequestCount(""), "refused before asking CallMyWay")
+		// Another agent is free.
+		_, err = d.Dial(t.Context(), Request{Agent: "8000002", Contact: "88886666"})
+		require.NoError(t, err)
+
+		time.Sleep(time.Minute) // the simulated call ends; the webhook listener would Release
+		d.Release("8000001")
+		assert.False(t, d.Busy("8000001"))
+		_, err = d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88886666"})
+		require.NoError(t, err)
+	})
+}
+
+func TestGuardTimesOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, d := newDialer(t, nil, WithBusyTimeout(2*time.Minute))
+		_, err := d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777"})
+		require.NoError(t, err)
+		assert.True(t, d.Busy("8000001"))
+		start := time.Now()
+		require.NoError(t, d.WaitIdle(t.Context(), "8000001"))
+		assert.Equal(t, 2*time.Minute, time.Since(start))
+		assert.False(t, d.Busy("8000001"))
+	})
+}
+
+func TestProviderBusyAnswerMapsToErrCallInProgress(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake, d := newDialer(t, nil)
+		_, err := fake.Inbound("88881111", "5001") // a call the Dialer did not start
+		require.NoError(t, err)
+		_, err = d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777"})
+		require.ErrorIs(t, err, ErrCallInProgress)
+		var ae *callmyway.APIError
+		require.ErrorAs(t, err, &ae)
+		assert.Contains(t, ae.Message, "active call")
+		assert.False(t, d.Busy("8000001"), "a provider refusal does not hold the agent")
+	})
+}
+
+type liveCalls map[string]bool
+
+func (l liveCalls) HasLiveCall(_ context.Context, agent string) (bool, error) { return l[agent], nil }
+
+func TestLiveCallsRefuse(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake, d := newDialer(t, nil, WithLiveCalls(liveCalls{"8000001": true}))
+		_, err := d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777"})
+		require.ErrorIs(t, err, ErrCallInProgress)
+		assert.Zero(t, fake.RequestCount(""))
+	})
+}
+
+func TestDoubleClick(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake, d := newDialer(t, nil, WithDoubleClickWindow(5*time.Second))
+		var accepted atomic.Int32
+		d.onAccepted = func(Result) { accepted.Add(1) }
+		var wg sync.WaitGroup
+		results := make([]Result, 5)
+		for i := range results {
+			wg.Go(func() {
+				r, err := d.Dial(t.Context(), Request{Agent: "8000001", Contact: "8888 7777"})
+				assert.NoError(t, err)
+				results[i] = r
+			})
+		}
+		wg.Wait()
+		assert.Equal(t, 1, fake.RequestCount(""), "five clicks, one request")
+		dups := 0
+		for _, r := range results {
+			if r.Duplicate {
+				dups++
+			}
+			assert.Equal(t, results[0].At, r.At)
+		}
+		assert.Equal(t, 4, dups)
+		assert.EqualValues(t, 1, accepted.Load())
+
+		time.Sleep(6 * time.Second) // past the window: the agent is busy now
+		_, err := d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777"})
+		assert.ErrorIs(t, err, ErrCallInProgress)
+	})
+}
+
+func TestCallerIDEndpoint(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake, d := newDialer(t, nil, WithCallerID("8000009", "92345678901"))
+		res, err := d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777", CallerID: "8000009"})
+		require.NoError(t, err)
+		assert.Equal(t, "8000009", res.CallerID)
+		assert.Equal(t, "8000009", fake.Requests()[0].Query["username"])
+		assert.Equal(t, "92345678901", fake.Requests()[0].Query["password"])
+		time.Sleep(time.Minute)
+		assert.Equal(t, "anonymous", fake.CDRs()[0].ANI, "a private endpoint withholds the number")
+	})
+}
+
+func TestRefusalsMapToSentinels(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake, d := newDialer(t, []cmwtest.Option{cmwtest.WithClientIP("198.51.100.1")})
+		_, err := d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777"})
+		require.ErrorIs(t, err, callmyway.ErrIPNotAllowed)
+		assert.Contains(t, err.Error(), "allow list")
+
+		fake.SetAllowedIPs("198.51.100.0/24")
+		fake.FailNext(1, cmwtest.Fault{Kind: cmwtest.FaultWrongCredentials})
+		_, err = d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777"})
+		require.ErrorIs(t, err, callmyway.ErrUnauthorized)
+		assertNoPassword(t, err, fake.Password())
+	})
+}
+
+func assertNoPassword(t *testing.T, err error, pw string) {
+	t.Helper()
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		assert.NotContains(t, e.Error(), pw)
+	}
+}
+
+// Over real sockets: a 500, a reset and a timeout after the request was
+// sent each produce exactly one request at the fake.
+func TestNeverRetriedOnceSent(t *testing.T) {
+	for name, fault := range map[string]cmwtest.Fault{
+		"500":     {Kind: cmwtest.Fault5xx},
+		"reset":   {Kind: cmwtest.FaultReset},
+		"timeout": {Kind: cmwtest.FaultSlow, Delay: 2 * time.Second},
+		"html":    {Kind: cmwtest.FaultHTML},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fake := cmwtest.NewServer()
+			defer fake.Close()
+			client, err := callmyway.New(fake.Username(), fake.Password(), callmyway.WithBaseURL(fake.URL),
+				callmyway.WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond}))
+			require.NoError(t, err)
+			d, err := New(client)
+			require.NoError(t, err)
+			fake.FailNext(1, fault)
+			_, err = d.Dial(context.Background(), Request{Agent: "8000001", Contact: "88887777"})
+			require.Error(t, err)
+			assert.Equal(t, 1, fake.RequestCount(""))
+			assertNoPassword(t, err, fake.Password())
+			var te *callmyway.TransportError
+			if errors.As(err, &te) {
+				assert.True(t, te.Sent)
+				assert.True(t, d.Busy("8000001"), "the call may be ringing: the agent stays busy")
+			} else {
+				assert.False(t, d.Busy("8000001"))
+			}
+		})
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	_, err := New(nil)
+	assert.Error(t, err)
+	c, err := callmyway.New("1", "2")
+	require.NoError(t, err)
+	for _, o := range []Option{WithLiveCalls(nil), WithBusyTimeout(0), WithDoubleClickWindow(-1), WithNumberFormat(nil), WithCallerID("", "x")} {
+		_, err := New(c, o)
+		assert.Error(t, err)
+	}
+}
+
+func FuzzNormalize(f *testing.F) {
+	for _, s := range []string{"8888-7777", "+506 8888 7777", "00525512345678", "anonymous", "", "12", "(55) 1234-5678", "+1 202 555 0101", "８８８８７７７７", "+5068888777712345678"} {
+		f.Add("8000001", s)
+	}
+	c, err := callmyway.New("8000001", "x")
+	if err != nil {
+		f.Fatal(err)
+	}
+	d, err := New(c)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, agent, contact string) {
+		a, n, err := d.Normalize(Request{Agent: agent, Contact: contact})
+		if err != nil {
+			if !errors.Is(err, ErrInvalidNumber) {
+				t.Fatalf("error %v is not ErrInvalidNumber", err)
+			}
+			return
+		}
+		if a == "" || n.Withheld || len(n.E164) < 3 || n.E164[0] != '+' {
+			t.Fatalf("accepted %q/%q as %q/%+v", agent, contact, a, n)
+		}
+		// Normalising the normalised form is stable.
+		_, n2, err := d.Normalize(Request{Agent: a, Contact: n.E164})
+		if err != nil || n2.E164 != n.E164 {
+			t.Fatalf("unstable: %q -> %q -> %q (%v)", contact, n.E164, n2.E164, err)
+		}
+	})
+}
