@@ -91,7 +91,7 @@ func TestCampaignValidates(t *testing.T) {
 
 func TestCallingHours(t *testing.T) {
 	h := &CallingHours{Start: 8 * time.Hour, End: 20 * time.Hour, Days: []time.Weekday{time.Monday}}
-	cr, _ := callmyway.ParseNumber("88887777", "CR") // America/Costa_Rica, UTC-6
+	cr, _ := callmyway.ParseNumber("88887777", "CR")      // America/Costa_Rica, UTC-6
 	mon := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC) // Monday 09:00 in Costa Rica
 	assert.True(t, h.Allows(cr, mon))
 	assert.False(t, h.Allows(cr, mon.Add(-2*time.Hour)), "07:00 local")
