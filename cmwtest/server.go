@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/callmyway-go/sdk/callmyway"
@@ -104,7 +105,7 @@ func WithWebhookMode(m WebhookMode) Option { return func(s *Server) { s.hooks.mo
 func WithAddr(addr string) Option { return func(s *Server) { s.addr = addr } }
 
 // InProcess makes the Server listen on no socket: URL is
-// "http://cmwtest.invalid" and Server.Client is the only way in. Use it
+// "http://cmwtest-N.invalid" and Server.Client is the only way in. Use it
 // inside testing/synctest bubbles, where a listening socket would keep
 // the bubble's clock from advancing.
 func InProcess() Option { return func(s *Server) { s.inProcess = true } }
@@ -112,6 +113,8 @@ func InProcess() Option { return func(s *Server) { s.inProcess = true } }
 // WithClientIP sets the address requests made through Server.Client appear
 // to come from (default 127.0.0.1).
 func WithClientIP(ip string) Option { return func(s *Server) { s.clientIP = ip } }
+
+var inProcessSeq atomic.Int64
 
 // Server is a fake CallMyWay. Create it with NewServer and Close it when
 // done.
@@ -184,7 +187,9 @@ func NewServer(opts ...Option) *Server {
 	}
 	s.hooks.start(s)
 	if s.inProcess {
-		s.URL = "http://cmwtest.invalid"
+		// A distinct host per Server: the SDK shares a query limiter per
+		// account and host, and each fake is its own provider.
+		s.URL = fmt.Sprintf("http://cmwtest-%d.invalid", inProcessSeq.Add(1))
 		return s
 	}
 	s.http = httptest.NewUnstartedServer(s)

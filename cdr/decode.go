@@ -1,0 +1,82 @@
+package cdr
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/callmyway-go/sdk/callmyway"
+)
+
+var parsers fastjson.ParserPool
+
+// DecodePage decodes a getCdrs answer in loc (the account's zone). It
+// accepts every shape the provider is known or suspected to send: a bare
+// array of records, an object {"cdrs": [...]} (also "data" or
+// "records"), an empty body or null (no records), and an error object
+// {"error": "..."}, returned as a *callmyway.APIError matching
+// callmyway.ErrUnauthorized, ErrIPNotAllowed or ErrRateLimited where the
+// message is recognised. Anything else matches
+// callmyway.ErrMalformedResponse.
+func DecodePage(body []byte, loc *time.Location) ([]Record, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	b := bytes.TrimSpace(body)
+	if len(b) == 0 {
+		return nil, nil
+	}
+	p := parsers.Get()
+	defer parsers.Put(p)
+	v, err := p.ParseBytes(b)
+	if err != nil {
+		return nil, malformed(body, "not JSON: "+err.Error())
+	}
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return nil, nil
+	case fastjson.TypeArray:
+	case fastjson.TypeObject:
+		if e := v.Get("error"); e != nil && e.Type() != fastjson.TypeNull {
+			msg, _ := scalar(e)
+			if msg == "" {
+				msg = string(e.MarshalTo(nil))
+			}
+			return nil, &callmyway.APIError{Op: "cdr", Message: msg, Body: callmyway.Excerpt(body), Kind: callmyway.ClassifyMessage(msg)}
+		}
+		var inner *fastjson.Value
+		for _, k := range []string{"cdrs", "data", "records"} {
+			if inner = v.Get(k); inner != nil {
+				break
+			}
+		}
+		if inner == nil {
+			return nil, malformed(body, "an object without cdrs or error")
+		}
+		switch inner.Type() {
+		case fastjson.TypeNull:
+			return nil, nil
+		case fastjson.TypeArray:
+			v = inner
+		default:
+			return nil, malformed(body, "cdrs is not an array")
+		}
+	default:
+		return nil, malformed(body, "not an array or object")
+	}
+	items, _ := v.Array()
+	recs := make([]Record, 0, len(items))
+	for i, it := range items {
+		r, err := decodeRecord(it, i, loc)
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, r)
+	}
+	return recs, nil
+}
+
+func malformed(body []byte, why string) error {
+	return &callmyway.APIError{Op: "cdr", Message: "unreadable answer: " + why, Body: callmyway.Excerpt(body), Kind: callmyway.ErrMalformedResponse}
+}

@@ -1,0 +1,154 @@
+package cdr
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/callmyway-go/sdk/callmyway"
+)
+
+// Defaults for range queries.
+const (
+	DefaultPageSize  = 1000
+	DefaultChunkSize = 10 * 24 * time.Hour
+)
+
+func query(ctx context.Context, c *callmyway.Client, op string, params url.Values) ([]Record, error) {
+	params.Set("format", "json")
+	resp, err := c.Query(ctx, op, callmyway.HostCDR, callmyway.PathCDR, params)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := DecodePage(resp.Body, c.Location())
+	if err != nil {
+		if ae, ok := err.(*callmyway.APIError); ok {
+			ae.Op, ae.StatusCode = op, resp.StatusCode
+		}
+		return nil, err
+	}
+	return recs, nil
+}
+
+// Recent returns the calls of the last 24 hours (getCdrs recent=1), in one
+// request under the account's 4-second limiter.
+func Recent(ctx context.Context, c *callmyway.Client) ([]Record, error) {
+	return query(ctx, c, "cdr.Recent", url.Values{"recent": {"1"}})
+}
+
+// Live returns the account's calls in progress (live=1&fullAccount=1).
+// Their Duration is 0 and ConnectTime is zero until they connect.
+func Live(ctx context.Context, c *callmyway.Client) ([]Record, error) {
+	return query(ctx, c, "cdr.Live", url.Values{"live": {"1"}, "fullAccount": {"1"}})
+}
+
+// rangePage fetches one page of a date range.
+func rangePage(ctx context.Context, c *callmyway.Client, start, end time.Time, ini, cant int) ([]Record, error) {
+	loc := c.Location()
+	return query(ctx, c, "cdr.Range", url.Values{
+		"dateStart": {start.In(loc).Format(callmyway.TimeLayout)},
+		"dateEnd":   {end.In(loc).Format(callmyway.TimeLayout)},
+		"ini":       {strconv.Itoa(ini)},
+		"cant":      {strconv.Itoa(cant)},
+	})
+}
+
+// Page is what a range query fetched in one request.
+type Page struct {
+	From, To time.Time // the chunk being read
+	Offset   int       // ini
+	Records  int       // records in this page
+}
+
+// RangeOption tunes Range.
+type RangeOption func(*rangeConfig)
+
+type rangeConfig struct {
+	pageSize int
+	chunk    time.Duration
+	onPage   func(Page)
+}
+
+// PageSize sets records per request (cant; default 1000, at most 5000).
+func PageSize(n int) RangeOption { return func(c *rangeConfig) { c.pageSize = n } }
+
+// ChunkSize splits long ranges into chunks of d (default 10 days).
+func ChunkSize(d time.Duration) RangeOption { return func(c *rangeConfig) { c.chunk = d } }
+
+// OnPage calls f after each request, for progress reporting.
+func OnPage(f func(Page)) RangeOption { return func(c *rangeConfig) { c.onPage = f } }
+
+// Range returns the records detected between from and to, in detect order,
+// as an iterator: it pages with ini/cant (stopping on a short page), splits
+// long ranges into chunks, and sends every request through the account's
+// limiter. The first error is yielded once and ends the iteration; so does
+// the caller breaking out. Range copies its options: changing them later
+// has no effect on a running iteration.
+//
+// Chunk boundaries overlap by one second so a record is neither missed
+// nor, since the iterator drops the repeat, yielded twice, whether the
+// provider's range is inclusive or exclusive at its ends.
+func Range(ctx context.Context, c *callmyway.Client, from, to time.Time, opts ...RangeOption) iter.Seq2[Record, error] {
+	cfg := rangeConfig{pageSize: DefaultPageSize, chunk: DefaultChunkSize}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return func(yield func(Record, error) bool) {
+		if cfg.pageSize < 1 || cfg.pageSize > 5000 {
+			yield(Record{}, fmt.Errorf("cdr: Range: page size %d out of range 1..5000", cfg.pageSize))
+			return
+		}
+		if cfg.chunk < time.Minute {
+			yield(Record{}, fmt.Errorf("cdr: Range: chunk size %v below one minute", cfg.chunk))
+			return
+		}
+		if to.Before(from) {
+			yield(Record{}, fmt.Errorf("cdr: Range: to %v is before from %v", to, from))
+			return
+		}
+		loc := c.Location()
+		from, to = from.In(loc).Truncate(time.Second), to.In(loc).Truncate(time.Second)
+		var boundary map[string]bool // callids yielded at the previous chunk's last second
+		for start := from; ; {
+			end := start.Add(cfg.chunk)
+			if end.After(to) {
+				end = to
+			}
+			var atEnd map[string]bool
+			for ini := 0; ; ini += cfg.pageSize {
+				recs, err := rangePage(ctx, c, start, end, ini, cfg.pageSize)
+				if err != nil {
+					yield(Record{}, err)
+					return
+				}
+				if cfg.onPage != nil {
+					cfg.onPage(Page{From: start, To: end, Offset: ini, Records: len(recs)})
+				}
+				for _, r := range recs {
+					if boundary[r.CallID] {
+						continue
+					}
+					if r.DetectTime.Time().Equal(end) {
+						if atEnd == nil {
+							atEnd = map[string]bool{}
+						}
+						atEnd[r.CallID] = true
+					}
+					if !yield(r, nil) {
+						return
+					}
+				}
+				if len(recs) < cfg.pageSize {
+					break
+				}
+			}
+			if !end.Before(to) {
+				return
+			}
+			boundary, start = atEnd, end
+		}
+	}
+}

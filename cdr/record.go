@@ -1,0 +1,312 @@
+package cdr
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/valyala/fastjson"
+
+	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/internal/wire"
+)
+
+// Record is one CallMyWay call record (SPEC §4). Times are in the
+// account's zone; a zero ConnectTime means the call was not connected (or,
+// in a live query, not yet). Fields the SDK does not know are kept in
+// Extra, so nothing the provider sends is lost.
+type Record struct {
+	CallID           string // unique per record: the key to store it once
+	OriginalCallID   string // shared by the records (legs) of one call
+	RefCallID        string // "0" for a parent record, else its parent's callid
+	ANI              string // caller
+	DNIS             string // called
+	ANIUser          string // endpoint user on the caller side
+	DNISUser         string // endpoint user on the called side
+	DetectTime       callmyway.Time
+	ConnectTime      callmyway.Time
+	DisconnectTime   callmyway.Time
+	Duration         time.Duration // billed talk time; 0 in live queries
+	RingTime         time.Duration // may be negative, as the provider sends it
+	Cost             decimal.Decimal
+	AccessFee        decimal.Decimal
+	Rate             decimal.Decimal // per minute
+	RoutePattern     string
+	RouteName        string
+	EndReason        string // OK, CANCELLED, NO_ANSWER, ...
+	NameEndpointANI  string
+	NameEndpointDNIS string
+	Direction        callmyway.Direction
+	Type             string // the provider's type as sent (incoming, out...)
+
+	// Extra holds every field this package does not know, as raw JSON.
+	Extra map[string]json.RawMessage
+}
+
+// Connected reports whether the call was answered.
+func (r Record) Connected() bool { return !r.ConnectTime.IsZero() }
+
+// Live reports whether the record describes a call still in progress (no
+// disconnect time yet): a provisional record a later sync will complete.
+func (r Record) Live() bool { return r.DisconnectTime.IsZero() }
+
+// IsLeg reports whether the record is one leg of a larger call (a ring
+// attempt of a group), rather than the call's parent record.
+func (r Record) IsLeg() bool {
+	return r.RefCallID != "" && r.RefCallID != "0" && r.RefCallID != r.CallID
+}
+
+// CallKey is the id that groups the records of one call: OriginalCallID,
+// or CallID when the provider sent none.
+func (r Record) CallKey() string {
+	if r.OriginalCallID != "" && r.OriginalCallID != "0" {
+		return r.OriginalCallID
+	}
+	return r.CallID
+}
+
+// known are the fields Record decodes, in the provider's names.
+var known = map[string]bool{
+	"callid": true, "original_callid": true, "ref_callid": true, "ani": true, "dnis": true,
+	"ani_user": true, "dnis_user": true, "detect_time": true, "connect_time": true,
+	"disconnect_time": true, "duration": true, "ring_time": true, "cost": true, "access_fee": true,
+	"rate": true, "route_pattern": true, "route_name": true, "end_reason": true,
+	"name_endpoint_ani": true, "name_endpoint_dnis": true, "type": true,
+}
+
+// fieldNames interns the known field names, so decoding a record does not
+// allocate a string per key.
+var fieldNames = func() map[string]string {
+	m := make(map[string]string, len(known))
+	for k := range known {
+		m[k] = k
+	}
+	return m
+}()
+
+func fieldName(k []byte) string { return fieldNames[string(k)] }
+
+// FieldError reports a record field that could not be read. It matches
+// callmyway.ErrMalformedResponse.
+type FieldError struct {
+	Index  int    // the record's position in its page
+	CallID string // when known
+	Field  string
+	Value  string
+	Reason string
+}
+
+// Error implements error.
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("cdr: record %d (callid %q): field %s=%q: %s", e.Index, e.CallID, e.Field, e.Value, e.Reason)
+}
+
+// Is matches callmyway.ErrMalformedResponse.
+func (e *FieldError) Is(target error) bool { return target == callmyway.ErrMalformedResponse }
+
+// decodeRecord reads one record object in loc.
+func decodeRecord(v *fastjson.Value, idx int, loc *time.Location) (Record, error) {
+	var r Record
+	o, err := v.Object()
+	if err != nil {
+		return r, &FieldError{Index: idx, Field: "(record)", Value: v.Type().String(), Reason: "not an object"}
+	}
+	var ferr error
+	fail := func(field, val, reason string) {
+		if ferr == nil {
+			ferr = &FieldError{Index: idx, Field: field, Value: val, Reason: reason}
+		}
+	}
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		if !known[string(k)] { // no allocation for the lookup
+			if r.Extra == nil {
+				r.Extra = map[string]json.RawMessage{}
+			}
+			r.Extra[string(k)] = json.RawMessage(v.MarshalTo(nil))
+			return
+		}
+		s, ok := scalar(v)
+		if !ok {
+			fail(string(k), string(v.MarshalTo(nil)), "want a string or a number")
+			return
+		}
+		key := fieldName(k)
+		switch key {
+		case "callid":
+			r.CallID = s
+		case "original_callid":
+			r.OriginalCallID = s
+		case "ref_callid":
+			r.RefCallID = s
+		case "ani":
+			r.ANI = s
+		case "dnis":
+			r.DNIS = s
+		case "ani_user":
+			r.ANIUser = s
+		case "dnis_user":
+			r.DNISUser = s
+		case "route_pattern":
+			r.RoutePattern = s
+		case "route_name":
+			r.RouteName = s
+		case "end_reason":
+			r.EndReason = s
+		case "name_endpoint_ani":
+			r.NameEndpointANI = s
+		case "name_endpoint_dnis":
+			r.NameEndpointDNIS = s
+		case "detect_time", "connect_time", "disconnect_time":
+			t, err := callmyway.ParseTime(s, loc)
+			if err != nil {
+				fail(key, s, "not YYYY-MM-DD HH:mm:ss")
+			}
+			switch key {
+			case "detect_time":
+				r.DetectTime = t
+			case "connect_time":
+				r.ConnectTime = t
+			default:
+				r.DisconnectTime = t
+			}
+		case "duration", "ring_time":
+			n, err := wire.ParseIntString(s)
+			if err != nil || (key == "duration" && n < 0) {
+				fail(key, s, "not a number of seconds")
+			}
+			if key == "duration" {
+				r.Duration = time.Duration(n) * time.Second
+			} else {
+				r.RingTime = time.Duration(n) * time.Second
+			}
+		case "cost", "access_fee", "rate":
+			d, err := wire.ParseDecimalString(s)
+			if err != nil {
+				fail(key, s, "not a decimal number")
+			}
+			switch key {
+			case "cost":
+				r.Cost = d
+			case "access_fee":
+				r.AccessFee = d
+			default:
+				r.Rate = d
+			}
+		case "type":
+			r.Type = s
+			d, err := callmyway.ParseDirection(s)
+			if err != nil {
+				fail(key, s, "not in/incoming, out/outgoing or internal")
+			}
+			r.Direction = d
+		}
+	})
+	if ferr != nil {
+		ferr.(*FieldError).CallID = r.CallID
+		return r, ferr
+	}
+	if r.CallID == "" {
+		return r, &FieldError{Index: idx, Field: "callid", Reason: "missing"}
+	}
+	return r, nil
+}
+
+// scalar returns a string's text or a number's literal; null is "".
+func scalar(v *fastjson.Value) (string, bool) {
+	switch v.Type() {
+	case fastjson.TypeString:
+		b := v.GetStringBytes()
+		return string(bytes.TrimSpace(b)), true
+	case fastjson.TypeNumber:
+		return string(v.MarshalTo(nil)), true
+	case fastjson.TypeNull:
+		return "", true
+	}
+	return "", false
+}
+
+// MarshalJSON writes the record with the provider's field names (times in
+// provider form, durations in seconds, money as strings) and its Extra
+// fields, so a record survives a round trip.
+func (r Record) MarshalJSON() ([]byte, error) {
+	var b []byte
+	b = append(b, '{')
+	str := func(k, v string) {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(append(strconv.AppendQuote(b, k), ':'), v)
+	}
+	num := func(k string, n int64) {
+		b = strconv.AppendInt(append(strconv.AppendQuote(append(b, ','), k), ':'), n, 10)
+	}
+	str("callid", r.CallID)
+	str("original_callid", r.OriginalCallID)
+	str("ref_callid", r.RefCallID)
+	str("ani", r.ANI)
+	str("dnis", r.DNIS)
+	str("ani_user", r.ANIUser)
+	str("dnis_user", r.DNISUser)
+	str("detect_time", r.DetectTime.String())
+	str("connect_time", r.ConnectTime.String())
+	str("disconnect_time", r.DisconnectTime.String())
+	num("duration", int64(r.Duration/time.Second))
+	num("ring_time", int64(r.RingTime/time.Second))
+	str("cost", Money(r.Cost))
+	str("access_fee", Money(r.AccessFee))
+	str("rate", Money(r.Rate))
+	str("route_pattern", r.RoutePattern)
+	str("route_name", r.RouteName)
+	str("end_reason", r.EndReason)
+	str("name_endpoint_ani", r.NameEndpointANI)
+	str("name_endpoint_dnis", r.NameEndpointDNIS)
+	typ := r.Type
+	if typ == "" && r.Direction != callmyway.DirectionUnknown {
+		typ = string(r.Direction)
+	}
+	str("type", typ)
+	keys := make([]string, 0, len(r.Extra))
+	for k := range r.Extra {
+		if !known[k] {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		raw := r.Extra[k]
+		if !json.Valid(raw) {
+			return nil, fmt.Errorf("cdr: Extra[%q] is not valid JSON", k)
+		}
+		b = append(strconv.AppendQuote(append(b, ','), k), ':')
+		b = append(b, raw...)
+	}
+	return append(b, '}'), nil
+}
+
+// Money formats d keeping the digits the provider sent ("0.0450" stays
+// "0.0450", where decimal's String would print "0.045").
+func Money(d decimal.Decimal) string {
+	if e := d.Exponent(); e < 0 {
+		return d.StringFixed(-e)
+	}
+	return d.String()
+}
+
+// UnmarshalJSON reads one record in provider form. Times are read as UTC;
+// DecodePage reads them in the account's zone.
+func (r *Record) UnmarshalJSON(b []byte) error {
+	v, err := fastjson.ParseBytes(b)
+	if err != nil {
+		return fmt.Errorf("cdr: record: %w", err)
+	}
+	rec, err := decodeRecord(v, 0, time.UTC)
+	if err != nil {
+		return err
+	}
+	*r = rec
+	return nil
+}
