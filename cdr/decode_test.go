@@ -18,14 +18,14 @@ const rec1 = `{"callid":"101","original_callid":"101","ref_callid":"0","ani":"50
 func TestDecodeShapes(t *testing.T) {
 	cr, _ := time.LoadLocation("America/Costa_Rica")
 	cases := map[string]int{
-		"[" + rec1 + "]":               1,
-		`{"cdrs":[` + rec1 + `]}`:      1,
-		`{"data":[` + rec1 + `]}`:      1,
-		`{"cdrs":null}`:                0,
-		"":                             0,
-		"  \n":                         0,
-		"null":                         0,
-		"[]":                           0,
+		"[" + rec1 + "]":              1,
+		`{"cdrs":[` + rec1 + `]}`:     1,
+		`{"data":[` + rec1 + `]}`:     1,
+		`{"cdrs":null}`:               0,
+		"":                            0,
+		"  \n":                        0,
+		"null":                        0,
+		"[]":                          0,
 		"[" + rec1 + "," + rec1 + "]": 2,
 	}
 	for body, n := range cases {
@@ -64,20 +64,20 @@ func TestDecodeTolerance(t *testing.T) {
 
 func TestDecodeErrors(t *testing.T) {
 	for body, kind := range map[string]error{
-		`{"error":"Invalid username or password"}`: callmyway.ErrUnauthorized,
-		`{"error":"IP not allowed"}`:               callmyway.ErrIPNotAllowed,
+		`{"error":"Invalid username or password"}`:       callmyway.ErrUnauthorized,
+		`{"error":"IP not allowed"}`:                     callmyway.ErrIPNotAllowed,
 		`[{"callid":"1","detect_time":"2017-06-01 10:00`: callmyway.ErrMalformedResponse,
-		`<html>502</html>`:                         callmyway.ErrMalformedResponse,
-		`{"foo":1}`:                                callmyway.ErrMalformedResponse,
-		`{"cdrs":5}`:                               callmyway.ErrMalformedResponse,
-		`"hello"`:                                  callmyway.ErrMalformedResponse,
-		`[1]`:                                      callmyway.ErrMalformedResponse,
-		`[{"callid":"1","detect_time":"June 1"}]`:  callmyway.ErrMalformedResponse,
-		`[{"callid":"1","duration":"long"}]`:       callmyway.ErrMalformedResponse,
-		`[{"callid":"1","cost":"free"}]`:           callmyway.ErrMalformedResponse,
-		`[{"callid":"1","type":"sideways"}]`:       callmyway.ErrMalformedResponse,
-		`[{"ani":"1"}]`:                            callmyway.ErrMalformedResponse,
-		`[{"callid":["x"]}]`:                       callmyway.ErrMalformedResponse,
+		`<html>502</html>`:                               callmyway.ErrMalformedResponse,
+		`{"foo":1}`:                                      callmyway.ErrMalformedResponse,
+		`{"cdrs":5}`:                                     callmyway.ErrMalformedResponse,
+		`"hello"`:                                        callmyway.ErrMalformedResponse,
+		`[1]`:                                            callmyway.ErrMalformedResponse,
+		`[{"callid":"1","detect_time":"June 1"}]`:        callmyway.ErrMalformedResponse,
+		`[{"callid":"1","duration":"long"}]`:             callmyway.ErrMalformedResponse,
+		`[{"callid":"1","cost":"free"}]`:                 callmyway.ErrMalformedResponse,
+		`[{"callid":"1","type":"sideways"}]`:             callmyway.ErrMalformedResponse,
+		`[{"ani":"1"}]`:                                  callmyway.ErrMalformedResponse,
+		`[{"callid":["x"]}]`:                             callmyway.ErrMalformedResponse,
 	} {
 		_, err := DecodePage([]byte(body), nil)
 		assert.ErrorIs(t, err, kind, body)
@@ -157,7 +157,7 @@ func FuzzDecodePage(f *testing.F) {
 
 // plainRecord is the baseline: every field a string, no validation.
 type plainRecord struct {
-	CallID, OriginalCallID, RefCallID, ANI, DNIS, ANIUser, DNISUser                   string
+	CallID, OriginalCallID, RefCallID, ANI, DNIS, ANIUser, DNISUser                    string
 	DetectTime, ConnectTime, DisconnectTime, Duration, RingTime, Cost, AccessFee, Rate string
 	RoutePattern, RouteName, EndReason, NameEndpointANI, NameEndpointDNIS, Type        string
 	XTrunk                                                                             string `json:"x_trunk"`
