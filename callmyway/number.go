@@ -2,6 +2,7 @@ package callmyway
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -34,6 +35,40 @@ func IsWithheld(raw string) bool {
 // gives a *NumberError (errors.Is(err, ErrInvalidNumber)). Numbers that
 // start with 00 or + are read as international.
 func ParseNumber(raw, region string) (Number, error) {
+	key := numberKey{raw, region}
+	numbers.mu.RLock()
+	r, ok := numbers.m[key]
+	numbers.mu.RUnlock()
+	if ok {
+		return r.n, r.err
+	}
+	n, err := parseNumber(raw, region)
+	numbers.mu.Lock()
+	if len(numbers.m) >= numberCacheSize {
+		clear(numbers.m) // simple bound; the working set of caller ids refills it
+	}
+	numbers.m[key] = numberResult{n, err}
+	numbers.mu.Unlock()
+	return n, err
+}
+
+// numbers caches ParseNumber: phonenumbers is regexp-heavy (tens of µs per
+// number) and a CRM sees the same caller ids again and again.
+var numbers = struct {
+	mu sync.RWMutex
+	m  map[numberKey]numberResult
+}{m: map[numberKey]numberResult{}}
+
+const numberCacheSize = 20_000
+
+type numberKey struct{ raw, region string }
+
+type numberResult struct {
+	n   Number
+	err error
+}
+
+func parseNumber(raw, region string) (Number, error) {
 	n := Number{Raw: strings.TrimSpace(raw)}
 	if IsWithheld(n.Raw) {
 		n.Withheld = true

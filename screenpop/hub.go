@@ -1,0 +1,316 @@
+package screenpop
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Hub keeps each agent's recent messages and live subscriptions, and
+// serves them to browsers over Server-Sent Events. A slow or stuck browser
+// never blocks the others: each subscription has a bounded queue, and one
+// that overflows is closed so the browser reconnects and replays what it
+// missed from the agent's buffer.
+type Hub struct {
+	bufSize   int
+	queueSize int
+	heartbeat time.Duration
+	logger    *slog.Logger
+
+	mu     sync.Mutex
+	agents map[string]*agentState
+	stop   func()
+	closed bool
+	done   chan struct{}
+}
+
+type agentState struct {
+	buf  []Message // last bufSize messages, ascending ID
+	subs map[*Subscription]struct{}
+}
+
+// Subscription is one browser's stream of an agent's messages.
+type Subscription struct {
+	Agent string
+	// C receives the agent's messages. It is closed when the subscription
+	// overflows (Overflowed reports true) or is cancelled.
+	C          chan Message
+	overflowed bool
+	hub        *Hub
+}
+
+// Overflowed reports whether C was closed because the reader fell behind.
+func (s *Subscription) Overflowed() bool {
+	s.hub.mu.Lock()
+	defer s.hub.mu.Unlock()
+	return s.overflowed
+}
+
+// HubOption configures a Hub.
+type HubOption func(*Hub) error
+
+// WithReplayBuffer sets how many recent messages are kept per agent for
+// replay after a reconnect (default 256).
+func WithReplayBuffer(n int) HubOption {
+	return func(h *Hub) error {
+		if n < 1 {
+			return fmt.Errorf("screenpop: WithReplayBuffer(%d): at least 1", n)
+		}
+		h.bufSize = n
+		return nil
+	}
+}
+
+// WithQueueSize sets each subscription's queue (default 64).
+func WithQueueSize(n int) HubOption {
+	return func(h *Hub) error {
+		if n < 1 {
+			return fmt.Errorf("screenpop: WithQueueSize(%d): at least 1", n)
+		}
+		h.queueSize = n
+		return nil
+	}
+}
+
+// WithHeartbeat sets the SSE keep-alive interval (default 15 s).
+func WithHeartbeat(d time.Duration) HubOption {
+	return func(h *Hub) error {
+		if d <= 0 {
+			return fmt.Errorf("screenpop: WithHeartbeat(%v): must be positive", d)
+		}
+		h.heartbeat = d
+		return nil
+	}
+}
+
+// WithHubLogger sets the Hub's logger (silent by default).
+func WithHubLogger(l *slog.Logger) HubOption {
+	return func(h *Hub) error {
+		if l == nil {
+			return errors.New("screenpop: WithHubLogger: nil")
+		}
+		h.logger = l
+		return nil
+	}
+}
+
+// NewHub returns a Hub fed by broker.
+func NewHub(broker Broker, opts ...HubOption) (*Hub, error) {
+	if broker == nil {
+		return nil, errors.New("screenpop: NewHub: nil broker")
+	}
+	h := &Hub{bufSize: 256, queueSize: 64, heartbeat: 15 * time.Second, logger: slog.New(slog.DiscardHandler),
+		agents: map[string]*agentState{}, done: make(chan struct{})}
+	for _, o := range opts {
+		if err := o(h); err != nil {
+			return nil, err
+		}
+	}
+	stop, err := broker.Subscribe(h.Deliver)
+	if err != nil {
+		return nil, err
+	}
+	h.stop = stop
+	return h, nil
+}
+
+// Close unsubscribes from the broker and ends every stream.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	h.closed = true
+	close(h.done)
+	for _, a := range h.agents {
+		for s := range a.subs {
+			close(s.C)
+		}
+		a.subs = nil
+	}
+	h.mu.Unlock()
+	h.stop()
+}
+
+func (h *Hub) agent(id string) *agentState {
+	a := h.agents[id]
+	if a == nil {
+		a = &agentState{subs: map[*Subscription]struct{}{}}
+		h.agents[id] = a
+	}
+	return a
+}
+
+// Deliver stores m in its agent's buffer and queues it to the agent's
+// subscriptions. It never blocks.
+func (h *Hub) Deliver(m Message) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed || m.Agent.ID == "" {
+		return
+	}
+	a := h.agent(m.Agent.ID)
+	if n := len(a.buf); n > 0 && a.buf[n-1].ID >= m.ID {
+		return // a repeat (or out of order from a broker): already delivered
+	}
+	a.buf = append(a.buf, m)
+	if len(a.buf) > h.bufSize {
+		a.buf = append(a.buf[:0:0], a.buf[len(a.buf)-h.bufSize:]...)
+	}
+	for s := range a.subs {
+		select {
+		case s.C <- m:
+		default:
+			s.overflowed = true
+			close(s.C)
+			delete(a.subs, s)
+			h.logger.Warn("screenpop: slow subscriber dropped; it will reconnect and replay", "agent", m.Agent.ID)
+		}
+	}
+}
+
+// Subscribe returns a subscription to agent's messages, after first
+// queueing the buffered ones with an ID above lastID (0: none; replay
+// only happens on reconnect). missed reports how many messages after
+// lastID are no longer buffered.
+func (h *Hub) Subscribe(agent string, lastID uint64) (s *Subscription, missed uint64, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, 0, ErrClosed
+	}
+	a := h.agent(agent)
+	s = &Subscription{Agent: agent, hub: h}
+	var replay []Message
+	if lastID > 0 {
+		for _, m := range a.buf {
+			if m.ID > lastID {
+				replay = append(replay, m)
+			}
+		}
+		if len(a.buf) > 0 && a.buf[0].ID > lastID+1 && len(replay) == len(a.buf) {
+			// Messages between lastID and the buffer's start are gone; the
+			// IDs are global, so this is an upper bound.
+			missed = a.buf[0].ID - lastID - 1
+		}
+	}
+	s.C = make(chan Message, max(h.queueSize, len(replay)))
+	for _, m := range replay {
+		s.C <- m
+	}
+	a.subs[s] = struct{}{}
+	return s, missed, nil
+}
+
+// Cancel ends a subscription.
+func (h *Hub) Cancel(s *Subscription) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if a := h.agents[s.Agent]; a != nil {
+		if _, ok := a.subs[s]; ok {
+			delete(a.subs, s)
+			close(s.C)
+		}
+	}
+}
+
+// Subscribers returns how many live subscriptions agent has.
+func (h *Hub) Subscribers(agent string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if a := h.agents[agent]; a != nil {
+		return len(a.subs)
+	}
+	return 0
+}
+
+// IdentifyFunc tells the SSE handler which agent a request belongs to
+// (from the CRM's session). An error answers 401.
+type IdentifyFunc func(r *http.Request) (agentID string, err error)
+
+// Handler returns the SSE endpoint: each request is one browser of the
+// agent identify names. It replays from Last-Event-ID (header, or the
+// lastEventId query parameter), sends heartbeats, and ends when the
+// browser goes away, the Hub closes, or the stream overflows (the browser
+// then reconnects and replays).
+func (h *Hub) Handler(identify IdentifyFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		agent, err := identify(r)
+		if err != nil || agent == "" {
+			http.Error(w, "unknown agent", http.StatusUnauthorized)
+			return
+		}
+		var last uint64
+		if v := r.Header.Get("Last-Event-ID"); v != "" {
+			last, _ = strconv.ParseUint(v, 10, 64)
+		} else if v := r.URL.Query().Get("lastEventId"); v != "" {
+			last, _ = strconv.ParseUint(v, 10, 64)
+		}
+		rc := http.NewResponseController(w)
+		sub, missed, err := h.Subscribe(agent, last)
+		if err != nil {
+			http.Error(w, "closed", http.StatusServiceUnavailable)
+			return
+		}
+		defer h.Cancel(sub)
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("X-Accel-Buffering", "no")
+		w.WriteHeader(http.StatusOK)
+		write := func(b []byte) bool {
+			rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			if _, err := w.Write(b); err != nil {
+				return false
+			}
+			return rc.Flush() == nil
+		}
+		hello := fmt.Sprintf("retry: 2000\n: connected agent=%s\n\n", agent)
+		if missed > 0 {
+			hello += fmt.Sprintf("event: missed\ndata: {\"missed\":%d}\n\n", missed)
+		}
+		if !write([]byte(hello)) {
+			return
+		}
+		tick := time.NewTicker(h.heartbeat)
+		defer tick.Stop()
+		var frame []byte
+		for {
+			select {
+			case m, ok := <-sub.C:
+				if !ok {
+					return // overflowed or hub closed: the browser reconnects
+				}
+				frame = AppendFrame(frame[:0], m)
+				if !write(frame) {
+					return
+				}
+			case <-tick.C:
+				if !write([]byte(": ping\n\n")) {
+					return
+				}
+			case <-r.Context().Done():
+				return
+			case <-h.done:
+				return
+			}
+		}
+	})
+}
+
+// AppendFrame appends m as one SSE event (id, event, data lines).
+func AppendFrame(b []byte, m Message) []byte {
+	b = append(b, "id: "...)
+	b = strconv.AppendUint(b, m.ID, 10)
+	b = append(b, "\nevent: "...)
+	b = append(b, m.Type...)
+	b = append(b, "\ndata: "...)
+	data, _ := json.Marshal(m) // no newlines: JSON escapes them
+	b = append(b, data...)
+	return append(b, "\n\n"...)
+}

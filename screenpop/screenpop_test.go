@@ -1,0 +1,393 @@
+package screenpop
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/cmwtest"
+	"github.com/callmyway-go/sdk/webhook"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var t0 = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	dir      *MemoryDirectory
+	contacts *MemoryContacts
+	broker   *MemoryBroker
+	hub      *Hub
+	tracker  *Tracker
+	unrouted []webhook.Event
+	now      time.Time
+}
+
+func newFixture(t *testing.T) *fixture {
+	f := &fixture{dir: NewMemoryDirectory(), contacts: NewMemoryContacts("CR"), broker: NewMemoryBroker(), now: t0}
+	f.dir.Assign("5001", Agent{ID: "ana", Name: "Ana", Endpoint: "8000001"}, t0.Add(-time.Hour))
+	f.dir.Assign("5002", Agent{ID: "beto", Name: "Beto", Endpoint: "8000002"}, t0.Add(-time.Hour))
+	f.contacts.Add(Contact{ID: "c1", Name: "Carla Solo", Numbers: []string{"8888-1111"}})
+	f.contacts.Add(Contact{ID: "c2", Name: "Diego Casa", Numbers: []string{"2222-3333"}})
+	f.contacts.Add(Contact{ID: "c3", Name: "Elena Casa", Numbers: []string{"+506 2222 3333"}})
+	var err error
+	f.hub, err = NewHub(f.broker)
+	require.NoError(t, err)
+	t.Cleanup(f.hub.Close)
+	f.tracker, err = NewTracker(f.dir, f.contacts, f.broker, WithClock(func() time.Time { return f.now }),
+		OnUnrouted(func(ev webhook.Event) { f.unrouted = append(f.unrouted, ev) }), WithMaxCallAge(time.Hour))
+	require.NoError(t, err)
+	return f
+}
+
+func event(action webhook.Action, callid, endpoint, dir, ani, dnis string) webhook.Event {
+	d, _ := callmyway.ParseDirection(dir)
+	return webhook.Event{Action: action, Call: webhook.Call{ID: callid, EndpointID: endpoint, Direction: d, ANI: ani, DNIS: dnis,
+		DetectTime: callmyway.NewTime(t0)}}
+}
+
+func (f *fixture) send(t *testing.T, ev webhook.Event) {
+	t.Helper()
+	require.NoError(t, f.tracker.HandleEvent(context.Background(), ev))
+}
+
+// next reads the next message of a subscription, or fails.
+func next(t *testing.T, s *Subscription) Message {
+	t.Helper()
+	select {
+	case m, ok := <-s.C:
+		require.True(t, ok, "subscription closed")
+		return m
+	case <-time.After(2 * time.Second):
+		t.Fatal("no message")
+	}
+	return Message{}
+}
+
+func none(t *testing.T, s *Subscription) {
+	t.Helper()
+	select {
+	case m := <-s.C:
+		t.Fatalf("unexpected message %+v", m)
+	default:
+	}
+}
+
+func TestRoutingAndMatching(t *testing.T) {
+	f := newFixture(t)
+	ana, _, _ := f.hub.Subscribe("ana", 0)
+	beto, _, _ := f.hub.Subscribe("beto", 0)
+
+	// Inbound, one contact: known, to Ana only.
+	f.send(t, event(webhook.CallStart, "1", "5001", "in", "50688881111", "8000001"))
+	m := next(t, ana)
+	assert.Equal(t, TypePop, m.Type)
+	assert.Equal(t, "ana", m.Agent.ID)
+	assert.Equal(t, MatchKnown, m.Match.Kind)
+	assert.Equal(t, "c1", m.Match.Contacts[0].ID)
+	assert.Equal(t, "+50688881111", m.Call.NumberE164)
+	none(t, beto)
+
+	// Inbound, shared number written another way: candidates for Beto.
+	f.send(t, event(webhook.CallStart, "2", "5002", "in", "22223333", "8000002"))
+	m = next(t, beto)
+	assert.Equal(t, MatchCandidates, m.Match.Kind)
+	assert.Len(t, m.Match.Contacts, 2)
+	assert.Contains(t, m.Match.Offer, "pick")
+	// Beto picks Elena: an update, and next time Elena ranks first for him.
+	require.NoError(t, f.tracker.Pick(context.Background(), "2", m.Match.Contacts[1]))
+	u := next(t, beto)
+	assert.Equal(t, TypeUpdate, u.Type)
+	assert.Equal(t, "c3", u.Match.Contacts[0].ID)
+	f.send(t, event(webhook.CallStart, "3", "5002", "in", "+50622223333", "8000002"))
+	assert.Equal(t, "c3", next(t, beto).Match.Contacts[0].ID)
+
+	// Unknown number: create / link / ignore.
+	f.send(t, event(webhook.CallStart, "4", "5001", "in", "50670000000", "8000001"))
+	m = next(t, ana)
+	assert.Equal(t, MatchUnknown, m.Match.Kind)
+	assert.Equal(t, []string{"create", "link", "ignore"}, m.Match.Offer)
+
+	// Withheld: never auto-matched, search offered.
+	f.send(t, event(webhook.CallStart, "5", "5001", "in", "anonymous", "8000001"))
+	m = next(t, ana)
+	assert.Equal(t, MatchWithheld, m.Match.Kind)
+	assert.Contains(t, m.Match.Offer, "search")
+
+	// Outbound with the clicked contact: that contact, no picker, even for a shared number.
+	n, _ := callmyway.ParseNumber("22223333", "CR")
+	f.tracker.ExpectOutbound("8000001", n, Contact{ID: "c2", Name: "Diego Casa"})
+	f.send(t, event(webhook.CallStart, "6", "5001", "out", "8000001", "50622223333"))
+	m = next(t, ana)
+	assert.Equal(t, MatchKnown, m.Match.Kind)
+	assert.Equal(t, "c2", m.Match.Contacts[0].ID)
+	assert.Empty(t, m.Match.Offer)
+
+	// Unmapped endpoint: reported, not popped anywhere.
+	f.send(t, event(webhook.CallStart, "7", "5999", "in", "50688881111", "8000999"))
+	require.Len(t, f.unrouted, 1)
+	assert.Equal(t, "5999", f.unrouted[0].Call.EndpointID)
+	none(t, ana)
+	none(t, beto)
+}
+
+func TestDirectoryHistory(t *testing.T) {
+	f := newFixture(t)
+	// From 11:00 endpoint 5001 belongs to Beto.
+	f.dir.Assign("5001", Agent{ID: "beto", Endpoint: "8000001"}, t0.Add(time.Hour))
+	a, ok, _ := f.dir.AgentFor(context.Background(), "5001", t0)
+	assert.True(t, ok)
+	assert.Equal(t, "ana", a.ID, "a past call is credited to who had the endpoint then")
+	a, _, _ = f.dir.AgentFor(context.Background(), "5001", t0.Add(2*time.Hour))
+	assert.Equal(t, "beto", a.ID)
+	f.dir.Unassign("5001", t0.Add(3*time.Hour))
+	_, ok, _ = f.dir.AgentFor(context.Background(), "5001", t0.Add(4*time.Hour))
+	assert.False(t, ok)
+}
+
+func TestDuplicatesReorderingAndExpiry(t *testing.T) {
+	f := newFixture(t)
+	ana, _, _ := f.hub.Subscribe("ana", 0)
+	start := event(webhook.CallStart, "1", "5001", "in", "50688881111", "8000001")
+	end := start
+	end.Action = webhook.CallEnd
+	end.Call.Duration = time.Minute
+
+	f.send(t, start)
+	f.send(t, start) // duplicate: no second pop
+	assert.Equal(t, TypePop, next(t, ana).Type)
+	none(t, ana)
+	live, _ := f.tracker.HasLiveCall(context.Background(), "8000001")
+	assert.True(t, live)
+	f.send(t, end)
+	f.send(t, end)
+	e := next(t, ana)
+	assert.Equal(t, TypeEnd, e.Type)
+	assert.Equal(t, int64(60), e.Call.DurationSec)
+	none(t, ana)
+	live, _ = f.tracker.HasLiveCall(context.Background(), "ana")
+	assert.False(t, live)
+
+	// callEnd before callStart: an end, then nothing; no ghost live call.
+	end2 := end
+	end2.Call.ID = "2"
+	start2 := start
+	start2.Call.ID = "2"
+	f.send(t, end2)
+	f.send(t, start2)
+	assert.Equal(t, TypeEnd, next(t, ana).Type)
+	none(t, ana)
+	assert.Empty(t, f.tracker.LiveCalls())
+
+	// A call whose callEnd never comes expires.
+	start3 := start
+	start3.Call.ID = "3"
+	f.send(t, start3)
+	next(t, ana)
+	assert.Len(t, f.tracker.LiveCalls(), 1)
+	f.now = f.now.Add(2 * time.Hour)
+	assert.Empty(t, f.tracker.LiveCalls())
+	live, _ = f.tracker.HasLiveCall(context.Background(), "ana")
+	assert.False(t, live)
+}
+
+func TestStuckSubscriberBesideHealthyOnes(t *testing.T) {
+	f := newFixture(t)
+	stuck, _, err := f.hub.Subscribe("ana", 0)
+	require.NoError(t, err)
+	var healthy []*Subscription
+	for i := 0; i < 100; i++ {
+		s, _, err := f.hub.Subscribe("ana", 0)
+		require.NoError(t, err)
+		healthy = append(healthy, s)
+	}
+	// Healthy readers keep up (each acknowledges every message); the stuck
+	// one never reads.
+	var wg sync.WaitGroup
+	counts := make([]int, len(healthy))
+	ack := make(chan struct{})
+	for i, s := range healthy {
+		wg.Go(func() {
+			for range s.C {
+				counts[i]++
+				ack <- struct{}{}
+				if counts[i] == 200 {
+					return
+				}
+			}
+		})
+	}
+	for i := 0; i < 200; i++ {
+		f.send(t, event(webhook.CallStart, fmt.Sprint(i), "5001", "in", "anonymous", "8000001"))
+		for range healthy {
+			<-ack
+		}
+	}
+	wg.Wait()
+	for _, c := range counts {
+		assert.Equal(t, 200, c, "healthy subscribers got everything")
+	}
+	// The stuck one overflowed: closed and marked, never blocked anyone.
+	n := 0
+	for range stuck.C {
+		n++
+	}
+	assert.True(t, stuck.Overflowed())
+	assert.Equal(t, 64, n)
+	// It reconnects and replays the rest from the buffer.
+	re, missed, err := f.hub.Subscribe("ana", 64)
+	require.NoError(t, err)
+	assert.Zero(t, missed)
+	assert.Len(t, re.C, 136)
+}
+
+func TestSSEReplayAfterReconnect(t *testing.T) {
+	f := newFixture(t)
+	srv := httptest.NewServer(f.hub.Handler(func(r *http.Request) (string, error) { return r.URL.Query().Get("agent"), nil }))
+	defer srv.Close()
+	defer f.hub.Close()
+
+	read := func(lastID string, n int) []Message {
+		req, _ := http.NewRequest("GET", srv.URL+"?agent=ana", nil)
+		if lastID != "" {
+			req.Header.Set("Last-Event-ID", lastID)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		assert.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+		sc := bufio.NewScanner(resp.Body)
+		var out []Message
+		var id string
+		for sc.Scan() && len(out) < n {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "id: "):
+				id = line[4:]
+			case strings.HasPrefix(line, "data: "):
+				var m Message
+				require.NoError(t, json.Unmarshal([]byte(line[6:]), &m))
+				assert.Equal(t, id, fmt.Sprint(m.ID))
+				assert.Equal(t, MessageVersion, m.Version)
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	for i := 0; i < 3; i++ {
+		f.send(t, event(webhook.CallStart, fmt.Sprint(i), "5001", "in", "50688881111", "8000001"))
+	}
+	got := read("1", 2) // a browser that saw id 1 reconnects
+	require.Len(t, got, 2)
+	assert.Equal(t, []uint64{2, 3}, []uint64{got[0].ID, got[1].ID})
+	assert.Equal(t, "1", got[0].Call.CallID)
+
+	// A live stream receives new pops as they happen.
+	done := make(chan []Message)
+	go func() { done <- read("3", 1) }()
+	require.Eventually(t, func() bool { return f.hub.Subscribers("ana") == 1 }, 2*time.Second, 5*time.Millisecond)
+	f.send(t, event(webhook.CallStart, "9", "5001", "in", "50688881111", "8000001"))
+	live := <-done
+	require.Len(t, live, 1)
+	assert.Equal(t, "9", live[0].Call.CallID)
+
+	// Unknown agent: 401.
+	bad := httptest.NewServer(f.hub.Handler(func(r *http.Request) (string, error) { return "", fmt.Errorf("no session") }))
+	defer bad.Close()
+	resp, err := http.Get(bad.URL)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 401, resp.StatusCode)
+}
+
+// TestEndToEndWithFake: a simulated inbound call from the fake reaches the
+// agent's subscription through the real webhook handler.
+func TestEndToEndWithFake(t *testing.T) {
+	f := newFixture(t)
+	f.tracker.now = time.Now
+	f.dir.Assign("5001", Agent{ID: "ana", Endpoint: "8000001"}, time.Now().Add(-time.Hour))
+	h, err := webhook.NewHandler(f.tracker, webhook.WithToken("0123456789abcdef0123"))
+	require.NoError(t, err)
+	crm := httptest.NewServer(h)
+	defer crm.Close()
+	fake := cmwtest.NewServer(cmwtest.WithWebhook(crm.URL + "/hook/0123456789abcdef0123"))
+	defer fake.Close()
+	fake.ScriptNext(cmwtest.Script{Ring: 10 * time.Millisecond, Talk: 20 * time.Millisecond})
+	ana, _, _ := f.hub.Subscribe("ana", 0)
+	_, err = fake.Inbound("2222-3333", "5001")
+	require.NoError(t, err)
+	m := next(t, ana)
+	assert.Equal(t, TypePop, m.Type)
+	assert.Equal(t, MatchCandidates, m.Match.Kind)
+	assert.Equal(t, TypeEnd, next(t, ana).Type)
+	for _, d := range fake.Deliveries() {
+		assert.True(t, d.Acked())
+	}
+}
+
+// BenchmarkFanout: 1,000 subscribed agents, events for random agents,
+// latency from the event entering the Tracker to its SSE frame written
+// (one event in flight at a time, so the figure is latency, not queueing).
+func BenchmarkFanout(b *testing.B) {
+	dir, contacts, broker := NewMemoryDirectory(), NewMemoryContacts("CR"), NewMemoryBroker()
+	hub, err := NewHub(broker)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := NewTracker(dir, contacts, broker)
+	if err != nil {
+		b.Fatal(err)
+	}
+	contacts.Add(Contact{ID: "c1", Name: "Carla", Numbers: []string{"88881111"}})
+	const agents = 1000
+	written := make(chan time.Time, 1)
+	var wg sync.WaitGroup
+	for i := 0; i < agents; i++ {
+		ep := fmt.Sprint(10000 + i)
+		dir.Assign(ep, Agent{ID: ep, Endpoint: ep}, time.Time{})
+		s, _, _ := hub.Subscribe(ep, 0)
+		wg.Go(func() {
+			var frame []byte
+			for m := range s.C {
+				frame = AppendFrame(frame[:0], m)
+				written <- time.Now()
+			}
+		})
+	}
+	ctx := context.Background()
+	lat := make([]time.Duration, 0, 1<<16)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		ep := fmt.Sprint(10000 + rand.IntN(agents))
+		ev := webhook.Event{Action: webhook.CallStart, Call: webhook.Call{ID: fmt.Sprint(i), EndpointID: ep,
+			Direction: callmyway.DirectionInbound, ANI: "50688881111", DetectTime: callmyway.NewTime(time.Now())}}
+		start := time.Now()
+		if err := tr.HandleEvent(ctx, ev); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, (<-written).Sub(start))
+	}
+	b.StopTimer()
+	hub.Close()
+	wg.Wait()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
+}
