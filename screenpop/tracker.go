@@ -33,8 +33,8 @@ type Tracker struct {
 	calls      map[string]*liveCall // by callid
 	liveBy     map[string]int       // live calls per agent id and per endpoint
 	lastExpire time.Time
-	expected map[string]expectation
-	picks    map[string]string // agentID|e164 -> contact id
+	expected   map[string]expectation
+	picks      map[string]string // agentID|e164 -> contact id
 }
 
 type liveCall struct {
