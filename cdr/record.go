@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 	"github.com/valyala/fastjson"
@@ -239,10 +241,10 @@ func (r Record) MarshalJSON() ([]byte, error) {
 		if len(b) > 1 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendQuote(append(strconv.AppendQuote(b, k), ':'), v)
+		b = appendJSONString(append(appendJSONString(b, k), ':'), v)
 	}
 	num := func(k string, n int64) {
-		b = strconv.AppendInt(append(strconv.AppendQuote(append(b, ','), k), ':'), n, 10)
+		b = strconv.AppendInt(append(appendJSONString(append(b, ','), k), ':'), n, 10)
 	}
 	str("callid", r.CallID)
 	str("original_callid", r.OriginalCallID)
@@ -281,10 +283,28 @@ func (r Record) MarshalJSON() ([]byte, error) {
 		if !json.Valid(raw) {
 			return nil, fmt.Errorf("cdr: Extra[%q] is not valid JSON", k)
 		}
-		b = append(strconv.AppendQuote(append(b, ','), k), ':')
+		b = append(appendJSONString(append(b, ','), k), ':')
 		b = append(b, raw...)
 	}
 	return append(b, '}'), nil
+}
+
+// appendJSONString appends s as a JSON string: control characters as
+// \u escapes, invalid UTF-8 as U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		switch {
+		case r == '"' || r == '\\':
+			b = append(b, '\\', byte(r))
+		case r < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[r>>4], hex[r&0xf])
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return append(b, '"')
 }
 
 // Money formats d keeping the digits the provider sent ("0.0450" stays
