@@ -128,7 +128,13 @@ func decodeRecord(v *fastjson.Value, idx int, loc *time.Location) (Record, error
 			if r.Extra == nil {
 				r.Extra = map[string]json.RawMessage{}
 			}
-			r.Extra[string(k)] = json.RawMessage(v.MarshalTo(nil))
+			raw := v.MarshalTo(nil)
+			if !json.Valid(raw) {
+				// fastjson is laxer than JSON (it reads 00 as a number):
+				// keep such a value as text rather than lose it.
+				raw = appendJSONString(nil, string(raw))
+			}
+			r.Extra[string(k)] = json.RawMessage(raw)
 			return
 		}
 		s, ok := scalar(v)
@@ -221,8 +227,11 @@ func decodeRecord(v *fastjson.Value, idx int, loc *time.Location) (Record, error
 func scalar(v *fastjson.Value) (string, bool) {
 	switch v.Type() {
 	case fastjson.TypeString:
-		b := v.GetStringBytes()
-		return string(bytes.TrimSpace(b)), true
+		b := bytes.TrimSpace(v.GetStringBytes())
+		if !utf8.Valid(b) {
+			return strings.ToValidUTF8(string(b), "\uFFFD"), true
+		}
+		return string(b), true
 	case fastjson.TypeNumber:
 		return string(v.MarshalTo(nil)), true
 	case fastjson.TypeNull:

@@ -205,7 +205,7 @@ func scalar(v *fastjson.Value) (string, error) {
 	}
 	switch v.Type() {
 	case fastjson.TypeString:
-		return strings.TrimSpace(string(v.GetStringBytes())), nil
+		return strings.ToValidUTF8(strings.TrimSpace(string(v.GetStringBytes())), "\uFFFD"), nil
 	case fastjson.TypeNumber:
 		return string(v.MarshalTo(nil)), nil
 	case fastjson.TypeNull:
