@@ -1,0 +1,423 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/cdr"
+	"github.com/callmyway-go/sdk/cdr/sqlstore"
+	"github.com/callmyway-go/sdk/click2dial"
+	"github.com/callmyway-go/sdk/cmwtest"
+	"github.com/callmyway-go/sdk/screenpop"
+	"github.com/callmyway-go/sdk/webhook"
+)
+
+// App is the reference CRM: its tables, the SDK's pieces wired together,
+// and the web UI.
+type App struct {
+	cfg     Config
+	db      *DB
+	cdrs    *sqlstore.Store
+	client  *callmyway.Client
+	fake    *cmwtest.Server // demo mode only
+	broker  *screenpop.MemoryBroker
+	hub     *screenpop.Hub
+	tracker *screenpop.Tracker
+	hook    http.Handler
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	dialers map[string]*click2dial.Dialer // by caller-id username set, rebuilt when endpoints change
+	dialer  *click2dial.Dialer
+	syncer  *cdr.Syncer
+	sync    cdr.Progress
+	syncAt  time.Time
+}
+
+// Config is everything main reads from flags and the environment.
+type Config struct {
+	Addr         string
+	DB           string // SQLite file path, or a postgres:// URL
+	Demo         bool
+	Username     string
+	Password     string
+	BaseURL      string
+	Loc          *time.Location
+	Region       string
+	WebhookPath  string
+	WebhookToken string
+	WebhookCIDRs []string
+	PublicURL    string // how CallMyWay reaches us (demo: the listen address)
+}
+
+// NewApp opens the database, migrates it and wires the SDK. In demo mode
+// it starts a cmwtest fake with seeded data whose webhooks post back to
+// publicURL.
+func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
+	a := &App{cfg: cfg, log: logger, dialers: map[string]*click2dial.Dialer{}}
+	var err error
+	if strings.HasPrefix(cfg.DB, "postgres://") || strings.HasPrefix(cfg.DB, "postgresql://") {
+		a.cdrs, err = sqlstore.OpenPostgres(ctx, cfg.DB, cfg.Loc)
+	} else {
+		a.cdrs, err = sqlstore.OpenSQLite(ctx, cfg.DB, cfg.Loc)
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.db = &DB{DB: a.cdrs.DB(), dialect: a.cdrs.Dialect(), region: cfg.Region, loc: cfg.Loc}
+	if err := a.db.migrate(ctx); err != nil {
+		a.cdrs.Close()
+		return nil, err
+	}
+	opts := []callmyway.Option{callmyway.WithLocation(cfg.Loc), callmyway.WithDefaultRegion(cfg.Region), callmyway.WithLogger(logger)}
+	if cfg.Demo {
+		a.fake = cmwtest.NewServer(cmwtest.WithLocation(cfg.Loc), cmwtest.WithAllowedFirstNumbers("50688881111"),
+			cmwtest.WithWebhook(strings.TrimRight(cfg.PublicURL, "/")+cfg.WebhookPath+"/"+cfg.WebhookToken))
+		cfg.Username, cfg.Password = a.fake.Username(), a.fake.Password()
+		opts = append(opts, callmyway.WithBaseURL(a.fake.URL))
+		if err := a.seed(ctx); err != nil {
+			a.Close()
+			return nil, err
+		}
+	} else if cfg.BaseURL != "" {
+		opts = append(opts, callmyway.WithBaseURL(cfg.BaseURL))
+	}
+	if a.client, err = callmyway.New(cfg.Username, cfg.Password, opts...); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.broker = screenpop.NewMemoryBroker()
+	if a.hub, err = screenpop.NewHub(a.broker, screenpop.WithHubLogger(logger)); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if a.tracker, err = screenpop.NewTracker(a.db, a.db, a.broker, screenpop.WithRegion(cfg.Region), screenpop.WithTrackerLogger(logger)); err != nil {
+		a.Close()
+		return nil, err
+	}
+	hookOpts := []webhook.Option{webhook.WithLocation(cfg.Loc), webhook.WithLogger(logger)}
+	if cfg.WebhookToken != "" {
+		hookOpts = append(hookOpts, webhook.WithToken(cfg.WebhookToken))
+	}
+	if len(cfg.WebhookCIDRs) > 0 {
+		hookOpts = append(hookOpts, webhook.WithAllowedCIDRs(cfg.WebhookCIDRs...))
+	}
+	if a.hook, err = webhook.NewHandler(webhook.Listeners(webhook.ListenerFunc(a.recordEvent), a.tracker, webhook.ListenerFunc(a.releaseAgent)), hookOpts...); err != nil {
+		a.Close()
+		return nil, err
+	}
+	start := time.Now().AddDate(0, 0, -7)
+	if a.syncer, err = cdr.NewSyncer(a.client, a.cdrs, cdr.StartAt(start), cdr.Interval(15*time.Second), cdr.SyncLogger(logger),
+		cdr.OnProgress(func(p cdr.Progress) {
+			a.mu.Lock()
+			a.sync, a.syncAt = p, time.Now()
+			a.mu.Unlock()
+		})); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Close releases everything.
+func (a *App) Close() {
+	if a.hub != nil {
+		a.hub.Close()
+	}
+	if a.broker != nil {
+		a.broker.Close()
+	}
+	if a.fake != nil {
+		a.fake.Close()
+	}
+	if a.cdrs != nil {
+		a.cdrs.Close()
+	}
+}
+
+// RunSync runs the CDR Syncer until ctx is done.
+func (a *App) RunSync(ctx context.Context) { _ = a.syncer.Run(ctx) }
+
+// seed fills an empty demo database: agents mapped to the fake's
+// endpoints, customers with contacts (two sharing a number), and a week of
+// call history at the fake.
+func (a *App) seed(ctx context.Context) error {
+	var n int
+	if err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM crm_agents`).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	eps := map[string]cmwtest.Endpoint{}
+	for _, e := range a.fake.Endpoints() {
+		eps[e.ID] = e
+	}
+	from := time.Now().AddDate(0, 0, -30)
+	for _, ag := range []struct {
+		name string
+		eps  []string
+	}{{"Ana Rojas", []string{"5001", "5009"}}, {"Beto Vargas", []string{"5002"}}, {"Carla Jiménez", []string{"5003"}}} {
+		id, err := a.db.AddAgent(ctx, ag.name)
+		if err != nil {
+			return err
+		}
+		for i, epID := range ag.eps {
+			e := eps[epID]
+			if err := a.db.AssignEndpoint(ctx, Endpoint{AgentID: id, EndpointID: e.ID, Username: e.Username, Password: e.Password,
+				Private: e.Private, Primary: i == 0, ValidFrom: from}); err != nil {
+				return err
+			}
+		}
+	}
+	for _, cu := range []struct {
+		name, doc string
+		contacts  [][2]string
+	}{
+		{"Comercial Solís", "3-101-123456", [][2]string{{"Marta Solís", "8888-1111"}}},
+		{"Familia Mora", "1-0923-0456", [][2]string{{"Diego Mora", "2222-3333"}, {"Elena Mora", "2222-3333"}}},
+		{"Transportes Vega", "3-102-765432", [][2]string{{"Luis Vega", "+52 55 1234 5678"}}},
+	} {
+		cid, err := a.db.AddCustomer(ctx, cu.name, cu.doc)
+		if err != nil {
+			return err
+		}
+		for _, c := range cu.contacts {
+			if _, err := a.db.AddContact(ctx, cid, c[0], c[1]); err != nil {
+				return err
+			}
+		}
+	}
+	a.fake.GenerateHistory(300, time.Now().AddDate(0, 0, -7), time.Now().Add(-time.Hour), 7)
+	return nil
+}
+
+// dialerFor returns a Dialer that knows the agent's caller-ID endpoints.
+func (a *App) dialerFor(ctx context.Context, agentID string) (*click2dial.Dialer, []Endpoint, error) {
+	eps, err := a.db.endpoints(ctx, agentID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(eps) == 0 {
+		return nil, nil, errors.New("the agent has no CallMyWay endpoint")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.dialer == nil {
+		d, err := click2dial.New(a.client, click2dial.WithLiveCalls(a.tracker), click2dial.WithOnAccepted(a.expectOutbound))
+		if err != nil {
+			return nil, nil, err
+		}
+		a.dialer = d
+	}
+	// Caller-ID endpoints each need their own credentials: one Dialer per
+	// set, sharing the one-call guard through the tracker and the fake.
+	key := ""
+	var opts []click2dial.Option
+	for _, e := range eps {
+		if e.Password != "" && e.Username != a.client.Username() {
+			key += e.Username + ","
+			opts = append(opts, click2dial.WithCallerID(e.Username, e.Password))
+		}
+	}
+	if key == "" {
+		return a.dialer, eps, nil
+	}
+	if d := a.dialers[key]; d != nil {
+		return d, eps, nil
+	}
+	opts = append(opts, click2dial.WithLiveCalls(a.tracker), click2dial.WithOnAccepted(a.expectOutbound))
+	d, err := click2dial.New(a.client, opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	a.dialers[key] = d
+	return d, eps, nil
+}
+
+// pendingContact remembers which contact a dial was for, until the pop.
+var pendingContact sync.Map // agent endpoint -> contact id
+
+func (a *App) expectOutbound(r click2dial.Result) {
+	id, _ := pendingContact.LoadAndDelete(r.Agent)
+	contactID, _ := id.(string)
+	c, ok, _ := a.db.Contact(context.Background(), contactID)
+	if !ok {
+		c = screenpop.Contact{ID: contactID}
+	}
+	a.tracker.ExpectOutbound(r.Agent, r.Contact, c)
+}
+
+// recordEvent keeps the CRM's provisional call row (webhook listener).
+func (a *App) recordEvent(ctx context.Context, ev webhook.Event) error {
+	agent, _, err := a.db.AgentFor(ctx, ev.Call.EndpointID, orNow(ev.Call.DetectTime.Time()))
+	if err != nil {
+		return err
+	}
+	number := ev.Call.ANI
+	if ev.Call.Direction == callmyway.DirectionOutbound {
+		number = ev.Call.DNIS
+	}
+	row := CallRow{CallID: ev.Call.ID, AgentID: agent.ID, EndpointID: ev.Call.EndpointID, Direction: string(ev.Call.Direction),
+		Number: number, Detect: ev.Call.DetectTime.Time(), State: "ringing"}
+	if ev.Action == webhook.CallEnd {
+		row.State, row.End, row.Duration = "ended", orNow(ev.Call.DisconnectTime.Time()), ev.Call.Duration
+	}
+	if ev.Call.Direction == callmyway.DirectionOutbound {
+		if v, ok := pendingContact.Load(agent.Endpoint); ok {
+			row.ContactID, _ = v.(string)
+		}
+	}
+	return a.db.RecordEvent(ctx, row)
+}
+
+// releaseAgent frees the agent in the Dialers when a call ends.
+func (a *App) releaseAgent(ctx context.Context, ev webhook.Event) error {
+	if ev.Action != webhook.CallEnd {
+		return nil
+	}
+	agent, ok, err := a.db.AgentFor(ctx, ev.Call.EndpointID, orNow(ev.Call.DetectTime.Time()))
+	if err != nil || !ok {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, d := range append([]*click2dial.Dialer{a.dialer}, mapValues(a.dialers)...) {
+		if d != nil {
+			d.Release(agent.Endpoint)
+		}
+	}
+	return nil
+}
+
+func mapValues[K comparable, V any](m map[K]V) []V {
+	out := make([]V, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+func orNow(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Now()
+	}
+	return t
+}
+
+// HistoryRow is one line of the calls view: the CDR (when synced) plus
+// what the CRM added.
+type HistoryRow struct {
+	CallID, Direction, Number, AgentName, ContactName, CustomerName, CustomerID string
+	Detect                                                                      time.Time
+	Duration                                                                    time.Duration
+	Cost, EndReason                                                             string
+	Result, Notes, NextAction, Charge                                           string
+	NextActionAt                                                                time.Time
+	Provisional                                                                 bool // not yet confirmed by the synced CDR
+}
+
+// History merges synced CDRs and the CRM's call rows, one row per callid.
+func (a *App) History(ctx context.Context, f CallsFilter) ([]HistoryRow, error) {
+	crm, err := a.db.crmCalls(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := a.cdrs.List(ctx, sqlstore.Filter{Account: a.client.Username(), From: f.From, To: f.To, Limit: 5000})
+	if err != nil {
+		return nil, err
+	}
+	agents, err := a.db.Agents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	agentName, byUser := map[string]string{}, map[string]string{}
+	for _, ag := range agents {
+		agentName[ag.ID] = ag.Name
+		for _, e := range append(ag.Endpoints, ag.History...) {
+			byUser[e.Username] = ag.ID
+		}
+	}
+	codes, _ := a.db.ResultCodes(ctx)
+	label := map[string]string{}
+	for _, c := range codes {
+		label[c.Code] = c.Code
+	}
+	var out []HistoryRow
+	seen := map[string]bool{}
+	add := func(r HistoryRow, agentID, contactID string, c CallRow, hasCRM bool) {
+		if hasCRM {
+			r.Result, r.Notes, r.NextAction, r.NextActionAt, r.Charge = c.ResultCode, c.Notes, c.NextAction, c.NextActionAt, c.Charge
+			if c.AgentID != "" {
+				agentID = c.AgentID
+			}
+			contactID = c.ContactID
+		}
+		if f.AgentID != "" && agentID != f.AgentID {
+			return
+		}
+		r.AgentName = agentName[agentID]
+		if contactID != "" {
+			if ct, ok, _ := a.db.Contact(ctx, contactID); ok {
+				r.ContactName, r.CustomerName, r.CustomerID = ct.Name, ct.CustomerName, ct.CustomerID
+			}
+		}
+		if f.CustomerID != "" && r.CustomerID != f.CustomerID {
+			return
+		}
+		out = append(out, r)
+	}
+	for _, rec := range recs {
+		seen[rec.CallID] = true
+		c, ok := crm[rec.CallID]
+		number := rec.ANI
+		if rec.Direction == callmyway.DirectionOutbound {
+			number = rec.DNIS
+		}
+		agentID := byUser[rec.ANIUser]
+		if agentID == "" {
+			agentID = byUser[rec.DNISUser]
+		}
+		add(HistoryRow{CallID: rec.CallID, Direction: string(rec.Direction), Number: number, Detect: rec.DetectTime.Time(),
+			Duration: rec.Duration, Cost: cdr.Money(rec.Cost), EndReason: rec.EndReason}, agentID, "", c, ok)
+	}
+	for id, c := range crm {
+		if seen[id] {
+			continue
+		}
+		add(HistoryRow{CallID: id, Direction: c.Direction, Number: c.Number, Detect: c.Detect, Duration: c.Duration, Provisional: true}, c.AgentID, c.ContactID, c, true)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Detect.After(out[j].Detect) })
+	return out, nil
+}
+
+// SyncStatus is shown on the calls page.
+type SyncStatus struct {
+	Checkpoint, LastRun, NextPoll time.Time
+	Backfilling                   bool
+	Records, Pages                int
+	Penalties                     string
+	Err                           string
+}
+
+func (a *App) SyncStatus() SyncStatus {
+	a.mu.Lock()
+	p, at := a.sync, a.syncAt
+	a.mu.Unlock()
+	s := SyncStatus{Checkpoint: p.Checkpoint, LastRun: at, Backfilling: p.Backfilling, Records: p.Records, Pages: p.Pages, Penalties: "n/a"}
+	if !at.IsZero() {
+		s.NextPoll = at.Add(15 * time.Second)
+	}
+	if p.Err != nil {
+		s.Err = p.Err.Error()
+	}
+	if a.fake != nil {
+		s.Penalties = fmt.Sprint(a.fake.Violations())
+	}
+	return s
+}

@@ -1,0 +1,560 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/cdr/sqlstore"
+	"github.com/callmyway-go/sdk/screenpop"
+)
+
+// DB is the CRM's own tables, beside the SDK's CDR tables, in one
+// database (SQLite or PostgreSQL, same migrations).
+type DB struct {
+	*sql.DB
+	dialect sqlstore.Dialect
+	region  string
+	loc     *time.Location
+}
+
+var crmMigrations = []string{
+	`CREATE TABLE IF NOT EXISTS crm_agents (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at BIGINT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS crm_endpoints (
+		id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, endpoint_id TEXT NOT NULL, username TEXT NOT NULL,
+		password TEXT NOT NULL DEFAULT '', private INTEGER NOT NULL DEFAULT 0, is_primary INTEGER NOT NULL DEFAULT 0,
+		valid_from BIGINT NOT NULL, valid_to BIGINT NOT NULL DEFAULT 0)`,
+	`CREATE INDEX IF NOT EXISTS crm_endpoints_ep ON crm_endpoints (endpoint_id, valid_from)`,
+	`CREATE TABLE IF NOT EXISTS crm_customers (id TEXT PRIMARY KEY, name TEXT NOT NULL, document TEXT NOT NULL DEFAULT '')`,
+	`CREATE TABLE IF NOT EXISTS crm_contacts (id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, name TEXT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS crm_contact_numbers (contact_id TEXT NOT NULL, raw TEXT NOT NULL, e164 TEXT NOT NULL, PRIMARY KEY (contact_id, e164))`,
+	`CREATE INDEX IF NOT EXISTS crm_contact_numbers_e164 ON crm_contact_numbers (e164)`,
+	`CREATE TABLE IF NOT EXISTS crm_calls (
+		callid TEXT PRIMARY KEY, agent_id TEXT NOT NULL DEFAULT '', endpoint_id TEXT NOT NULL DEFAULT '',
+		contact_id TEXT NOT NULL DEFAULT '', direction TEXT NOT NULL DEFAULT '', number TEXT NOT NULL DEFAULT '',
+		detect_time BIGINT NOT NULL DEFAULT 0, end_time BIGINT NOT NULL DEFAULT 0, duration_s BIGINT NOT NULL DEFAULT 0,
+		state TEXT NOT NULL DEFAULT '', result_code TEXT NOT NULL DEFAULT '', notes TEXT NOT NULL DEFAULT '',
+		next_action TEXT NOT NULL DEFAULT '', next_action_at BIGINT NOT NULL DEFAULT 0, charge TEXT NOT NULL DEFAULT '',
+		disposed_at BIGINT NOT NULL DEFAULT 0)`,
+	`CREATE INDEX IF NOT EXISTS crm_calls_detect ON crm_calls (detect_time)`,
+	`CREATE TABLE IF NOT EXISTS crm_case_entries (
+		id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, callid TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+		description TEXT NOT NULL, amount TEXT NOT NULL, created_at BIGINT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS crm_result_codes (code TEXT PRIMARY KEY, label_es TEXT NOT NULL, label_en TEXT NOT NULL, sort INTEGER NOT NULL)`,
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	for i, m := range crmMigrations {
+		if _, err := db.ExecContext(ctx, m); err != nil {
+			return fmt.Errorf("crm migration %d: %w", i+1, err)
+		}
+	}
+	for i, rc := range [][3]string{
+		{"PAGO", "Promesa de pago", "Promise to pay"}, {"CONTACTO", "Contactado", "Contacted"},
+		{"NOCONTESTA", "No contesta", "No answer"}, {"EQUIVOCADO", "Número equivocado", "Wrong number"},
+		{"RELLAMAR", "Volver a llamar", "Call back"},
+	} {
+		if _, err := db.ExecContext(ctx, db.q(`INSERT INTO crm_result_codes (code, label_es, label_en, sort) VALUES (?, ?, ?, ?) ON CONFLICT (code) DO NOTHING`), rc[0], rc[1], rc[2], i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// q rebinds ? placeholders for PostgreSQL.
+func (db *DB) q(s string) string {
+	if db.dialect != sqlstore.Postgres {
+		return s
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func newID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Agent and endpoint mapping (SPEC §1).
+
+type Endpoint struct {
+	ID, AgentID, EndpointID, Username, Password string
+	Private, Primary                            bool
+	ValidFrom, ValidTo                          time.Time
+}
+
+type AgentRow struct {
+	ID, Name  string
+	Endpoints []Endpoint // current ones
+	History   []Endpoint // closed ones
+}
+
+func (db *DB) AddAgent(ctx context.Context, name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", errors.New("name required")
+	}
+	id := newID()
+	_, err := db.ExecContext(ctx, db.q(`INSERT INTO crm_agents (id, name, created_at) VALUES (?, ?, ?)`), id, name, time.Now().Unix())
+	return id, err
+}
+
+// AssignEndpoint maps an endpoint to an agent from now on, closing any
+// current mapping of that endpoint (the history is kept).
+func (db *DB) AssignEndpoint(ctx context.Context, e Endpoint) error {
+	if e.AgentID == "" || strings.TrimSpace(e.EndpointID) == "" || strings.Trim(e.Username, "0123456789") != "" || e.Username == "" {
+		return errors.New("agent, endpoint id and a numeric CallMyWay username are required")
+	}
+	now := time.Now()
+	if !e.ValidFrom.IsZero() {
+		now = e.ValidFrom
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, db.q(`UPDATE crm_endpoints SET valid_to = ? WHERE endpoint_id = ? AND valid_to = 0`), now.Unix(), e.EndpointID); err != nil {
+		return err
+	}
+	if e.Primary {
+		if _, err := tx.ExecContext(ctx, db.q(`UPDATE crm_endpoints SET is_primary = 0 WHERE agent_id = ? AND valid_to = 0`), e.AgentID); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO crm_endpoints (id, agent_id, endpoint_id, username, password, private, is_primary, valid_from, valid_to)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)`), newID(), e.AgentID, strings.TrimSpace(e.EndpointID), e.Username, e.Password, b2i(e.Private), b2i(e.Primary), now.Unix()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (db *DB) Agents(ctx context.Context) ([]AgentRow, error) {
+	rows, err := db.QueryContext(ctx, `SELECT id, name FROM crm_agents ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	var out []AgentRow
+	idx := map[string]int{}
+	for rows.Next() {
+		var a AgentRow
+		if err := rows.Scan(&a.ID, &a.Name); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		idx[a.ID] = len(out)
+		out = append(out, a)
+	}
+	rows.Close()
+	eps, err := db.endpoints(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range eps {
+		if i, ok := idx[e.AgentID]; ok {
+			if e.ValidTo.IsZero() {
+				out[i].Endpoints = append(out[i].Endpoints, e)
+			} else {
+				out[i].History = append(out[i].History, e)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (db *DB) endpoints(ctx context.Context, agentID string) ([]Endpoint, error) {
+	q := `SELECT id, agent_id, endpoint_id, username, password, private, is_primary, valid_from, valid_to FROM crm_endpoints`
+	var args []any
+	if agentID != "" {
+		q += ` WHERE agent_id = ? AND valid_to = 0`
+		args = append(args, agentID)
+	}
+	rows, err := db.QueryContext(ctx, db.q(q+` ORDER BY is_primary DESC, valid_from`), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Endpoint
+	for rows.Next() {
+		var e Endpoint
+		var priv, prim int
+		var from, to int64
+		if err := rows.Scan(&e.ID, &e.AgentID, &e.EndpointID, &e.Username, &e.Password, &priv, &prim, &from, &to); err != nil {
+			return nil, err
+		}
+		e.Private, e.Primary, e.ValidFrom = priv == 1, prim == 1, time.Unix(from, 0).In(db.loc)
+		if to != 0 {
+			e.ValidTo = time.Unix(to, 0).In(db.loc)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// AgentFor implements screenpop.Directory over crm_endpoints: who had the
+// endpoint at that time.
+func (db *DB) AgentFor(ctx context.Context, endpointID string, at time.Time) (screenpop.Agent, bool, error) {
+	var a screenpop.Agent
+	err := db.QueryRowContext(ctx, db.q(`SELECT a.id, a.name, e.username FROM crm_endpoints e JOIN crm_agents a ON a.id = e.agent_id
+		WHERE e.endpoint_id = ? AND e.valid_from <= ? AND (e.valid_to = 0 OR e.valid_to > ?)
+		ORDER BY e.valid_from DESC LIMIT 1`), endpointID, at.Unix(), at.Unix()).Scan(&a.ID, &a.Name, &a.Endpoint)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, false, nil
+	}
+	if err != nil {
+		return a, false, err
+	}
+	// The agent's primary endpoint is the one click to dial rings.
+	db.QueryRowContext(ctx, db.q(`SELECT username FROM crm_endpoints WHERE agent_id = ? AND valid_to = 0 AND is_primary = 1`), a.ID).Scan(&a.Endpoint)
+	return a, true, nil
+}
+
+// Customers and contacts.
+
+type ContactRow struct {
+	ID, CustomerID, Name string
+	Numbers              []string
+}
+
+type CustomerRow struct {
+	ID, Name, Document string
+	Contacts           []ContactRow
+	Balance            decimal.Decimal
+}
+
+func (db *DB) AddCustomer(ctx context.Context, name, doc string) (string, error) {
+	if strings.TrimSpace(name) == "" {
+		return "", errors.New("name required")
+	}
+	id := newID()
+	_, err := db.ExecContext(ctx, db.q(`INSERT INTO crm_customers (id, name, document) VALUES (?, ?, ?)`), id, strings.TrimSpace(name), doc)
+	return id, err
+}
+
+func (db *DB) AddContact(ctx context.Context, customerID, name string, numbers ...string) (string, error) {
+	if strings.TrimSpace(name) == "" || customerID == "" {
+		return "", errors.New("customer and name required")
+	}
+	id := newID()
+	if _, err := db.ExecContext(ctx, db.q(`INSERT INTO crm_contacts (id, customer_id, name) VALUES (?, ?, ?)`), id, customerID, strings.TrimSpace(name)); err != nil {
+		return "", err
+	}
+	for _, raw := range numbers {
+		if err := db.AddNumber(ctx, id, raw); err != nil {
+			return id, err
+		}
+	}
+	return id, nil
+}
+
+func (db *DB) AddNumber(ctx context.Context, contactID, raw string) error {
+	n, err := callmyway.ParseNumber(raw, db.region)
+	if err != nil {
+		return err
+	}
+	if n.Withheld {
+		return errors.New("empty number")
+	}
+	_, err = db.ExecContext(ctx, db.q(`INSERT INTO crm_contact_numbers (contact_id, raw, e164) VALUES (?, ?, ?) ON CONFLICT (contact_id, e164) DO NOTHING`), contactID, n.Raw, n.E164)
+	return err
+}
+
+func (db *DB) Customers(ctx context.Context) ([]CustomerRow, error) {
+	rows, err := db.QueryContext(ctx, `SELECT cu.id, cu.name, cu.document, COALESCE(co.id, ''), COALESCE(co.name, ''), COALESCE(n.raw, '')
+		FROM crm_customers cu LEFT JOIN crm_contacts co ON co.customer_id = cu.id LEFT JOIN crm_contact_numbers n ON n.contact_id = co.id
+		ORDER BY cu.name, co.name, n.raw`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []CustomerRow
+	for rows.Next() {
+		var cid, cname, doc, coid, coname, num string
+		if err := rows.Scan(&cid, &cname, &doc, &coid, &coname, &num); err != nil {
+			return nil, err
+		}
+		if len(out) == 0 || out[len(out)-1].ID != cid {
+			out = append(out, CustomerRow{ID: cid, Name: cname, Document: doc})
+		}
+		cu := &out[len(out)-1]
+		if coid == "" {
+			continue
+		}
+		if len(cu.Contacts) == 0 || cu.Contacts[len(cu.Contacts)-1].ID != coid {
+			cu.Contacts = append(cu.Contacts, ContactRow{ID: coid, CustomerID: cid, Name: coname})
+		}
+		if num != "" {
+			co := &cu.Contacts[len(cu.Contacts)-1]
+			co.Numbers = append(co.Numbers, num)
+		}
+	}
+	return out, rows.Err()
+}
+
+const contactSelect = `SELECT co.id, co.name, cu.id, cu.name FROM crm_contacts co JOIN crm_customers cu ON cu.id = co.customer_id`
+
+func (db *DB) scanContacts(ctx context.Context, q string, args ...any) ([]screenpop.Contact, error) {
+	rows, err := db.QueryContext(ctx, db.q(q), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []screenpop.Contact
+	for rows.Next() {
+		var c screenpop.Contact
+		if err := rows.Scan(&c.ID, &c.Name, &c.CustomerID, &c.CustomerName); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		nrows, err := db.QueryContext(ctx, db.q(`SELECT raw FROM crm_contact_numbers WHERE contact_id = ? ORDER BY raw`), out[i].ID)
+		if err != nil {
+			return nil, err
+		}
+		for nrows.Next() {
+			var n string
+			nrows.Scan(&n)
+			out[i].Numbers = append(out[i].Numbers, n)
+		}
+		nrows.Close()
+	}
+	return out, nil
+}
+
+// FindByNumber implements screenpop.Contacts.
+func (db *DB) FindByNumber(ctx context.Context, e164 string) ([]screenpop.Contact, error) {
+	return db.scanContacts(ctx, contactSelect+` WHERE co.id IN (SELECT contact_id FROM crm_contact_numbers WHERE e164 = ?) ORDER BY co.name`, e164)
+}
+
+// Search implements screenpop.Contacts.
+func (db *DB) Search(ctx context.Context, query string, limit int) ([]screenpop.Contact, error) {
+	query = strings.ToLower(strings.TrimSpace(query))
+	if query == "" {
+		return nil, nil
+	}
+	if limit <= 0 || limit > 50 {
+		limit = 20
+	}
+	like := "%" + query + "%"
+	return db.scanContacts(ctx, contactSelect+` WHERE LOWER(co.name) LIKE ? OR LOWER(cu.name) LIKE ? OR LOWER(cu.document) LIKE ?
+		OR co.id IN (SELECT contact_id FROM crm_contact_numbers WHERE raw LIKE ? OR e164 LIKE ?) ORDER BY co.name LIMIT ?`, like, like, like, like, like, limit)
+}
+
+func (db *DB) Contact(ctx context.Context, id string) (screenpop.Contact, bool, error) {
+	cs, err := db.scanContacts(ctx, contactSelect+` WHERE co.id = ?`, id)
+	if err != nil || len(cs) == 0 {
+		return screenpop.Contact{}, false, err
+	}
+	return cs[0], true, nil
+}
+
+// Calls: the CRM's call table, one row per callid.
+
+type CallRow struct {
+	CallID, AgentID, EndpointID, ContactID, Direction, Number, State string
+	Detect, End                                                      time.Time
+	Duration                                                         time.Duration
+	ResultCode, Notes, NextAction                                    string
+	NextActionAt                                                     time.Time
+	Charge                                                           string
+	Disposed                                                         bool
+}
+
+// RecordEvent upserts the provisional row of a call from a webhook event.
+func (db *DB) RecordEvent(ctx context.Context, c CallRow) error {
+	_, err := db.ExecContext(ctx, db.q(`INSERT INTO crm_calls (callid, agent_id, endpoint_id, contact_id, direction, number, detect_time, end_time, duration_s, state)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (callid) DO UPDATE SET
+		  agent_id = CASE WHEN crm_calls.agent_id = '' THEN excluded.agent_id ELSE crm_calls.agent_id END,
+		  contact_id = CASE WHEN crm_calls.contact_id = '' THEN excluded.contact_id ELSE crm_calls.contact_id END,
+		  end_time = CASE WHEN excluded.end_time > 0 THEN excluded.end_time ELSE crm_calls.end_time END,
+		  duration_s = CASE WHEN excluded.end_time > 0 THEN excluded.duration_s ELSE crm_calls.duration_s END,
+		  state = CASE WHEN crm_calls.state = 'ended' THEN 'ended' ELSE excluded.state END`),
+		c.CallID, c.AgentID, c.EndpointID, c.ContactID, c.Direction, c.Number, unix(c.Detect), unix(c.End), int64(c.Duration/time.Second), c.State)
+	return err
+}
+
+func unix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+func (db *DB) SetCallContact(ctx context.Context, callid, contactID string) error {
+	_, err := db.ExecContext(ctx, db.q(`INSERT INTO crm_calls (callid, contact_id) VALUES (?, ?) ON CONFLICT (callid) DO UPDATE SET contact_id = excluded.contact_id`), callid, contactID)
+	return err
+}
+
+// Disposition is what the agent saves on a call.
+type Disposition struct {
+	CallID, ContactID, ResultCode, Notes, NextAction string
+	NextActionAt                                     time.Time
+	Charge                                           decimal.Decimal
+}
+
+// SaveDisposition stores the disposition on the call and posts the charge
+// to the customer's case file. Saving twice updates, never posts twice:
+// the case entry is keyed by callid.
+func (db *DB) SaveDisposition(ctx context.Context, d Disposition) error {
+	if d.CallID == "" || d.ResultCode == "" {
+		return errors.New("call and result code are required")
+	}
+	if d.Charge.IsNegative() {
+		return errors.New("the charge cannot be negative")
+	}
+	var known int
+	if err := db.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM crm_result_codes WHERE code = ?`), d.ResultCode).Scan(&known); err != nil || known == 0 {
+		return fmt.Errorf("unknown result code %q", d.ResultCode)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	now := time.Now().Unix()
+	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO crm_calls (callid, contact_id, result_code, notes, next_action, next_action_at, charge, disposed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (callid) DO UPDATE SET
+		contact_id = CASE WHEN excluded.contact_id <> '' THEN excluded.contact_id ELSE crm_calls.contact_id END,
+		result_code = excluded.result_code, notes = excluded.notes, next_action = excluded.next_action,
+		next_action_at = excluded.next_action_at, charge = excluded.charge, disposed_at = excluded.disposed_at`),
+		d.CallID, d.ContactID, d.ResultCode, d.Notes, d.NextAction, unix(d.NextActionAt), d.Charge.String(), now); err != nil {
+		return err
+	}
+	if d.ContactID != "" {
+		var customer string
+		if err := tx.QueryRowContext(ctx, db.q(`SELECT customer_id FROM crm_contacts WHERE id = ?`), d.ContactID).Scan(&customer); err != nil {
+			return fmt.Errorf("contact %s: %w", d.ContactID, err)
+		}
+		desc := "Gestión de cobro — llamada " + d.CallID + " (" + d.ResultCode + ")"
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO crm_case_entries (id, customer_id, callid, kind, description, amount, created_at)
+			VALUES (?, ?, ?, 'charge', ?, ?, ?) ON CONFLICT (callid) DO UPDATE SET amount = excluded.amount, description = excluded.description`),
+			newID(), customer, d.CallID, desc, d.Charge.String(), now); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+type CaseEntry struct {
+	CallID, Kind, Description string
+	Amount                    decimal.Decimal
+	At                        time.Time
+}
+
+func (db *DB) CaseFile(ctx context.Context, customerID string) ([]CaseEntry, decimal.Decimal, error) {
+	rows, err := db.QueryContext(ctx, db.q(`SELECT callid, kind, description, amount, created_at FROM crm_case_entries WHERE customer_id = ? ORDER BY created_at DESC`), customerID)
+	if err != nil {
+		return nil, decimal.Zero, err
+	}
+	defer rows.Close()
+	var out []CaseEntry
+	total := decimal.Zero
+	for rows.Next() {
+		var e CaseEntry
+		var amount string
+		var at int64
+		if err := rows.Scan(&e.CallID, &e.Kind, &e.Description, &amount, &at); err != nil {
+			return nil, total, err
+		}
+		e.Amount, _ = decimal.NewFromString(amount)
+		e.At = time.Unix(at, 0).In(db.loc)
+		total = total.Add(e.Amount)
+		out = append(out, e)
+	}
+	return out, total, rows.Err()
+}
+
+type ResultCode struct{ Code, ES, EN string }
+
+func (db *DB) ResultCodes(ctx context.Context) ([]ResultCode, error) {
+	rows, err := db.QueryContext(ctx, `SELECT code, label_es, label_en FROM crm_result_codes ORDER BY sort`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ResultCode
+	for rows.Next() {
+		var r ResultCode
+		if err := rows.Scan(&r.Code, &r.ES, &r.EN); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// CallsFilter selects the history.
+type CallsFilter struct {
+	From, To   time.Time
+	AgentID    string
+	CustomerID string
+}
+
+func (db *DB) crmCalls(ctx context.Context, f CallsFilter) (map[string]CallRow, error) {
+	q := `SELECT callid, agent_id, endpoint_id, contact_id, direction, number, detect_time, end_time, duration_s, state,
+		result_code, notes, next_action, next_action_at, charge, disposed_at FROM crm_calls WHERE 1=1`
+	var args []any
+	if !f.From.IsZero() {
+		q += ` AND (detect_time >= ? OR detect_time = 0)`
+		args = append(args, f.From.Unix())
+	}
+	if !f.To.IsZero() {
+		q += ` AND detect_time < ?`
+		args = append(args, f.To.Unix())
+	}
+	rows, err := db.QueryContext(ctx, db.q(q), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]CallRow{}
+	for rows.Next() {
+		var c CallRow
+		var det, end, dur, nat, disp int64
+		if err := rows.Scan(&c.CallID, &c.AgentID, &c.EndpointID, &c.ContactID, &c.Direction, &c.Number, &det, &end, &dur, &c.State,
+			&c.ResultCode, &c.Notes, &c.NextAction, &nat, &c.Charge, &disp); err != nil {
+			return nil, err
+		}
+		c.Detect, c.End = fromUnix(det, db.loc), fromUnix(end, db.loc)
+		c.Duration, c.NextActionAt, c.Disposed = time.Duration(dur)*time.Second, fromUnix(nat, db.loc), disp != 0
+		out[c.CallID] = c
+	}
+	return out, rows.Err()
+}
+
+func fromUnix(n int64, loc *time.Location) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(n, 0).In(loc)
+}

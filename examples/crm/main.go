@@ -1,0 +1,135 @@
+// Command crm is the reference CRM of the CallMyWay Go SDK: agents mapped
+// to CallMyWay endpoints, customers and contacts with click to dial, live
+// pop-ups with dispositions and collection charges on the case file, and
+// the call history synced from CallMyWay.
+//
+// With no configuration it runs in demo mode: an embedded SQLite file and a
+// built-in simulated CallMyWay (package cmwtest) with seeded data:
+//
+//	go run ./examples/crm
+//
+// With CMW_USERNAME and CMW_PASSWORD set it talks to CallMyWay; give
+// CallMyWay the webhook URL it prints.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "crm:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("crm", flag.ContinueOnError)
+	addr := fs.String("addr", envOr("CRM_ADDR", "127.0.0.1:8080"), "listen address")
+	dbPath := fs.String("db", envOr("CRM_DB", "crm.db"), "SQLite file, or a postgres:// URL")
+	demo := fs.Bool("demo", os.Getenv("CMW_USERNAME") == "", "run against the built-in simulated CallMyWay")
+	tz := fs.String("tz", envOr("CMW_TZ", "America/Costa_Rica"), "the CallMyWay account's time zone")
+	region := fs.String("region", envOr("CMW_REGION", "CR"), "default region for phone numbers")
+	hookPath := fs.String("webhook-path", "/cmw/hook", "path CallMyWay posts call events to")
+	hookToken := fs.String("webhook-token", os.Getenv("CMW_WEBHOOK_TOKEN"), "secret token expected as the last path segment (required with real credentials)")
+	hookCIDRs := fs.String("webhook-cidrs", os.Getenv("CMW_WEBHOOK_CIDRS"), "comma-separated source addresses allowed to post webhooks")
+	public := fs.String("public-url", os.Getenv("CRM_PUBLIC_URL"), "the URL CallMyWay reaches this CRM at")
+	verbose := fs.Bool("v", false, "debug logging")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	loc, err := time.LoadLocation(*tz)
+	if err != nil {
+		return fmt.Errorf("-tz %q: %w", *tz, err)
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	cfg := Config{Addr: *addr, DB: *dbPath, Demo: *demo, Loc: loc, Region: *region, WebhookPath: strings.TrimRight(*hookPath, "/"),
+		WebhookToken: *hookToken, PublicURL: *public, Username: os.Getenv("CMW_USERNAME"), Password: os.Getenv("CMW_PASSWORD"),
+		BaseURL: os.Getenv("CMW_BASE_URL")}
+	if *hookCIDRs != "" {
+		cfg.WebhookCIDRs = strings.Split(*hookCIDRs, ",")
+	}
+	if cfg.Demo {
+		cfg.PublicURL = base
+		if cfg.WebhookToken == "" {
+			cfg.WebhookToken = "demo-" + newID() + newID()
+		}
+	} else if cfg.WebhookToken == "" && len(cfg.WebhookCIDRs) == 0 {
+		ln.Close()
+		return errors.New("with real credentials set -webhook-token (or CMW_WEBHOOK_TOKEN) and/or -webhook-cidrs: the webhook must not be open to anyone")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	app, err := NewApp(ctx, cfg, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer app.Close()
+	h, err := app.Routes()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	go app.RunSync(ctx)
+
+	fmt.Printf("CallMyWay reference CRM listening on %s\n", base)
+	fmt.Printf("  console:   %s/  (pick an agent)\n", base)
+	fmt.Printf("  customers: %s/customers\n", base)
+	fmt.Printf("  calls:     %s/calls\n", base)
+	fmt.Printf("  agents:    %s/agents\n", base)
+	if cfg.Demo {
+		fmt.Printf("  demo mode: simulated CallMyWay at %s, database %s\n", app.fake.URL, cfg.DB)
+	} else {
+		fmt.Printf("  webhook for CallMyWay: %s%s/<token>\n", strings.TrimRight(orDefault(cfg.PublicURL, base), "/"), cfg.WebhookPath)
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	app.hub.Close() // end SSE streams so Shutdown does not wait on them
+	return srv.Shutdown(shutdown)
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
