@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/callmyway-go/sdk/screenpop"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// testApp is a demo-mode CRM on a test server.
+type testApp struct {
+	*App
+	srv    *httptest.Server
+	client *http.Client
+}
+
+func newTestApp(t *testing.T) *testApp {
+	t.Helper()
+	var h atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Load().(http.Handler).ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	loc, _ := time.LoadLocation("America/Costa_Rica")
+	app, err := NewApp(context.Background(), Config{DB: filepath.Join(t.TempDir(), "crm.db"), Demo: true, Loc: loc, Region: "CR",
+		WebhookPath: "/cmw/hook", WebhookToken: "test-token-0123456789", PublicURL: srv.URL}, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	t.Cleanup(app.Close)
+	routes, err := app.Routes()
+	require.NoError(t, err)
+	h.Store(routes)
+	jar := &cookieJar{}
+	return &testApp{App: app, srv: srv, client: &http.Client{Jar: jar}}
+}
+
+type cookieJar struct{ cookies []*http.Cookie }
+
+func (j *cookieJar) SetCookies(_ *url.URL, cs []*http.Cookie) {
+	for _, c := range cs {
+		replaced := false
+		for i, o := range j.cookies {
+			if o.Name == c.Name {
+				j.cookies[i], replaced = c, true
+			}
+		}
+		if !replaced {
+			j.cookies = append(j.cookies, c)
+		}
+	}
+}
+func (j *cookieJar) Cookies(*url.URL) []*http.Cookie { return j.cookies }
+
+func (a *testApp) get(t *testing.T, path string, hdr ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", a.srv.URL+path, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := a.client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (a *testApp) post(t *testing.T, path string, form url.Values, hdr ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", a.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := a.client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (a *testApp) agentID(t *testing.T, name string) string {
+	agents, err := a.db.Agents(context.Background())
+	require.NoError(t, err)
+	for _, ag := range agents {
+		if strings.HasPrefix(ag.Name, name) {
+			return ag.ID
+		}
+	}
+	t.Fatalf("no agent %s", name)
+	return ""
+}
+
+func TestHomeLanguages(t *testing.T) {
+	a := newTestApp(t)
+	code, body := a.get(t, "/")
+	assert.Equal(t, 200, code)
+	assert.Contains(t, body, "Elija un agente")
+	assert.Contains(t, body, "Ana Rojas")
+	_, body = a.get(t, "/", "Accept-Language", "en-US,en;q=0.9")
+	assert.Contains(t, body, "Choose an agent")
+	_, body = a.get(t, "/?lang=en")
+	assert.Contains(t, body, "Choose an agent")
+	_, body = a.get(t, "/") // the switch is remembered in a cookie
+	assert.Contains(t, body, "Choose an agent")
+}
+
+func TestAgentsAdminKeepsHistory(t *testing.T) {
+	a := newTestApp(t)
+	before := time.Now()
+	code, _ := a.post(t, "/agents", url.Values{"name": {"Diana Núñez"}})
+	assert.Equal(t, 200, code)
+	diana := a.agentID(t, "Diana")
+	time.Sleep(1100 * time.Millisecond) // mappings are dated to the second
+	code, body := a.post(t, "/agents/endpoint", url.Values{"agent_id": {diana}, "endpoint_id": {"5003"}, "username": {"8000003"}, "primary": {"on"}})
+	assert.Equal(t, 200, code)
+	assert.Contains(t, body, "Diana")
+	assert.Contains(t, body, "Historial", "Carla's mapping of 5003 is kept as history")
+	old, ok, err := a.db.AgentFor(context.Background(), "5003", before)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "Carla Jiménez", old.Name, "a past call stays credited to Carla")
+	now, _, _ := a.db.AgentFor(context.Background(), "5003", time.Now())
+	assert.Equal(t, "Diana Núñez", now.Name)
+	_, body = a.post(t, "/agents/endpoint", url.Values{"agent_id": {diana}, "endpoint_id": {"x"}, "username": {"abc"}})
+	assert.Contains(t, body, "numeric CallMyWay username")
+}
+
+func TestClickToDialAndBusy(t *testing.T) {
+	a := newTestApp(t)
+	ana := a.agentID(t, "Ana")
+	a.get(t, "/console?agent="+ana) // sets the agent cookie
+	_, body := a.get(t, "/customers")
+	assert.Contains(t, body, "☎ 8888-1111")
+	assert.Contains(t, body, "8000009 🔒", "the private caller ID is offered")
+	_, body = a.post(t, "/dial", url.Values{"number": {"8888-1111"}, "contact_id": {"x"}}, "Accept", "application/json")
+	assert.Contains(t, body, "Solicitud aceptada")
+	_, body = a.post(t, "/dial", url.Values{"number": {"2222-3333"}}, "Accept", "application/json")
+	assert.Contains(t, body, "Ya tiene una llamada activa")
+	_, body = a.post(t, "/dial", url.Values{"number": {"12"}}, "Accept", "application/json")
+	assert.Contains(t, body, "invalid phone number")
+}
+
+func TestInboundSharedPickDispositionHistory(t *testing.T) {
+	a := newTestApp(t)
+	ana := a.agentID(t, "Ana")
+	a.get(t, "/console?agent="+ana)
+	sub, _, err := a.hub.Subscribe(ana, 0)
+	require.NoError(t, err)
+	a.fake.ScriptNext() // default: 30 s call
+	code, body := a.post(t, "/demo/inbound", url.Values{"kind": {"shared"}})
+	require.Equal(t, 200, code, body)
+	var m screenpop.Message
+	select {
+	case m = <-sub.C:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no pop")
+	}
+	assert.Equal(t, screenpop.MatchCandidates, m.Match.Kind)
+	require.Len(t, m.Match.Contacts, 2)
+	elena := m.Match.Contacts[1]
+	code, _ = a.post(t, "/api/pick", url.Values{"callid": {m.Call.CallID}, "contact_id": {elena.ID}})
+	assert.Equal(t, 200, code)
+	u := <-sub.C
+	assert.Equal(t, screenpop.MatchKnown, u.Match.Kind)
+	assert.Equal(t, elena.ID, u.Match.Contacts[0].ID)
+
+	form := url.Values{"callid": {m.Call.CallID}, "contact_id": {elena.ID}, "result": {"PAGO"}, "notes": {"Paga el viernes"},
+		"next_action": {"Confirmar pago"}, "next_action_date": {"2026-12-01"}, "charge": {"2500,50"}}
+	for i := 0; i < 2; i++ { // saving twice never posts twice
+		code, body = a.post(t, "/api/disposition", form)
+		require.Equal(t, 200, code, body)
+	}
+	entries, total, err := a.db.CaseFile(context.Background(), elena.CustomerID)
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "2500.50", total.StringFixed(2))
+	_, body = a.get(t, "/api/contact?id="+elena.ID)
+	var card map[string]any
+	require.NoError(t, json.Unmarshal([]byte(body), &card))
+	assert.Equal(t, "2500.50", card["balance"])
+
+	_, body = a.get(t, "/calls?agent="+ana)
+	assert.Contains(t, body, m.Call.CallID)
+	assert.Contains(t, body, "PAGO")
+	assert.Contains(t, body, "Elena Mora")
+	_, body = a.get(t, "/calls.csv?agent="+ana)
+	rows, err := readCSV(body)
+	require.NoError(t, err)
+	found := false
+	for _, r := range rows {
+		found = found || (r[0] == m.Call.CallID && r[10] == "PAGO" && r[14] == "2500.5")
+	}
+	assert.True(t, found, body)
+	_, body = a.get(t, "/calls?agent="+a.agentID(t, "Beto"))
+	assert.NotContains(t, body, m.Call.CallID, "filtered by agent")
+
+	bad := url.Values{"callid": {m.Call.CallID}, "result": {"NOPE"}}
+	code, _ = a.post(t, "/api/disposition", bad)
+	assert.Equal(t, 400, code)
+}
+
+func readCSV(s string) ([][]string, error) {
+	var out [][]string
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		out = append(out, strings.Split(sc.Text(), ","))
+	}
+	return out, sc.Err()
+}
+
+func TestCrossOriginAndWebhookAuth(t *testing.T) {
+	a := newTestApp(t)
+	code, _ := a.post(t, "/agents", url.Values{"name": {"Mallory"}}, "Sec-Fetch-Site", "cross-site")
+	assert.Equal(t, http.StatusForbidden, code, "cross-site form posts are refused")
+	req, _ := http.NewRequest("POST", a.srv.URL+"/cmw/hook/wrong-token-000000", strings.NewReader(`{"action":"callStart","data":{"callid":"1"}}`))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+}
+
+func TestSyncFillsHistory(t *testing.T) {
+	a := newTestApp(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_, err := a.syncer.SyncOnce(ctx)
+	require.NoError(t, err)
+	n, err := a.cdrs.Count(ctx, "")
+	require.NoError(t, err)
+	assert.Equal(t, 300, n, "the seeded week of calls is synced")
+	_, body := a.get(t, "/calls")
+	assert.Contains(t, body, "Penalizaciones")
+	assert.Equal(t, "0", a.SyncStatus().Penalties)
+}
