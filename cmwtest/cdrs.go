@@ -67,8 +67,15 @@ type cdrStore struct {
 	mode   CDRMode
 }
 
+// add stores records with their times cut to whole seconds, the
+// provider's precision.
 func (st *cdrStore) add(recs ...CDR) {
-	st.recs = append(st.recs, recs...)
+	for _, r := range recs {
+		r.DetectTime = r.DetectTime.Truncate(time.Second)
+		r.ConnectTime = r.ConnectTime.Truncate(time.Second)
+		r.DisconnectTime = r.DisconnectTime.Truncate(time.Second)
+		st.recs = append(st.recs, r)
+	}
 	st.sorted = false
 }
 

@@ -1,0 +1,542 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/cdr"
+	"github.com/callmyway-go/sdk/click2dial"
+	"github.com/callmyway-go/sdk/cmwtest"
+	"github.com/callmyway-go/sdk/screenpop"
+	"github.com/callmyway-go/sdk/webhook"
+)
+
+// outcome of one certification scenario.
+type outcome struct {
+	Name     string `json:"name"`
+	Status   string `json:"status"` // PASS, FAIL or SKIP
+	Detail   string `json:"detail,omitempty"`
+	Duration string `json:"duration"`
+}
+
+// errSkip marks a scenario that could not run with the given flags.
+type errSkip struct{ why string }
+
+func (e errSkip) Error() string { return e.why }
+
+type scenario struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+func runScenarios(ctx context.Context, list []scenario) []outcome {
+	var out []outcome
+	for _, s := range list {
+		start := time.Now()
+		err := s.run(ctx)
+		o := outcome{Name: s.name, Status: "PASS", Duration: time.Since(start).Round(time.Millisecond).String()}
+		var skip errSkip
+		switch {
+		case errors.As(err, &skip):
+			o.Status, o.Detail = "SKIP", skip.why
+		case err != nil:
+			o.Status, o.Detail = "FAIL", err.Error()
+		}
+		out = append(out, o)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return out
+}
+
+func cmdHomologate(ctx context.Context, g *globals, args []string) error {
+	fs := newFlags(g, "homologate", "[-live] [-crm-webhook URL] [-report FILE]")
+	live := fs.Bool("live", false, "certify against the real CallMyWay account (credentials from the environment)")
+	crmHook := fs.String("crm-webhook", "", "send the fake's webhooks to this CRM URL instead of the built-in receiver")
+	report := fs.String("report", "", "also write a JSON report to FILE")
+	agent := fs.String("agent", "", "-live: the agent's CallMyWay username to ring")
+	testNumber := fs.String("test-number", "", "-live: a test number to dial")
+	listen := fs.String("listen", "", "-live: listen for webhooks on ADDR (the CRM's public URL must reach it)")
+	token := fs.String("token", envOr("CMW_WEBHOOK_TOKEN", ""), "-live: webhook token expected by -listen")
+	bound := fs.Duration("timeout", 5*time.Minute, "-live: how long to wait for the webhook and the CDR")
+	if err := parse(fs, g, args); err != nil {
+		return err
+	}
+	loc, err := g.location()
+	if err != nil {
+		return err
+	}
+	var results []outcome
+	if *live {
+		c, err := g.client()
+		if err != nil {
+			return err
+		}
+		results = runScenarios(ctx, liveScenarios(c, *agent, *testNumber, *listen, *token, *bound))
+	} else {
+		h, err := newFakeHomologation(loc, *crmHook)
+		if err != nil {
+			return err
+		}
+		defer h.close()
+		results = runScenarios(ctx, h.scenarios())
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCENARIO\tRESULT\tTIME\tDETAIL")
+	failed := 0
+	for _, r := range results {
+		if r.Status == "FAIL" {
+			failed++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.Status, r.Duration, r.Detail)
+	}
+	tw.Flush()
+	fmt.Fprintf(g.stdout, "\n%d scenarios, %d failed\n", len(results), failed)
+	if *report != "" {
+		b, _ := json.MarshalIndent(map[string]any{"live": *live, "at": time.Now().Format(time.RFC3339), "results": results, "failed": failed}, "", "  ")
+		if err := os.WriteFile(*report, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if failed > 0 || ctx.Err() != nil {
+		return errFailed
+	}
+	return nil
+}
+
+// fakeHomologation certifies the SDK (and optionally a CRM's webhook)
+// against a fake CallMyWay it starts itself.
+type fakeHomologation struct {
+	fake     *cmwtest.Server
+	client   *callmyway.Client
+	dialer   *click2dial.Dialer
+	receiver *httptest.Server
+	builtin  bool
+	tracker  *screenpop.Tracker
+	hub      *screenpop.Hub
+	broker   *screenpop.MemoryBroker
+	subs     map[string]*screenpop.Subscription
+	mu       sync.Mutex
+	calls    map[string]int // (callid|action) -> listener calls (built-in receiver)
+}
+
+func newFakeHomologation(loc *time.Location, crmHook string) (*fakeHomologation, error) {
+	h := &fakeHomologation{calls: map[string]int{}, subs: map[string]*screenpop.Subscription{}}
+	hook := crmHook
+	if hook == "" {
+		h.builtin = true
+		dir := screenpop.NewMemoryDirectory()
+		for _, e := range cmwtest.DefaultEndpoints {
+			dir.Assign(e.ID, screenpop.Agent{ID: e.ID, Name: e.Name, Endpoint: e.Username}, time.Time{})
+		}
+		contacts := screenpop.NewMemoryContacts("CR")
+		contacts.Add(screenpop.Contact{ID: "known", Name: "Marta Solís", Numbers: []string{"8888-1111"}})
+		contacts.Add(screenpop.Contact{ID: "shared-1", Name: "Diego Mora", Numbers: []string{"2222-3333"}})
+		contacts.Add(screenpop.Contact{ID: "shared-2", Name: "Elena Mora", Numbers: []string{"2222-3333"}})
+		h.broker = screenpop.NewMemoryBroker()
+		var err error
+		if h.hub, err = screenpop.NewHub(h.broker, screenpop.WithQueueSize(1024)); err != nil {
+			return nil, err
+		}
+		if h.tracker, err = screenpop.NewTracker(dir, contacts, h.broker); err != nil {
+			return nil, err
+		}
+		for _, e := range cmwtest.DefaultEndpoints {
+			h.subs[e.ID], _, _ = h.hub.Subscribe(e.ID, 0)
+		}
+		count := webhook.ListenerFunc(func(_ context.Context, ev webhook.Event) error {
+			h.mu.Lock()
+			h.calls[ev.Key()]++
+			h.mu.Unlock()
+			return nil
+		})
+		wh, err := webhook.NewHandler(webhook.Listeners(h.tracker, count), webhook.WithLocation(loc), webhook.WithToken("homologation-token-0001"))
+		if err != nil {
+			return nil, err
+		}
+		h.receiver = httptest.NewServer(wh)
+		hook = h.receiver.URL + "/hook/homologation-token-0001"
+	}
+	h.fake = cmwtest.NewServer(cmwtest.WithWebhook(hook), cmwtest.WithLocation(loc), cmwtest.WithAllowedFirstNumbers("50688881111"))
+	h.fake.SetScript(func(cmwtest.DialRequest) cmwtest.Script {
+		return cmwtest.Script{Ring: 100 * time.Millisecond, Talk: 300 * time.Millisecond}
+	})
+	var err error
+	if h.client, err = callmyway.New(h.fake.Username(), h.fake.Password(), callmyway.WithBaseURL(h.fake.URL), callmyway.WithLocation(loc)); err != nil {
+		return nil, err
+	}
+	if h.dialer, err = click2dial.New(h.client, click2dial.WithDoubleClickWindow(0)); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// short is the script of every simulated call: quick, so the run is too.
+func (h *fakeHomologation) short() cmwtest.CallOption {
+	return cmwtest.WithScript(cmwtest.Script{Ring: 100 * time.Millisecond, Talk: 300 * time.Millisecond})
+}
+
+func (h *fakeHomologation) close() {
+	h.fake.Close()
+	if h.receiver != nil {
+		h.receiver.Close()
+		h.hub.Close()
+	}
+}
+
+// waitFor polls cond until it holds or d passes.
+func waitFor(ctx context.Context, d time.Duration, what string, cond func() bool) error {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out after %v waiting for %s", d, what)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// acked waits until the event (callid, action) was delivered and acked.
+func (h *fakeHomologation) acked(ctx context.Context, callid, action string) error {
+	return waitFor(ctx, 10*time.Second, action+" of "+callid+" acked by the CRM", func() bool {
+		for _, d := range h.fake.Deliveries() {
+			if d.CallID == callid && d.Action == action && d.Acked() {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// pop waits for the built-in receiver's pop for callid on endpoint.
+func (h *fakeHomologation) pop(ctx context.Context, endpoint, callid string) (screenpop.Message, error) {
+	sub := h.subs[endpoint]
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case m := <-sub.C:
+			if m.Call.CallID == callid && m.Type == screenpop.TypePop {
+				return m, nil
+			}
+		case <-deadline:
+			return screenpop.Message{}, fmt.Errorf("no pop for call %s on endpoint %s", callid, endpoint)
+		case <-ctx.Done():
+			return screenpop.Message{}, ctx.Err()
+		}
+	}
+}
+
+func (h *fakeHomologation) lastDial() cmwtest.Request {
+	var last cmwtest.Request
+	for _, r := range h.fake.Requests() {
+		if r.Query["first_num"] != "" {
+			last = r
+		}
+	}
+	return last
+}
+
+func (h *fakeHomologation) scenarios() []scenario {
+	inbound := func(name, number string, want screenpop.MatchKind) scenario {
+		return scenario{"inbound " + name + " caller reaches the CRM webhook and is acked", func(ctx context.Context) error {
+			id, err := h.fake.Inbound(number, "5003", h.short())
+			if err != nil {
+				return err
+			}
+			if err := h.acked(ctx, id, "callStart"); err != nil {
+				return err
+			}
+			if h.builtin {
+				m, err := h.pop(ctx, "5003", id)
+				if err != nil {
+					return err
+				}
+				if m.Match.Kind != want {
+					return fmt.Errorf("pop matched %s, want %s", m.Match.Kind, want)
+				}
+			}
+			return h.acked(ctx, id, "callEnd")
+		}}
+	}
+	return []scenario{
+		{"credentials valid and this IP allow-listed", func(ctx context.Context) error {
+			_, err := cdr.Recent(ctx, h.client)
+			return err
+		}},
+		{"a non-allow-listed IP is refused with a clear message", func(ctx context.Context) error {
+			h.fake.SetAllowedIPs("203.0.113.0/24")
+			defer h.fake.SetAllowedIPs("127.0.0.0/8", "::1/128")
+			_, err := cdr.Recent(ctx, h.client)
+			if !errors.Is(err, callmyway.ErrIPNotAllowed) || !strings.Contains(err.Error(), "allow list") {
+				return fmt.Errorf("got %v, want ErrIPNotAllowed telling to ask CallMyWay", err)
+			}
+			return nil
+		}},
+		{"outbound agent-first dial accepted, events acked", func(ctx context.Context) error {
+			seen := len(h.fake.Deliveries())
+			if _, err := h.dialer.Dial(ctx, click2dial.Request{Agent: "8000001", Contact: "8888-1111"}); err != nil {
+				return err
+			}
+			r := h.lastDial()
+			if r.Query["first_num"] != "8000001" || r.Query["second_num"] != "50688881111" {
+				return fmt.Errorf("first_num=%s second_num=%s", r.Query["first_num"], r.Query["second_num"])
+			}
+			return h.ackedCallOf(ctx, "8000001", seen)
+		}},
+		{"a busy agent is refused without a second request", func(ctx context.Context) error {
+			if _, err := h.dialer.Dial(ctx, click2dial.Request{Agent: "8000002", Contact: "2222-3333"}); err != nil {
+				return err
+			}
+			before := h.fake.RequestCount("")
+			_, err := h.dialer.Dial(ctx, click2dial.Request{Agent: "8000002", Contact: "8888-1111"})
+			if !errors.Is(err, click2dial.ErrCallInProgress) {
+				return fmt.Errorf("got %v, want ErrCallInProgress", err)
+			}
+			if n := h.fake.RequestCount(""); n != before {
+				return fmt.Errorf("%d request(s) sent for a refused dial", n-before)
+			}
+			if err := waitFor(ctx, 10*time.Second, "the call to end", func() bool { return !h.fake.Busy("8000002") }); err != nil {
+				return err
+			}
+			h.dialer.Release("8000002")
+			return nil
+		}},
+		{"outbound contact-first dial accepted", func(ctx context.Context) error {
+			if err := waitFor(ctx, 10*time.Second, "agent 8000001 free", func() bool { return !h.fake.Busy("8000001") }); err != nil {
+				return err
+			}
+			h.dialer.Release("8000001")
+			seen := len(h.fake.Deliveries())
+			if _, err := h.dialer.Dial(ctx, click2dial.Request{Agent: "8000001", Contact: "8888-1111", Order: click2dial.ContactFirst}); err != nil {
+				return err
+			}
+			r := h.lastDial()
+			if r.Query["first_num"] != "50688881111" || r.Query["second_num"] != "8000001" {
+				return fmt.Errorf("first_num=%s second_num=%s", r.Query["first_num"], r.Query["second_num"])
+			}
+			return h.ackedCallOf(ctx, "8000001", seen)
+		}},
+		inbound("known", "8888-1111", screenpop.MatchKnown),
+		inbound("shared-number", "2222-3333", screenpop.MatchCandidates),
+		inbound("unknown", "7000-0000", screenpop.MatchUnknown),
+		inbound("withheld", "", screenpop.MatchWithheld),
+		{"duplicated and reordered events are acked and counted once", func(ctx context.Context) error {
+			h.fake.SetWebhookMode(cmwtest.WebhookMode{Duplicates: 2, EndBeforeStart: true, StringNumbers: true})
+			defer h.fake.SetWebhookMode(cmwtest.WebhookMode{})
+			id, err := h.fake.Inbound("8888-1111", "5002", h.short())
+			if err != nil {
+				return err
+			}
+			if err := waitFor(ctx, 10*time.Second, "6 deliveries", func() bool {
+				n := 0
+				for _, d := range h.fake.Deliveries() {
+					if d.CallID == id && d.Acked() {
+						n++
+					}
+				}
+				return n == 6
+			}); err != nil {
+				return err
+			}
+			if h.builtin {
+				h.mu.Lock()
+				s, e := h.calls[id+"|callStart"], h.calls[id+"|callEnd"]
+				h.mu.Unlock()
+				if s != 1 || e != 1 {
+					return fmt.Errorf("listener saw callStart %d and callEnd %d times, want 1 and 1", s, e)
+				}
+				for _, c := range h.tracker.LiveCalls() {
+					if c.CallID == id {
+						return fmt.Errorf("call %s left as a ghost live call", id)
+					}
+				}
+			}
+			return nil
+		}},
+		{"CDR sync stores every call exactly once", func(ctx context.Context) error {
+			if err := waitFor(ctx, 15*time.Second, "all calls to end", func() bool { return len(h.fake.ActiveCalls()) == 0 }); err != nil {
+				return err
+			}
+			h.fake.GenerateHistory(1500, time.Now().AddDate(0, 0, -3), time.Now().Add(-time.Hour), 3)
+			store := cdr.NewMemoryStore()
+			s, err := cdr.NewSyncer(h.client, store, cdr.StartAt(time.Now().AddDate(0, 0, -4)))
+			if err != nil {
+				return err
+			}
+			for i := 0; ; i++ {
+				p, err := s.SyncOnce(ctx)
+				if err != nil {
+					return err
+				}
+				if !p.Backfilling || i > 20 {
+					break
+				}
+			}
+			want := h.fake.CDRs()
+			got := store.Records()
+			if len(got) != len(want) {
+				return fmt.Errorf("stored %d records, CallMyWay has %d", len(got), len(want))
+			}
+			ids := map[string]bool{}
+			for _, r := range got {
+				ids[r.CallID] = true
+			}
+			for _, r := range want {
+				if !ids[r.CallID] {
+					return fmt.Errorf("record %s missing", r.CallID)
+				}
+			}
+			return nil
+		}},
+		{"zero penalties: the 4-second rule was never broken", func(ctx context.Context) error {
+			if v := h.fake.Violations(); v != 0 {
+				return fmt.Errorf("%d queries closer than 4 s", v)
+			}
+			return nil
+		}},
+	}
+}
+
+// ackedCallOf waits for the callStart and callEnd of the agent's call,
+// among the deliveries after the first seen ones, to be acked.
+func (h *fakeHomologation) ackedCallOf(ctx context.Context, agent string, seen int) error {
+	var callid string
+	if err := waitFor(ctx, 10*time.Second, "the call's callStart", func() bool {
+		for _, d := range h.fake.Deliveries()[seen:] {
+			if d.Action == "callStart" && strings.Contains(string(d.Body), agent) {
+				callid = d.CallID
+			}
+		}
+		return callid != ""
+	}); err != nil {
+		return err
+	}
+	if err := h.acked(ctx, callid, "callStart"); err != nil {
+		return err
+	}
+	return h.acked(ctx, callid, "callEnd")
+}
+
+// liveScenarios certify the real account.
+func liveScenarios(c *callmyway.Client, agent, testNumber, listen, token string, bound time.Duration) []scenario {
+	var dialAt time.Time
+	var dialled callmyway.Number
+	events := make(chan webhook.Event, 64)
+	return []scenario{
+		{"credentials valid and this IP allow-listed", func(ctx context.Context) error {
+			_, err := cdr.Recent(ctx, c)
+			switch {
+			case errors.Is(err, callmyway.ErrIPNotAllowed):
+				return fmt.Errorf("this machine's IP is not allow-listed: ask CallMyWay to add it (%v)", err)
+			case errors.Is(err, callmyway.ErrUnauthorized):
+				return fmt.Errorf("credentials refused (%v)", err)
+			}
+			return err
+		}},
+		{"the 4-second rule is respected between queries", func(ctx context.Context) error {
+			t0 := time.Now()
+			if _, err := cdr.Recent(ctx, c); err != nil {
+				return err
+			}
+			t1 := time.Now()
+			if _, err := cdr.Recent(ctx, c); err != nil {
+				return err
+			}
+			if gap := time.Since(t1); gap < callmyway.QueryInterval-time.Duration(float64(time.Second)*0.1) && t1.Sub(t0) < callmyway.QueryInterval {
+				return fmt.Errorf("queries %v apart", gap)
+			}
+			return nil
+		}},
+		{"click to dial to the test number accepted", func(ctx context.Context) error {
+			if agent == "" || testNumber == "" {
+				return errSkip{"give -agent and -test-number"}
+			}
+			if listen != "" {
+				opts := []webhook.Option{webhook.WithLocation(c.Location())}
+				if token != "" {
+					opts = append(opts, webhook.WithToken(token))
+				}
+				h, err := webhook.NewHandler(webhook.ListenerFunc(func(_ context.Context, ev webhook.Event) error {
+					select {
+					case events <- ev:
+					default:
+					}
+					return nil
+				}), opts...)
+				if err != nil {
+					return err
+				}
+				ln, err := net.Listen("tcp", listen)
+				if err != nil {
+					return err
+				}
+				srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+				go srv.Serve(ln)
+				go func() { <-ctx.Done(); srv.Close() }()
+			}
+			d, err := click2dial.New(c)
+			if err != nil {
+				return err
+			}
+			dialAt = time.Now()
+			res, err := d.Dial(ctx, click2dial.Request{Agent: agent, Contact: testNumber})
+			dialled = res.Contact
+			return err
+		}},
+		{"its webhook reaches the CRM's public URL", func(ctx context.Context) error {
+			if dialAt.IsZero() || listen == "" {
+				return errSkip{"give -listen (and dial with -agent/-test-number); otherwise check the CRM received the callStart"}
+			}
+			select {
+			case ev := <-events:
+				if ev.Call.ID == "" {
+					return errors.New("an event without callid")
+				}
+				return nil
+			case <-time.After(bound):
+				return fmt.Errorf("no webhook within %v", bound)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}},
+		{"its CDR appears within the bound", func(ctx context.Context) error {
+			if dialAt.IsZero() {
+				return errSkip{"no dial was made"}
+			}
+			deadline := time.Now().Add(bound)
+			for time.Now().Before(deadline) {
+				recs, err := cdr.Recent(ctx, c)
+				if err != nil {
+					return err
+				}
+				for _, r := range recs {
+					if !r.DetectTime.Time().Before(dialAt.Add(-time.Minute)) && (strings.HasSuffix(r.DNIS, dialled.Digits()) || strings.HasSuffix(dialled.Digits(), r.DNIS)) {
+						return nil
+					}
+				}
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(15 * time.Second):
+				}
+			}
+			return fmt.Errorf("no CDR within %v", bound)
+		}},
+	}
+}

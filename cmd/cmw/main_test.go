@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/callmyway-go/sdk/cmwtest"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"cmw": main,
+	})
+}
+
+var (
+	fakesMu sync.Mutex
+	fakes   = map[string]*cmwtest.Server{}
+)
+
+// TestScripts runs testdata/script/*.txtar. Each script gets its own fake
+// CallMyWay, with CMW_BASE_URL, CMW_USERNAME and CMW_PASSWORD set, and a
+// "fake" command to script it.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			s := cmwtest.NewServer(cmwtest.WithAllowedFirstNumbers("50688881111"))
+			fakesMu.Lock()
+			fakes[env.WorkDir] = s
+			fakesMu.Unlock()
+			env.Defer(s.Close)
+			env.Setenv("CMW_BASE_URL", s.URL)
+			env.Setenv("CMW_USERNAME", s.Username())
+			env.Setenv("CMW_PASSWORD", s.Password())
+			env.Setenv("CMW_TZ", "UTC")
+			env.Setenv("CMW_STATE_DIR", env.WorkDir)
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"fake": cmdFake,
+		},
+	})
+}
+
+// cmdFake scripts the script's fake:
+//
+//	fake deny-ip                 refuse this machine's IP
+//	fake history N FROM TO       generate N CDRs between two dates (YYYY-MM-DD)
+//	fake inbound FROM ENDPOINT   place an inbound call
+//	fake webhook URL             send events to URL
+//	fake violations N            assert the penalty count
+func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
+	fakesMu.Lock()
+	s := fakes[ts.Getenv("WORK")]
+	fakesMu.Unlock()
+	if len(args) == 0 {
+		ts.Fatalf("usage: fake deny-ip|history|inbound|webhook|violations ...")
+	}
+	switch args[0] {
+	case "deny-ip":
+		s.SetAllowedIPs("203.0.113.0/24")
+	case "history":
+		n, _ := strconv.Atoi(args[1])
+		from, err1 := time.Parse("2006-01-02", args[2])
+		to, err2 := time.Parse("2006-01-02", args[3])
+		if err1 != nil || err2 != nil {
+			ts.Fatalf("bad dates")
+		}
+		s.GenerateHistory(n, from, to, 1)
+	case "inbound":
+		if _, err := s.Inbound(args[1], args[2]); err != nil {
+			ts.Fatalf("%v", err)
+		}
+	case "webhook":
+		s.SetWebhooks(args[1])
+	case "violations":
+		if got := fmt.Sprint(s.Violations()); got != args[1] {
+			ts.Fatalf("violations: got %s, want %s", got, args[1])
+		}
+	default:
+		ts.Fatalf("unknown fake command %q", args[0])
+	}
+}
