@@ -67,7 +67,9 @@ func cmdCDRs(ctx context.Context, g *globals, args []string) error {
 		// The total is unknown until the last page: count pages and
 		// records, and estimate the time left from the 4 s rule.
 		bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(g.stderr), progressbar.OptionSetDescription("cdrs"),
-			progressbar.OptionShowCount(), progressbar.OptionSpinnerType(14), progressbar.OptionClearOnFinish())
+			progressbar.OptionShowCount(), progressbar.OptionSpinnerType(14), progressbar.OptionClearOnFinish(),
+			// No background spinner goroutine: it races with Describe (progressbar v3.19).
+			progressbar.OptionSetSpinnerChangeInterval(0))
 		defer bar.Finish()
 	}
 	pages, records := 0, 0

@@ -4,18 +4,13 @@ package storetest
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
-	"math/rand/v2"
-	"net/url"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/callmyway-go/sdk/cdr"
 	"github.com/callmyway-go/sdk/cdr/sqlstore"
+	"github.com/callmyway-go/sdk/internal/pgtest"
 )
 
 // Opener opens a fresh, empty Store for one test.
@@ -23,13 +18,7 @@ type Opener func(t *testing.T) cdr.Store
 
 // PostgresDSN returns CMW_TEST_POSTGRES_DSN, or skips t with a clear
 // message when it is unset.
-func PostgresDSN(t testing.TB) string {
-	dsn := os.Getenv("CMW_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("CMW_TEST_POSTGRES_DSN is not set: skipping the PostgreSQL run (.ci/run sets it to postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
-	}
-	return dsn
-}
+func PostgresDSN(t testing.TB) string { return pgtest.DSN(t) }
 
 // ForEach runs f once per Store kind, as subtests.
 func ForEach(t *testing.T, f func(t *testing.T, open Opener)) {
@@ -58,42 +47,12 @@ func OpenSQLite(t testing.TB) *sqlstore.Store {
 // OpenPostgres opens a store in a fresh schema of the database at dsn,
 // dropped when the test ends.
 func OpenPostgres(t testing.TB, dsn string) *sqlstore.Store {
-	schema := fmt.Sprintf("cmw_test_%d", rand.Uint64()>>1)
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("creating schema on %s: %v", dsn, err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", dsn)
-		if err == nil {
-			db.Exec("DROP SCHEMA " + schema + " CASCADE")
-			db.Close()
-		}
-	})
-	s, err := sqlstore.OpenPostgres(context.Background(), WithSearchPath(dsn, schema), time.UTC)
+	s, err := sqlstore.OpenPostgres(context.Background(), pgtest.Schema(t), time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// WithSearchPath adds a search_path runtime parameter to a DSN.
-func WithSearchPath(dsn, schema string) string {
-	if strings.Contains(dsn, "://") {
-		u, err := url.Parse(dsn)
-		if err == nil {
-			q := u.Query()
-			q.Set("search_path", schema)
-			u.RawQuery = q.Encode()
-			return u.String()
-		}
-	}
-	return dsn + " search_path=" + schema
 }
 
 // CallIDs returns the callids a store holds, failing on duplicates.

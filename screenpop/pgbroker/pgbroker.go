@@ -1,0 +1,195 @@
+// Package pgbroker is a screenpop.Broker over PostgreSQL, so a call event
+// received by one CRM instance pops on a browser connected to another.
+//
+// Publish stores the message in a table and NOTIFYs its id (so messages
+// larger than NOTIFY's 8000-byte payload limit are fine); publishers are
+// serialised by a transaction advisory lock so ids commit in order. Each
+// subscriber LISTENs on a dedicated connection and reads new rows by id;
+// after a dropped connection it reconnects and catches up from the last
+// id it delivered, so no pop is lost. Old rows are pruned after a
+// retention period.
+package pgbroker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/callmyway-go/sdk/screenpop"
+)
+
+const (
+	channel   = "cmw_pops"
+	publishLk = 7417101 // advisory lock key serialising publishers
+)
+
+// Broker is a screenpop.Broker over PostgreSQL.
+type Broker struct {
+	pool      *pgxpool.Pool
+	retention time.Duration
+	logger    *slog.Logger
+
+	mu        sync.Mutex
+	published int
+}
+
+// Option configures a Broker.
+type Option func(*Broker)
+
+// WithRetention keeps messages this long for catch-up (default 1 h).
+func WithRetention(d time.Duration) Option { return func(b *Broker) { b.retention = d } }
+
+// WithLogger sets the logger (silent by default).
+func WithLogger(l *slog.Logger) Option { return func(b *Broker) { b.logger = l } }
+
+// New returns a Broker on pool, creating its table if needed.
+func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Broker, error) {
+	b := &Broker{pool: pool, retention: time.Hour, logger: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(b)
+	}
+	_, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS cmw_pop_messages (
+		id BIGSERIAL PRIMARY KEY, created_at TIMESTAMPTZ NOT NULL DEFAULT now(), body JSONB NOT NULL)`)
+	if err != nil {
+		return nil, fmt.Errorf("pgbroker: create table: %w", err)
+	}
+	return b, nil
+}
+
+// Publish implements screenpop.Broker: the message gets the row's id.
+func (b *Broker) Publish(ctx context.Context, m screenpop.Message) (screenpop.Message, error) {
+	m.Version = screenpop.MessageVersion
+	err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, publishLk); err != nil {
+			return err
+		}
+		var id int64
+		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('cmw_pop_messages', 'id'))`).Scan(&id); err != nil {
+			return err
+		}
+		m.ID = uint64(id)
+		body, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO cmw_pop_messages (id, body) VALUES ($1, $2)`, id, body); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, channel, fmt.Sprint(id))
+		return err
+	})
+	if err != nil {
+		return m, fmt.Errorf("pgbroker: publish: %w", err)
+	}
+	b.mu.Lock()
+	b.published++
+	prune := b.published%500 == 0
+	b.mu.Unlock()
+	if prune {
+		b.pool.Exec(ctx, `DELETE FROM cmw_pop_messages WHERE created_at < now() - $1::interval`, fmt.Sprintf("%d seconds", int(b.retention.Seconds())))
+	}
+	return m, nil
+}
+
+// Subscribe implements screenpop.Broker: deliver is called, in id order,
+// for every message published after the call, by any instance.
+func (b *Broker) Subscribe(deliver func(screenpop.Message)) (func(), error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var last int64
+	if err := b.pool.QueryRow(ctx, `SELECT COALESCE(MAX(id), 0) FROM cmw_pop_messages`).Scan(&last); err != nil {
+		cancel()
+		return nil, fmt.Errorf("pgbroker: subscribe: %w", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.listen(ctx, last, deliver)
+	}()
+	return func() { cancel(); <-done }, nil
+}
+
+// listen keeps a LISTEN connection, reconnecting and catching up.
+func (b *Broker) listen(ctx context.Context, last int64, deliver func(screenpop.Message)) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		var err error
+		last, err = b.session(ctx, last, deliver)
+		if ctx.Err() != nil {
+			return
+		}
+		b.logger.Warn("pgbroker: listener connection lost; reconnecting and catching up", "error", err, "last_id", last)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// session runs one LISTEN connection until it fails; it returns the last
+// id delivered.
+func (b *Broker) session(ctx context.Context, last int64, deliver func(screenpop.Message)) (int64, error) {
+	pc, err := b.pool.Acquire(ctx)
+	if err != nil {
+		return last, err
+	}
+	// The connection ends up LISTENing or broken: never return it to the
+	// pool.
+	conn := pc.Hijack()
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
+		return last, err
+	}
+	// Catch up on what was published while we were away, then follow.
+	for {
+		if last, err = b.catchUp(ctx, conn, last, deliver); err != nil {
+			return last, err
+		}
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return last, err
+		}
+	}
+}
+
+func (b *Broker) catchUp(ctx context.Context, conn *pgx.Conn, last int64, deliver func(screenpop.Message)) (int64, error) {
+	for {
+		rows, err := conn.Query(ctx, `SELECT id, body FROM cmw_pop_messages WHERE id > $1 ORDER BY id LIMIT 500`, last)
+		if err != nil {
+			return last, err
+		}
+		n := 0
+		for rows.Next() {
+			var id int64
+			var body []byte
+			if err := rows.Scan(&id, &body); err != nil {
+				rows.Close()
+				return last, err
+			}
+			var m screenpop.Message
+			if err := json.Unmarshal(body, &m); err != nil {
+				b.logger.Error("pgbroker: unreadable message", "id", id, "error", err)
+			} else {
+				m.ID = uint64(id)
+				deliver(m)
+			}
+			last, n = id, n+1
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return last, err
+		}
+		if n < 500 {
+			return last, nil
+		}
+	}
+}
+
+var _ screenpop.Broker = (*Broker)(nil)
+

@@ -1,0 +1,239 @@
+package pgbroker_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/internal/pgtest"
+	"github.com/callmyway-go/sdk/screenpop"
+	"github.com/callmyway-go/sdk/screenpop/pgbroker"
+	"github.com/callmyway-go/sdk/webhook"
+	"github.com/callmyway-go/sdk/webhook/pgdedupe"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// collector gathers what a subscription delivers.
+type collector struct {
+	mu   sync.Mutex
+	msgs []screenpop.Message
+}
+
+func (c *collector) deliver(m screenpop.Message) {
+	c.mu.Lock()
+	c.msgs = append(c.msgs, m)
+	c.mu.Unlock()
+}
+
+func (c *collector) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.msgs)
+}
+
+func newBroker(t *testing.T, dsn, app string) *pgbroker.Broker {
+	b, err := pgbroker.New(context.Background(), pgtest.Pool(t, dsn, app))
+	require.NoError(t, err)
+	return b
+}
+
+func TestOrderedExactlyOnceAcrossInstances(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	brokers := []*pgbroker.Broker{newBroker(t, dsn, "b0"), newBroker(t, dsn, "b1"), newBroker(t, dsn, "b2")}
+	var cols []*collector
+	for _, b := range brokers {
+		c := &collector{}
+		stop, err := b.Subscribe(c.deliver)
+		require.NoError(t, err)
+		defer stop()
+		cols = append(cols, c)
+	}
+	var wg sync.WaitGroup
+	for i, b := range brokers {
+		wg.Go(func() {
+			for j := 0; j < 10; j++ {
+				_, err := b.Publish(context.Background(), screenpop.Message{Type: screenpop.TypePop, Agent: screenpop.Agent{ID: fmt.Sprint(i)},
+					Call: screenpop.CallInfo{CallID: fmt.Sprintf("%d-%d", i, j)}})
+				assert.NoError(t, err)
+			}
+		})
+	}
+	wg.Wait()
+	big := strings.Repeat("x", 20_000) // beyond NOTIFY's 8000-byte payload
+	_, err := brokers[0].Publish(context.Background(), screenpop.Message{Type: screenpop.TypePop, Agent: screenpop.Agent{ID: "big"},
+		Match: screenpop.Match{Contacts: []screenpop.Contact{{ID: "c", Name: big}}}})
+	require.NoError(t, err)
+	for _, c := range cols {
+		require.Eventually(t, func() bool { return c.len() == 31 }, 10*time.Second, 10*time.Millisecond)
+		c.mu.Lock()
+		assert.True(t, sort.SliceIsSorted(c.msgs, func(i, j int) bool { return c.msgs[i].ID < c.msgs[j].ID }), "in id order")
+		assert.Equal(t, big, c.msgs[30].Match.Contacts[0].Name)
+		seen := map[uint64]bool{}
+		for _, m := range c.msgs {
+			assert.False(t, seen[m.ID], "delivered once")
+			seen[m.ID] = true
+		}
+		c.mu.Unlock()
+	}
+}
+
+func TestCatchUpAfterDroppedConnection(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	pub := newBroker(t, dsn, "pub")
+	sub := newBroker(t, dsn, "sub")
+	c := &collector{}
+	stop, err := sub.Subscribe(c.deliver)
+	require.NoError(t, err)
+	defer stop()
+	_, err = pub.Publish(context.Background(), screenpop.Message{Type: screenpop.TypePop, Agent: screenpop.Agent{ID: "a"}})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return c.len() == 1 }, 5*time.Second, 10*time.Millisecond)
+
+	// Kill the subscriber's LISTEN connection, then publish while it is down.
+	require.Eventually(t, func() bool { return pgtest.Terminate(t, dsn, "sub", "") > 0 }, 5*time.Second, 20*time.Millisecond)
+	for i := 0; i < 5; i++ {
+		_, err = pub.Publish(context.Background(), screenpop.Message{Type: screenpop.TypePop, Agent: screenpop.Agent{ID: "a"}})
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { return c.len() == 6 }, 10*time.Second, 20*time.Millisecond, "no pop lost")
+}
+
+// instance is one CRM replica: its own pool, broker, hub, tracker and
+// webhook handler with the shared PostgreSQL dedupe.
+type instance struct {
+	hub     *screenpop.Hub
+	handler http.Handler
+}
+
+func newInstance(t *testing.T, dsn string, i int, dir screenpop.Directory, contacts screenpop.Contacts) *instance {
+	pool := pgtest.Pool(t, dsn, fmt.Sprintf("crm%d", i))
+	b, err := pgbroker.New(context.Background(), pool)
+	require.NoError(t, err)
+	hub, err := screenpop.NewHub(b, screenpop.WithQueueSize(1024))
+	require.NoError(t, err)
+	t.Cleanup(hub.Close)
+	tr, err := screenpop.NewTracker(dir, contacts, b)
+	require.NoError(t, err)
+	dd, err := pgdedupe.New(context.Background(), pool, 10*time.Minute, 30*time.Second)
+	require.NoError(t, err)
+	h, err := webhook.NewHandler(tr, webhook.WithDeduper(dd), webhook.WithLogger(slogDiscard()))
+	require.NoError(t, err)
+	return &instance{hub: hub, handler: h}
+}
+
+// TestPopsAcrossThreeInstances: webhooks spread round-robin over three
+// instances, each agent's stream on another instance: every pop reaches
+// the right agent exactly once.
+func TestPopsAcrossThreeInstances(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	dir := screenpop.NewMemoryDirectory()
+	for i := 0; i < 3; i++ {
+		dir.Assign(fmt.Sprint(5001+i), screenpop.Agent{ID: fmt.Sprintf("agent%d", i), Endpoint: fmt.Sprint(8000001 + i)}, time.Time{})
+	}
+	contacts := screenpop.NewMemoryContacts("CR")
+	contacts.Add(screenpop.Contact{ID: "c1", Name: "Carla", Numbers: []string{"88881111"}})
+	var inst []*instance
+	for i := 0; i < 3; i++ {
+		inst = append(inst, newInstance(t, dsn, i, dir, contacts))
+	}
+	subs := map[string]*screenpop.Subscription{}
+	for i := 0; i < 3; i++ {
+		agent := fmt.Sprintf("agent%d", i)
+		s, _, err := inst[(i+1)%3].hub.Subscribe(agent, 0) // the browser is on another instance
+		require.NoError(t, err)
+		subs[agent] = s
+	}
+	const calls = 30
+	n := 0
+	post := func(body string) {
+		w := httptest.NewRecorder()
+		inst[n%3].handler.ServeHTTP(w, httptest.NewRequest("POST", "/", strings.NewReader(body)))
+		n++
+		require.Equal(t, 200, w.Code, w.Body.String())
+	}
+	for c := 0; c < calls; c++ {
+		ep := 5001 + c%3
+		for _, action := range []string{"callStart", "callEnd"} {
+			body := fmt.Sprintf(`{"action":%q,"data":{"callid":"call-%d","endpoint_id":"%d","ani":"50688881111","type":"in","detect_time":"2026-11-24 10:00:00","duration":5}}`, action, c, ep)
+			post(body)
+			post(body) // a duplicate, landing on the next instance
+		}
+	}
+	for i := 0; i < 3; i++ {
+		agent := fmt.Sprintf("agent%d", i)
+		pops, ends := map[string]int{}, map[string]int{}
+		deadline := time.After(10 * time.Second)
+	loop:
+		for len(pops) < calls/3 || len(ends) < calls/3 {
+			select {
+			case m := <-subs[agent].C:
+				require.Equal(t, agent, m.Agent.ID, "routed to the right agent")
+				switch m.Type {
+				case screenpop.TypePop:
+					pops[m.Call.CallID]++
+				case screenpop.TypeEnd:
+					ends[m.Call.CallID]++
+				}
+			case <-deadline:
+				break loop
+			}
+		}
+		assert.Len(t, pops, calls/3, agent)
+		for id, k := range pops {
+			assert.Equal(t, 1, k, "pop %s delivered once", id)
+			assert.Equal(t, 1, ends[id], "end %s delivered once", id)
+		}
+	}
+}
+
+// BenchmarkBrokerPostgres: latency of a pop through PostgreSQL, from
+// Publish to delivery on another instance's subscription.
+func BenchmarkBrokerPostgres(b *testing.B) {
+	dsn := pgtest.Schema(b)
+	pub, err := pgbroker.New(context.Background(), pgtest.Pool(b, dsn, "bench-pub"))
+	require.NoError(b, err)
+	sub, err := pgbroker.New(context.Background(), pgtest.Pool(b, dsn, "bench-sub"))
+	require.NoError(b, err)
+	benchBroker(b, pub, sub)
+}
+
+// BenchmarkBrokerPostgresBaseline is the same through the in-memory broker.
+func BenchmarkBrokerPostgresBaseline(b *testing.B) {
+	m := screenpop.NewMemoryBroker()
+	benchBroker(b, m, m)
+}
+
+func benchBroker(b *testing.B, pub, sub screenpop.Broker) {
+	got := make(chan time.Time, 1)
+	stop, err := sub.Subscribe(func(screenpop.Message) { got <- time.Now() })
+	require.NoError(b, err)
+	defer stop()
+	msg := screenpop.Message{Type: screenpop.TypePop, Agent: screenpop.Agent{ID: "a", Endpoint: "8000001"},
+		Call: screenpop.CallInfo{CallID: "1", Direction: callmyway.DirectionInbound, Number: "50688881111"},
+		Match: screenpop.Match{Kind: screenpop.MatchKnown, Contacts: []screenpop.Contact{{ID: "c1", Name: "Carla"}}}}
+	var lat []time.Duration
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		start := time.Now()
+		if _, err := pub.Publish(ctx, msg); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, (<-got).Sub(start))
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
+}
