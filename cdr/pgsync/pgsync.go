@@ -128,7 +128,7 @@ func (e *Elector) term(ctx context.Context, lead func(ctx context.Context) error
 	lctx, cancel := context.WithCancelCause(ctx)
 	watched := make(chan struct{})
 	defer func() { cancel(nil); <-watched }() // before the deferred Close
-	go func() { // watch the lock's connection
+	go func() {                               // watch the lock's connection
 		defer close(watched)
 		t := time.NewTicker(e.retry / 2)
 		defer t.Stop()
@@ -153,4 +153,3 @@ func (e *Elector) term(ctx context.Context, lead func(ctx context.Context) error
 	}
 	return err
 }
-

@@ -192,4 +192,3 @@ func (b *Broker) catchUp(ctx context.Context, conn *pgx.Conn, last int64, delive
 }
 
 var _ screenpop.Broker = (*Broker)(nil)
-

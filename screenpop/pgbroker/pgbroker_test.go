@@ -221,7 +221,7 @@ func benchBroker(b *testing.B, pub, sub screenpop.Broker) {
 	require.NoError(b, err)
 	defer stop()
 	msg := screenpop.Message{Type: screenpop.TypePop, Agent: screenpop.Agent{ID: "a", Endpoint: "8000001"},
-		Call: screenpop.CallInfo{CallID: "1", Direction: callmyway.DirectionInbound, Number: "50688881111"},
+		Call:  screenpop.CallInfo{CallID: "1", Direction: callmyway.DirectionInbound, Number: "50688881111"},
 		Match: screenpop.Match{Kind: screenpop.MatchKnown, Contacts: []screenpop.Contact{{ID: "c1", Name: "Carla"}}}}
 	var lat []time.Duration
 	ctx := context.Background()
