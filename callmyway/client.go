@@ -353,6 +353,16 @@ type scrubbed struct {
 func (s *scrubbed) Error() string { return s.msg }
 func (s *scrubbed) Unwrap() error { return s.err }
 
+// WithOptions returns a copy of the Client with more options applied (for
+// example a shared WithQueryLimiter once the database is open).
+func (c *Client) WithOptions(opts ...Option) (*Client, error) {
+	base := func(cfg *config) error {
+		*cfg = c.cfg
+		return nil
+	}
+	return New(c.username, c.cred.password, append([]Option{base}, opts...)...)
+}
+
 // WithCredentials returns a Client for another endpoint of the same account
 // (for example a private caller-ID endpoint), with the same options. The
 // new Client shares the query limiter only if it has the same username.

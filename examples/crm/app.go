@@ -11,28 +11,35 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cdr"
+	"github.com/callmyway-go/sdk/cdr/pgsync"
 	"github.com/callmyway-go/sdk/cdr/sqlstore"
 	"github.com/callmyway-go/sdk/click2dial"
 	"github.com/callmyway-go/sdk/cmwtest"
 	"github.com/callmyway-go/sdk/screenpop"
+	"github.com/callmyway-go/sdk/screenpop/pgbroker"
 	"github.com/callmyway-go/sdk/webhook"
+	"github.com/callmyway-go/sdk/webhook/pgdedupe"
 )
 
 // App is the reference CRM: its tables, the SDK's pieces wired together,
 // and the web UI.
 type App struct {
-	cfg     Config
-	db      *DB
-	cdrs    *sqlstore.Store
-	client  *callmyway.Client
-	fake    *cmwtest.Server // demo mode only
-	broker  *screenpop.MemoryBroker
-	hub     *screenpop.Hub
-	tracker *screenpop.Tracker
-	hook    http.Handler
-	log     *slog.Logger
+	cfg         Config
+	db          *DB
+	cdrs        *sqlstore.Store
+	client      *callmyway.Client
+	fake        *cmwtest.Server // demo mode only
+	broker      screenpop.Broker
+	closeBroker func()
+	pool        *pgxpool.Pool // PostgreSQL only: coordination between instances
+	hub         *screenpop.Hub
+	tracker     *screenpop.Tracker
+	hook        http.Handler
+	log         *slog.Logger
 
 	mu      sync.Mutex
 	dialers map[string]*click2dial.Dialer // by caller-id username set, rebuilt when endpoints change
@@ -94,7 +101,38 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		a.Close()
 		return nil, err
 	}
-	a.broker = screenpop.NewMemoryBroker()
+	var dedupe webhook.Deduper
+	if a.cdrs.Dialect() == sqlstore.Postgres {
+		// Several CRM instances on one database behave as one: pops cross
+		// instances, duplicates are recognised wherever they land, and one
+		// Syncer per account runs, spaced by a clock kept in the database.
+		if a.pool, err = pgxpool.New(ctx, cfg.DB); err != nil {
+			a.Close()
+			return nil, err
+		}
+		pb, err := pgbroker.New(ctx, a.pool, pgbroker.WithLogger(logger))
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.broker = pb
+		if dedupe, err = pgdedupe.New(ctx, a.pool, webhook.DefaultDedupeWindow, 30*time.Second); err != nil {
+			a.Close()
+			return nil, err
+		}
+		lim, err := pgsync.NewLimiter(ctx, a.pool, cfg.Username, callmyway.DefaultQueryMargin)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		if a.client, err = a.client.WithOptions(callmyway.WithQueryLimiter(lim)); err != nil {
+			a.Close()
+			return nil, err
+		}
+	} else {
+		mb := screenpop.NewMemoryBroker()
+		a.broker, a.closeBroker = mb, mb.Close
+	}
 	if a.hub, err = screenpop.NewHub(a.broker, screenpop.WithHubLogger(logger)); err != nil {
 		a.Close()
 		return nil, err
@@ -104,6 +142,9 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		return nil, err
 	}
 	hookOpts := []webhook.Option{webhook.WithLocation(cfg.Loc), webhook.WithLogger(logger)}
+	if dedupe != nil {
+		hookOpts = append(hookOpts, webhook.WithDeduper(dedupe))
+	}
 	if cfg.WebhookToken != "" {
 		hookOpts = append(hookOpts, webhook.WithToken(cfg.WebhookToken))
 	}
@@ -132,8 +173,11 @@ func (a *App) Close() {
 	if a.hub != nil {
 		a.hub.Close()
 	}
-	if a.broker != nil {
-		a.broker.Close()
+	if a.closeBroker != nil {
+		a.closeBroker()
+	}
+	if a.pool != nil {
+		a.pool.Close()
 	}
 	if a.fake != nil {
 		a.fake.Close()
@@ -143,8 +187,17 @@ func (a *App) Close() {
 	}
 }
 
-// RunSync runs the CDR Syncer until ctx is done.
-func (a *App) RunSync(ctx context.Context) { _ = a.syncer.Run(ctx) }
+// RunSync runs the CDR Syncer until ctx is done. On PostgreSQL only the
+// instance holding the account's leadership lock syncs; another takes
+// over within about a second if it dies.
+func (a *App) RunSync(ctx context.Context) {
+	if a.pool == nil {
+		_ = a.syncer.Run(ctx)
+		return
+	}
+	el := pgsync.NewElector(a.pool, "cdr-sync:"+a.client.Username(), time.Second, a.log)
+	_ = el.Run(ctx, a.syncer.Run)
+}
 
 // seed fills an empty demo database: agents mapped to the fake's
 // endpoints, customers with contacts (two sharing a number), and a week of
