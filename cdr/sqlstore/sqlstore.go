@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -148,9 +149,14 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return tx.Commit()
 }
 
-// rebind turns ? placeholders into $n for PostgreSQL.
-func (s *Store) rebind(q string) string {
-	if s.dialect != Postgres {
+// rebind turns ? placeholders into the dialect's form.
+func (s *Store) rebind(q string) string { return s.dialect.Rebind(q) }
+
+// Rebind turns ? placeholders into $1, $2... for PostgreSQL (SQLite keeps
+// ?), so one query text serves both dialects. It does not look inside
+// string literals: keep ? out of them.
+func (d Dialect) Rebind(q string) string {
+	if d != Postgres || !strings.Contains(q, "?") {
 		return q
 	}
 	var b strings.Builder
@@ -158,7 +164,7 @@ func (s *Store) rebind(q string) string {
 	for i := 0; i < len(q); i++ {
 		if q[i] == '?' {
 			n++
-			fmt.Fprintf(&b, "$%d", n)
+			b.WriteString("$" + strconv.Itoa(n))
 			continue
 		}
 		b.WriteByte(q[i])

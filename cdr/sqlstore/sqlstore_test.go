@@ -166,3 +166,9 @@ func BenchmarkUpsertBaseline(b *testing.B) {
 		}
 	}
 }
+
+func TestRebind(t *testing.T) {
+	assert.Equal(t, "SELECT $1, $2 FROM t WHERE a = $3", sqlstore.Postgres.Rebind("SELECT ?, ? FROM t WHERE a = ?"))
+	assert.Equal(t, "SELECT ?", sqlstore.SQLite.Rebind("SELECT ?"))
+	assert.Equal(t, "SELECT 1", sqlstore.Postgres.Rebind("SELECT 1"))
+}

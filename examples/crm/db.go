@@ -69,23 +69,8 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-// q rebinds ? placeholders for PostgreSQL.
-func (db *DB) q(s string) string {
-	if db.dialect != sqlstore.Postgres {
-		return s
-	}
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
+// q rebinds ? placeholders for the database's dialect.
+func (db *DB) q(s string) string { return db.dialect.Rebind(s) }
 
 func newID() string {
 	b := make([]byte, 8)
