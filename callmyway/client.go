@@ -364,8 +364,9 @@ func (c *Client) WithOptions(opts ...Option) (*Client, error) {
 }
 
 // WithCredentials returns a Client for another endpoint of the same account
-// (for example a private caller-ID endpoint), with the same options. The
-// new Client shares the query limiter only if it has the same username.
+// (for example a private caller-ID endpoint), with the same options. It
+// shares a limiter set with WithQueryLimiter; the default per-account
+// limiter is shared only if the username is the same.
 func (c *Client) WithCredentials(username, password string) (*Client, error) {
 	opts := []Option{func(cfg *config) error {
 		*cfg = c.cfg

@@ -255,32 +255,32 @@ func (d *Dialer) Dial(ctx context.Context, req Request) (Result, error) {
 	}
 	key := strings.Join([]string{agent, contact.E164, req.Order.String(), sender.Username()}, "|")
 
-	// A repeated click: wait for or return the first one.
-	if e := d.recentDial(key); e != nil {
-		select {
-		case <-e.done:
-		case <-ctx.Done():
-			return Result{}, ctx.Err()
-		}
-		if e.err == nil {
-			res := e.res
-			res.Duplicate = true
-			return res, nil
-		}
-		return Result{}, e.err
-	}
 	if d.live != nil {
 		live, err := d.live.HasLiveCall(ctx, agent)
 		if err != nil {
 			return Result{}, fmt.Errorf("click2dial: checking live calls: %w", err)
 		}
-		if live {
+		if live && !d.dialling(key) {
 			return Result{}, fmt.Errorf("%w (agent %s)", ErrCallInProgress, agent)
 		}
 	}
-	e, err := d.claim(agent, key)
+	e, first, err := d.claim(agent, key)
 	if err != nil {
 		return Result{}, err
+	}
+	if first != nil {
+		// A repeated click: wait for the first one and return its result.
+		select {
+		case <-first.done:
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		}
+		if first.err != nil {
+			return Result{}, first.err
+		}
+		res := first.res
+		res.Duplicate = true
+		return res, nil
 	}
 	res, err := d.send(ctx, sender, agent, contact, req)
 	d.finish(agent, key, e, res, err)
@@ -290,15 +290,18 @@ func (d *Dialer) Dial(ctx context.Context, req Request) (Result, error) {
 	return res, err
 }
 
-// recentDial returns an in-flight or recent dial with the same key.
-func (d *Dialer) recentDial(key string) *dialEntry {
-	if d.window == 0 {
-		return nil
-	}
+// dialling reports whether a dial with key is in flight or was accepted
+// within the double-click window (its own call is what LiveCalls sees).
+func (d *Dialer) dialling(key string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return d.repeatOf(key) != nil
+}
+
+// repeatOf returns the in-flight or recently accepted dial with key. d.mu held.
+func (d *Dialer) repeatOf(key string) *dialEntry {
 	e := d.recent[key]
-	if e == nil {
+	if e == nil || d.window == 0 {
 		return nil
 	}
 	select {
@@ -311,10 +314,15 @@ func (d *Dialer) recentDial(key string) *dialEntry {
 	return e
 }
 
-// claim marks the agent busy for this dial, or refuses.
-func (d *Dialer) claim(agent, key string) (*dialEntry, error) {
+// claim marks the agent busy for this dial, or returns the dial this one
+// repeats (first), or refuses. One lock for all three, so concurrent
+// double clicks cannot both pass.
+func (d *Dialer) claim(agent, key string) (e, first *dialEntry, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if first := d.repeatOf(key); first != nil {
+		return nil, first, nil
+	}
 	now := d.now()
 	for k, e := range d.recent { // keep the map small
 		select {
@@ -326,14 +334,14 @@ func (d *Dialer) claim(agent, key string) (*dialEntry, error) {
 		}
 	}
 	if b := d.busy[agent]; b != nil && (b.until.IsZero() || now.Before(b.until)) {
-		return nil, fmt.Errorf("%w (agent %s)", ErrCallInProgress, agent)
+		return nil, nil, fmt.Errorf("%w (agent %s)", ErrCallInProgress, agent)
 	}
 	d.busy[agent] = &busyEntry{dialKey: key}
-	e := &dialEntry{done: make(chan struct{})}
+	e = &dialEntry{done: make(chan struct{})}
 	if d.window > 0 {
 		d.recent[key] = e
 	}
-	return e, nil
+	return e, nil, nil
 }
 
 func (d *Dialer) finish(agent, key string, e *dialEntry, res Result, err error) {

@@ -41,6 +41,10 @@ type App struct {
 	hook        http.Handler
 	log         *slog.Logger
 
+	// pendingContact remembers which contact a dial was for, until its
+	// pop: agent endpoint -> contact id.
+	pendingContact sync.Map
+
 	mu      sync.Mutex
 	dialers map[string]*click2dial.Dialer // by caller-id username set, rebuilt when endpoints change
 	dialer  *click2dial.Dialer
@@ -293,11 +297,8 @@ func (a *App) dialerFor(ctx context.Context, agentID string) (*click2dial.Dialer
 	return d, eps, nil
 }
 
-// pendingContact remembers which contact a dial was for, until the pop.
-var pendingContact sync.Map // agent endpoint -> contact id
-
 func (a *App) expectOutbound(r click2dial.Result) {
-	id, _ := pendingContact.LoadAndDelete(r.Agent)
+	id, _ := a.pendingContact.LoadAndDelete(r.Agent)
 	contactID, _ := id.(string)
 	c, ok, _ := a.db.Contact(context.Background(), contactID)
 	if !ok {
@@ -322,7 +323,7 @@ func (a *App) recordEvent(ctx context.Context, ev webhook.Event) error {
 		row.State, row.End, row.Duration = "ended", orNow(ev.Call.DisconnectTime.Time()), ev.Call.Duration
 	}
 	if ev.Call.Direction == callmyway.DirectionOutbound {
-		if v, ok := pendingContact.Load(agent.Endpoint); ok {
+		if v, ok := a.pendingContact.Load(agent.Endpoint); ok {
 			row.ContactID, _ = v.(string)
 		}
 	}

@@ -307,16 +307,16 @@ func (a *App) handleDial(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
-	pendingContact.Store(primary, r.FormValue("contact_id"))
+	a.pendingContact.Store(primary, r.FormValue("contact_id"))
 	_, err = d.Dial(r.Context(), click2dial.Request{Agent: primary, Contact: r.FormValue("number"), CallerID: r.FormValue("caller_id")})
 	switch {
 	case err == nil:
 		err = errors.New(translate(l, "dial_ok"))
 	case errors.Is(err, click2dial.ErrCallInProgress):
-		pendingContact.Delete(primary)
+		a.pendingContact.Delete(primary)
 		err = errors.New(translate(l, "dial_busy"))
 	default:
-		pendingContact.Delete(primary)
+		a.pendingContact.Delete(primary)
 	}
 	if r.Header.Get("Accept") == "application/json" {
 		writeJSON(w, http.StatusOK, map[string]string{"message": err.Error()})
