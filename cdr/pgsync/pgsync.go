@@ -137,7 +137,9 @@ func (e *Elector) term(ctx context.Context, lead func(ctx context.Context) error
 			case <-lctx.Done():
 				return
 			case <-t.C:
-				pctx, pcancel := context.WithTimeout(lctx, e.retry)
+				// A killed connection fails at once; a generous timeout keeps
+				// a merely slow server from flapping the leadership.
+				pctx, pcancel := context.WithTimeout(lctx, max(5*time.Second, 5*e.retry))
 				err := conn.Ping(pctx)
 				pcancel()
 				if err != nil && lctx.Err() == nil {

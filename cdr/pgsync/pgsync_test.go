@@ -30,9 +30,11 @@ func killLeader(t *testing.T, dsn string) string {
 	require.NoError(t, err)
 	defer conn.Close(context.Background())
 	var app string
-	err = conn.QueryRow(context.Background(), `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-		WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE 'inst%' AND pg_terminate_backend(a.pid)`).Scan(&app)
-	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		err = conn.QueryRow(context.Background(), `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+			WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE 'inst%' AND pg_terminate_backend(a.pid)`).Scan(&app)
+		return err == nil
+	}, 10*time.Second, 20*time.Millisecond, "a leader holds the lock")
 	return app
 }
 
