@@ -77,3 +77,24 @@ func ExampleParseTime() {
 	// 2017-06-01 19:45:09 +0000 UTC
 	// true
 }
+
+func ExampleWithQueryLimiter() {
+	// Processes that poll one account must share the 4-second spacing; a
+	// *rate.Limiter (golang.org/x/time/rate) or any Limiter backed by a
+	// shared store will do. Within one process, Clients of an account
+	// already share one.
+	shared := callmyway.NewQueryLimiter(callmyway.DefaultQueryMargin)
+	_, err := callmyway.New("1234567", "98765432101", callmyway.WithQueryLimiter(shared))
+	fmt.Println(err, shared.Burst())
+	// Output: <nil> 1
+}
+
+func ExampleWithHostURL() {
+	client, _ := callmyway.New("1234567", "98765432101",
+		callmyway.WithHostURL(callmyway.HostCDR, "https://cdr-proxy.example.com/cmw"))
+	fmt.Println(client.BaseURL(callmyway.HostCDR))
+	fmt.Println(client.BaseURL(callmyway.HostClickToDial))
+	// Output:
+	// https://cdr-proxy.example.com/cmw
+	// https://www.callmyway.com
+}
