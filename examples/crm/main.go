@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -102,7 +103,7 @@ func run(args []string) error {
 	fmt.Printf("  calls:     %s/calls\n", base)
 	fmt.Printf("  agents:    %s/agents\n", base)
 	if cfg.Demo {
-		fmt.Printf("  demo mode: simulated CallMyWay at %s, database %s\n", app.fake.URL, cfg.DB)
+		fmt.Printf("  demo mode: simulated CallMyWay at %s, database %s\n", app.fake.URL, redactDSN(cfg.DB))
 	} else {
 		fmt.Printf("  webhook for CallMyWay: %s%s/<token>\n", strings.TrimRight(orDefault(cfg.PublicURL, base), "/"), cfg.WebhookPath)
 	}
@@ -118,6 +119,14 @@ func run(args []string) error {
 	defer cancel()
 	app.hub.Close() // end SSE streams so Shutdown does not wait on them
 	return srv.Shutdown(shutdown)
+}
+
+// redactDSN hides a database password for printing.
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
+		return u.Redacted()
+	}
+	return dsn
 }
 
 func envOr(k, def string) string {
