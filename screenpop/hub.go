@@ -30,8 +30,9 @@ type Hub struct {
 }
 
 type agentState struct {
-	buf  []Message // last bufSize messages, ascending ID
-	subs map[*Subscription]struct{}
+	buf     []Message // last bufSize messages, ascending ID
+	evicted []uint64  // ids of the last messages pushed out of buf, ascending
+	subs    map[*Subscription]struct{}
 }
 
 // Subscription is one browser's stream of an agent's messages.
@@ -160,8 +161,14 @@ func (h *Hub) Deliver(m Message) {
 		return // a repeat (or out of order from a broker): already delivered
 	}
 	a.buf = append(a.buf, m)
-	if len(a.buf) > h.bufSize {
-		a.buf = append(a.buf[:0:0], a.buf[len(a.buf)-h.bufSize:]...)
+	if over := len(a.buf) - h.bufSize; over > 0 {
+		for _, old := range a.buf[:over] {
+			a.evicted = append(a.evicted, old.ID)
+		}
+		if len(a.evicted) > h.bufSize {
+			a.evicted = append(a.evicted[:0:0], a.evicted[len(a.evicted)-h.bufSize:]...)
+		}
+		a.buf = append(a.buf[:0:0], a.buf[over:]...)
 	}
 	for s := range a.subs {
 		select {
@@ -177,8 +184,9 @@ func (h *Hub) Deliver(m Message) {
 
 // Subscribe returns a subscription to agent's messages, after first
 // queueing the buffered ones with an ID above lastID (0: none; replay
-// only happens on reconnect). missed reports how many messages after
-// lastID are no longer buffered.
+// only happens on reconnect). missed counts the agent's messages after
+// lastID that are no longer buffered (a lower bound after very long
+// absences).
 func (h *Hub) Subscribe(agent string, lastID uint64) (s *Subscription, missed uint64, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -194,10 +202,10 @@ func (h *Hub) Subscribe(agent string, lastID uint64) (s *Subscription, missed ui
 				replay = append(replay, m)
 			}
 		}
-		if len(a.buf) > 0 && a.buf[0].ID > lastID+1 && len(replay) == len(a.buf) {
-			// Messages between lastID and the buffer's start are gone; the
-			// IDs are global, so this is an upper bound.
-			missed = a.buf[0].ID - lastID - 1
+		for _, id := range a.evicted {
+			if id > lastID {
+				missed++
+			}
 		}
 	}
 	s.C = make(chan Message, max(h.queueSize, len(replay)))

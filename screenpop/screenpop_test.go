@@ -253,6 +253,26 @@ func TestStuckSubscriberBesideHealthyOnes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, missed)
 	assert.Len(t, re.C, 136)
+	f.hub.Cancel(re)
+}
+
+func TestReplayReportsWhatTheBufferLost(t *testing.T) {
+	f := newFixture(t)
+	hub, err := NewHub(f.broker, WithReplayBuffer(5))
+	require.NoError(t, err)
+	defer hub.Close()
+	for i := 0; i < 8; i++ {
+		f.send(t, event(webhook.CallStart, fmt.Sprint(i), "5001", "in", "anonymous", "8000001"))
+		f.send(t, event(webhook.CallStart, fmt.Sprint(100+i), "5002", "in", "anonymous", "8000002")) // another agent's traffic
+	}
+	// Ana saw only her first message (id 1): her 2nd and 3rd were pushed out.
+	s, missed, err := hub.Subscribe("ana", 1)
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, missed, "other agents' messages do not count")
+	assert.Len(t, s.C, 5)
+	s2, missed, _ := hub.Subscribe("ana", 5) // saw up to her 3rd message (id 5): nothing lost
+	assert.Zero(t, missed)
+	assert.Len(t, s2.C, 5)
 }
 
 func TestSSEReplayAfterReconnect(t *testing.T) {
