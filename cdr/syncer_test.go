@@ -10,10 +10,22 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cdr"
 	"github.com/callmyway-go/sdk/cdr/internal/storetest"
 	"github.com/callmyway-go/sdk/cmwtest"
 )
+
+// fakeAndClient returns an in-process fake, closed when t ends, and a
+// Client of its account. Call inside a synctest bubble.
+func fakeAndClient(t *testing.T) (*cmwtest.Server, *callmyway.Client) {
+	t.Helper()
+	fake := cmwtest.NewServer(cmwtest.InProcess())
+	t.Cleanup(fake.Close)
+	c, err := fake.NewClient()
+	require.NoError(t, err)
+	return fake, c
+}
 
 func rangeRequests(fake *cmwtest.Server) int {
 	n := 0
@@ -48,10 +60,7 @@ func minimumRequests(recs []cmwtest.CDR, start, now time.Time, chunk time.Durati
 
 func TestBackfillUsesMinimumRequests(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := cmwtest.NewServer(cmwtest.InProcess())
-		defer fake.Close()
-		c, err := fake.NewClient()
-		require.NoError(t, err)
+		fake, c := fakeAndClient(t)
 		now := time.Now()
 		start := now.Add(-30 * 24 * time.Hour)
 		fake.GenerateHistory(12_345, start, now.Add(-time.Hour), 11)
@@ -81,10 +90,7 @@ func TestBackfillUsesMinimumRequests(t *testing.T) {
 func TestBackfillCancelledAndResumed(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, open storetest.Opener) {
 		synctest.Test(t, func(t *testing.T) {
-			fake := cmwtest.NewServer(cmwtest.InProcess())
-			defer fake.Close()
-			c, err := fake.NewClient()
-			require.NoError(t, err)
+			fake, c := fakeAndClient(t)
 			store := open(t)
 			now := time.Now()
 			start := now.Add(-30 * 24 * time.Hour)
@@ -129,12 +135,9 @@ func TestBackfillCancelledAndResumed(t *testing.T) {
 func TestLateRecordsInsideOverlap(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, open storetest.Opener) {
 		synctest.Test(t, func(t *testing.T) {
-			fake := cmwtest.NewServer(cmwtest.InProcess())
-			defer fake.Close()
-			c, err := fake.NewClient()
-			require.NoError(t, err)
+			fake, c := fakeAndClient(t)
 			store := open(t)
-			_, err = fake.Inbound("88887777", "5001")
+			_, err := fake.Inbound("88887777", "5001")
 			require.NoError(t, err)
 			time.Sleep(time.Minute)
 			s, err := cdr.NewSyncer(c, store, cdr.Overlap(15*time.Minute), cdr.Interval(30*time.Second))
@@ -162,10 +165,7 @@ func TestLateRecordsInsideOverlap(t *testing.T) {
 
 func TestProvisionalRecordUpdatedInPlace(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := cmwtest.NewServer(cmwtest.InProcess())
-		defer fake.Close()
-		c, err := fake.NewClient()
-		require.NoError(t, err)
+		fake, c := fakeAndClient(t)
 		store := cdr.NewMemoryStore()
 		id, err := fake.Inbound("88887777", "5001")
 		require.NoError(t, err)
@@ -189,29 +189,23 @@ func TestProvisionalRecordUpdatedInPlace(t *testing.T) {
 }
 
 func TestSyncerOptionsValidate(t *testing.T) {
-	fake := cmwtest.NewServer(cmwtest.InProcess())
-	defer fake.Close()
-	c, err := fake.NewClient()
-	require.NoError(t, err)
+	_, c := fakeAndClient(t)
 	for _, o := range []cdr.SyncOption{cdr.Interval(time.Second), cdr.Overlap(-1), cdr.SyncPageSize(0), cdr.SyncChunk(time.Second),
 		cdr.TailEvery(0), cdr.StartAt(time.Time{}), cdr.SyncLogger(nil)} {
 		_, err := cdr.NewSyncer(c, cdr.NewMemoryStore(), o)
 		assert.Error(t, err)
 	}
-	_, err = cdr.NewSyncer(nil, cdr.NewMemoryStore())
+	_, err := cdr.NewSyncer(nil, cdr.NewMemoryStore())
 	assert.Error(t, err)
 }
 
 func TestTailStaysFreshDuringBackfill(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := cmwtest.NewServer(cmwtest.InProcess())
-		defer fake.Close()
-		c, err := fake.NewClient()
-		require.NoError(t, err)
+		fake, c := fakeAndClient(t)
 		now := time.Now()
 		start := now.Add(-60 * 24 * time.Hour)
 		fake.GenerateHistory(20_000, start, now.Add(-48*time.Hour), 5)
-		_, err = fake.Inbound("88887777", "5001") // a call right now
+		_, err := fake.Inbound("88887777", "5001") // a call right now
 		require.NoError(t, err)
 		time.Sleep(time.Minute)
 		store := cdr.NewMemoryStore()
