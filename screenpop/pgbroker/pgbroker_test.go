@@ -1,7 +1,9 @@
 package pgbroker_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -148,12 +150,15 @@ func TestPopsAcrossThreeInstances(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		inst = append(inst, newInstance(t, dsn, i, dir, contacts))
 	}
-	subs := map[string]*screenpop.Subscription{}
+	// Each agent's browser holds an SSE stream to another instance.
+	streams := map[string]<-chan screenpop.Message{}
 	for i := 0; i < 3; i++ {
 		agent := fmt.Sprintf("agent%d", i)
-		s, _, err := inst[(i+1)%3].hub.Subscribe(agent, 0) // the browser is on another instance
-		require.NoError(t, err)
-		subs[agent] = s
+		in := inst[(i+1)%3]
+		srv := httptest.NewServer(in.hub.Handler(func(r *http.Request) (string, error) { return r.URL.Query().Get("agent"), nil }))
+		t.Cleanup(srv.Close)
+		streams[agent] = sseStream(t, srv.URL+"?agent="+agent)
+		require.Eventually(t, func() bool { return in.hub.Subscribers(agent) == 1 }, 5*time.Second, 10*time.Millisecond)
 	}
 	const calls = 30
 	n := 0
@@ -178,7 +183,7 @@ func TestPopsAcrossThreeInstances(t *testing.T) {
 	loop:
 		for len(pops) < calls/3 || len(ends) < calls/3 {
 			select {
-			case m := <-subs[agent].C:
+			case m := <-streams[agent]:
 				require.Equal(t, agent, m.Agent.ID, "routed to the right agent")
 				switch m.Type {
 				case screenpop.TypePop:
@@ -196,6 +201,32 @@ func TestPopsAcrossThreeInstances(t *testing.T) {
 			assert.Equal(t, 1, ends[id], "end %s delivered once", id)
 		}
 	}
+}
+
+// sseStream reads an SSE endpoint and decodes its messages until t ends.
+func sseStream(t *testing.T, url string) <-chan screenpop.Message {
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+	out := make(chan screenpop.Message, 256)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var m screenpop.Message
+				if json.Unmarshal([]byte(data), &m) == nil && m.Call.CallID != "" {
+					out <- m
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return out
 }
 
 // BenchmarkBrokerPostgres: latency of a pop through PostgreSQL, from
