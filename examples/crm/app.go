@@ -55,18 +55,21 @@ type App struct {
 
 // Config is everything main reads from flags and the environment.
 type Config struct {
-	Addr         string
-	DB           string // SQLite file path, or a postgres:// URL
-	Demo         bool
-	Username     string
-	Password     string
-	BaseURL      string
-	Loc          *time.Location
-	Region       string
-	WebhookPath  string
-	WebhookToken string
-	WebhookCIDRs []string
-	PublicURL    string // how CallMyWay reaches us (demo: the listen address)
+	Addr             string
+	DB               string // SQLite file path, or a postgres:// URL
+	Demo             bool
+	Username         string
+	Password         string
+	BaseURL          string
+	Loc              *time.Location
+	Region           string
+	WebhookPath      string
+	WebhookToken     string
+	WebhookCIDRs     []string
+	WebhookProxies   []string
+	WebhookBasicUser string
+	WebhookBasicPass string
+	PublicURL        string // how CallMyWay reaches us (demo: the listen address)
 }
 
 // NewApp opens the database, migrates it and wires the SDK. In demo mode
@@ -154,6 +157,12 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	}
 	if len(cfg.WebhookCIDRs) > 0 {
 		hookOpts = append(hookOpts, webhook.WithAllowedCIDRs(cfg.WebhookCIDRs...))
+	}
+	if len(cfg.WebhookProxies) > 0 {
+		hookOpts = append(hookOpts, webhook.WithTrustedProxies(cfg.WebhookProxies...))
+	}
+	if cfg.WebhookBasicUser != "" {
+		hookOpts = append(hookOpts, webhook.WithBasicAuth(cfg.WebhookBasicUser, cfg.WebhookBasicPass))
 	}
 	if a.hook, err = webhook.NewHandler(webhook.Listeners(webhook.ListenerFunc(a.recordEvent), a.tracker, webhook.ListenerFunc(a.releaseAgent)), hookOpts...); err != nil {
 		a.Close()

@@ -45,6 +45,8 @@ func run(args []string) error {
 	hookPath := fs.String("webhook-path", "/cmw/hook", "path CallMyWay posts call events to")
 	hookToken := fs.String("webhook-token", os.Getenv("CMW_WEBHOOK_TOKEN"), "secret token expected as the last path segment (required with real credentials)")
 	hookCIDRs := fs.String("webhook-cidrs", os.Getenv("CMW_WEBHOOK_CIDRS"), "comma-separated source addresses allowed to post webhooks")
+	hookBasic := fs.String("webhook-basic", os.Getenv("CMW_WEBHOOK_BASIC"), "require HTTP Basic USER:PASS on the webhook")
+	hookProxies := fs.String("webhook-trusted-proxies", os.Getenv("CMW_WEBHOOK_TRUSTED_PROXIES"), "comma-separated reverse proxies whose X-Forwarded-For is believed")
 	public := fs.String("public-url", os.Getenv("CRM_PUBLIC_URL"), "the URL CallMyWay reaches this CRM at")
 	verbose := fs.Bool("v", false, "debug logging")
 	if err := fs.Parse(args); err != nil {
@@ -71,14 +73,25 @@ func run(args []string) error {
 	if *hookCIDRs != "" {
 		cfg.WebhookCIDRs = strings.Split(*hookCIDRs, ",")
 	}
+	if *hookProxies != "" {
+		cfg.WebhookProxies = strings.Split(*hookProxies, ",")
+	}
+	if *hookBasic != "" {
+		u, p, ok := strings.Cut(*hookBasic, ":")
+		if !ok {
+			ln.Close()
+			return errors.New("-webhook-basic: want USER:PASS")
+		}
+		cfg.WebhookBasicUser, cfg.WebhookBasicPass = u, p
+	}
 	if cfg.Demo {
 		cfg.PublicURL = base
 		if cfg.WebhookToken == "" {
 			cfg.WebhookToken = "demo-" + newID() + newID()
 		}
-	} else if cfg.WebhookToken == "" && len(cfg.WebhookCIDRs) == 0 {
+	} else if cfg.WebhookToken == "" && len(cfg.WebhookCIDRs) == 0 && cfg.WebhookBasicUser == "" {
 		ln.Close()
-		return errors.New("with real credentials set -webhook-token (or CMW_WEBHOOK_TOKEN) and/or -webhook-cidrs: the webhook must not be open to anyone")
+		return errors.New("with real credentials set -webhook-token (or CMW_WEBHOOK_TOKEN), -webhook-basic and/or -webhook-cidrs: the webhook must not be open to anyone")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
