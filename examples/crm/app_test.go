@@ -248,3 +248,19 @@ func TestSyncFillsHistory(t *testing.T) {
 	assert.Contains(t, body, "Penalizaciones")
 	assert.Equal(t, "0", a.SyncStatus().Penalties)
 }
+
+func TestEveryUITextIsTranslated(t *testing.T) {
+	a := newTestApp(t)
+	a.get(t, "/console?agent="+a.agentID(t, "Ana"))
+	for _, path := range []string{"/", "/agents", "/customers", "/console", "/calls"} {
+		for _, l := range []string{"es", "en"} {
+			code, body := a.get(t, path+"?lang="+l)
+			require.Equal(t, 200, code, path)
+			for key := range messages {
+				// A key printed as-is means a missing translation.
+				assert.NotContains(t, body, `"`+key+`"`+":\""+key, path)
+			}
+			assert.NotContains(t, body, "state_", path)
+		}
+	}
+}

@@ -76,6 +76,10 @@ var messages = map[string][2]string{
 	"language":         {"English", "Español"},
 	"choose_agent":     {"Elija un agente", "Choose an agent"},
 	"balance":          {"Saldo", "Balance"},
+	"state_ringing":    {"sonando", "ringing"},
+	"state_connected":  {"conectada", "connected"},
+	"state_ended":      {"finalizada", "ended"},
+	"withheld_number":  {"privado", "withheld"},
 }
 
 // lang picks "es" or "en": the lang query parameter or cookie, else
