@@ -146,7 +146,8 @@ type Server struct {
 	scripts      []Script
 	nextScript   func(DialRequest) Script
 	seq          int64
-	stops        []func() bool
+	timers       map[int]func() bool // pending simulated-call steps
+	timerSeq     int
 	closed       bool
 
 	hooks *hookQueue
@@ -210,8 +211,8 @@ func NewServer(opts ...Option) *Server {
 func (s *Server) Close() {
 	s.mu.Lock()
 	s.closed = true
-	stops := s.stops
-	s.stops = nil
+	stops := s.timers
+	s.timers = nil
 	s.mu.Unlock()
 	for _, stop := range stops {
 		stop()
@@ -258,7 +259,8 @@ func (s *Server) Endpoints() []Endpoint {
 	return append([]Endpoint(nil), s.endpoints...)
 }
 
-// Requests returns every request received so far.
+// Requests returns the requests received so far (the last 50,000 to
+// 100,000 of a long run).
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -315,7 +317,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ip := remoteIP(r.RemoteAddr)
 	s.mu.Lock()
-	s.requests = append(s.requests, Request{Path: r.URL.Path, Query: q, RemoteIP: ip, At: s.clock.Now()})
+	s.requests = appendBounded(s.requests, Request{Path: r.URL.Path, Query: q, RemoteIP: ip, At: s.clock.Now()})
 	var fault Fault
 	if len(s.faults) > 0 {
 		fault = s.faults[0]
@@ -413,8 +415,28 @@ func (s *Server) schedule(d time.Duration, f func()) {
 	if s.closed {
 		return
 	}
-	stop := s.clock.AfterFunc(d, f)
-	s.stops = append(s.stops, stop)
+	if s.timers == nil {
+		s.timers = map[int]func() bool{}
+	}
+	s.timerSeq++
+	id := s.timerSeq
+	s.timers[id] = s.clock.AfterFunc(d, func() {
+		s.mu.Lock()
+		delete(s.timers, id)
+		s.mu.Unlock()
+		f()
+	})
+}
+
+// maxLog bounds the request and delivery logs of a long-running fake
+// (cmw sim): the oldest entries are dropped.
+const maxLog = 100_000
+
+func appendBounded[T any](log []T, v T) []T {
+	if len(log) >= maxLog {
+		log = append(log[:0:0], log[len(log)-maxLog/2:]...)
+	}
+	return append(log, v)
 }
 
 func sortedKeys(m map[string]string) []string {

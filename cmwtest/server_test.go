@@ -243,6 +243,9 @@ func TestInternalCall(t *testing.T) {
 		require.Len(t, c, 1)
 		assert.Equal(t, "internal", c[0].Type)
 		assert.Empty(t, s.ActiveCalls())
+		s.mu.Lock()
+		assert.Empty(t, s.timers, "fired steps are forgotten: a long-running fake does not grow")
+		s.mu.Unlock()
 	})
 }
 

@@ -229,7 +229,7 @@ func (q *hookQueue) post(client *http.Client, u string, e hookEvent, body []byte
 		d.Err = err.Error()
 	}
 	q.mu.Lock()
-	q.log = append(q.log, d)
+	q.log = appendBounded(q.log, d)
 	q.mu.Unlock()
 	return d
 }
