@@ -451,3 +451,14 @@ func TestWithCredentials(t *testing.T) {
 	_, err = c.WithCredentials("", "x")
 	assert.Error(t, err)
 }
+
+func TestRedactBodyForms(t *testing.T) {
+	c := newTestClient(t, "http://x.test")
+	for _, body := range []string{"echo " + testPass, "url ?Password=abc&x=1", "PASSWORD=abc", "password=abc"} {
+		got := string(c.redactBody([]byte(body)))
+		assert.NotContains(t, got, testPass)
+		assert.NotContains(t, got, "=abc", body)
+	}
+	plain := []byte(`[{"callid":"1"}]`)
+	assert.Equal(t, plain, c.redactBody(plain))
+}
