@@ -7,6 +7,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/internal/wire"
 )
 
 var parsers fastjson.ParserPool
@@ -39,7 +40,7 @@ func DecodePage(body []byte, loc *time.Location) ([]Record, error) {
 	case fastjson.TypeArray:
 	case fastjson.TypeObject:
 		if e := v.Get("error"); e != nil && e.Type() != fastjson.TypeNull {
-			msg, _ := scalar(e)
+			msg, _ := wire.Scalar(e)
 			if msg == "" {
 				msg = string(e.MarshalTo(nil))
 			}

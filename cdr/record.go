@@ -1,7 +1,6 @@
 package cdr
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -137,9 +136,9 @@ func decodeRecord(v *fastjson.Value, idx int, loc *time.Location) (Record, error
 			r.Extra[string(k)] = json.RawMessage(raw)
 			return
 		}
-		s, ok := scalar(v)
-		if !ok {
-			fail(string(k), string(v.MarshalTo(nil)), "want a string or a number")
+		s, err := wire.Scalar(v)
+		if err != nil {
+			fail(string(k), string(v.MarshalTo(nil)), err.Error())
 			return
 		}
 		key := fieldName(k)
@@ -221,23 +220,6 @@ func decodeRecord(v *fastjson.Value, idx int, loc *time.Location) (Record, error
 		return r, &FieldError{Index: idx, Field: "callid", Reason: "missing"}
 	}
 	return r, nil
-}
-
-// scalar returns a string's text or a number's literal; null is "".
-func scalar(v *fastjson.Value) (string, bool) {
-	switch v.Type() {
-	case fastjson.TypeString:
-		b := bytes.TrimSpace(v.GetStringBytes())
-		if !utf8.Valid(b) {
-			return strings.ToValidUTF8(string(b), "\uFFFD"), true
-		}
-		return string(b), true
-	case fastjson.TypeNumber:
-		return string(v.MarshalTo(nil)), true
-	case fastjson.TypeNull:
-		return "", true
-	}
-	return "", false
 }
 
 // MarshalJSON writes the record with the provider's field names (times in

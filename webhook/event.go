@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -122,7 +121,7 @@ func Parse(body []byte, opts ...ParseOption) (Event, error) {
 	if root.Type() != fastjson.TypeObject {
 		return ev, &ParseError{Field: "body", Reason: "not a JSON object"}
 	}
-	action, err := scalar(root.Get("action"))
+	action, err := wire.Scalar(root.Get("action"))
 	if err != nil {
 		return ev, &ParseError{Field: "action", Reason: err.Error()}
 	}
@@ -190,28 +189,11 @@ type fields struct {
 }
 
 func (f *fields) str(name string) string {
-	s, err := scalar(f.obj.Get(name))
+	s, err := wire.Scalar(f.obj.Get(name))
 	if err != nil && f.err == nil {
 		f.err = &ParseError{Field: "data." + name, Reason: err.Error()}
 	}
 	return s
-}
-
-// scalar returns a JSON string's text or a number's literal; a missing
-// member or null is "".
-func scalar(v *fastjson.Value) (string, error) {
-	if v == nil {
-		return "", nil
-	}
-	switch v.Type() {
-	case fastjson.TypeString:
-		return strings.ToValidUTF8(strings.TrimSpace(string(v.GetStringBytes())), "\uFFFD"), nil
-	case fastjson.TypeNumber:
-		return string(v.MarshalTo(nil)), nil
-	case fastjson.TypeNull:
-		return "", nil
-	}
-	return "", fmt.Errorf("want a string or a number, got %s", v.Type())
 }
 
 // singleToDoubleQuotes rewrites the single-quoted pseudo-JSON of the
