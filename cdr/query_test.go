@@ -1,4 +1,4 @@
-package cdr
+package cdr_test
 
 import (
 	"context"
@@ -11,38 +11,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/cdr"
 	"github.com/callmyway-go/sdk/cmwtest"
 )
 
-// newFake returns an in-process fake and a Client for it. Call inside a
-// synctest bubble.
-func newFake(t *testing.T, opts ...cmwtest.Option) (*cmwtest.Server, *callmyway.Client) {
-	t.Helper()
-	fake := cmwtest.NewServer(append([]cmwtest.Option{cmwtest.InProcess()}, opts...)...)
-	t.Cleanup(fake.Close)
-	c, err := fake.NewClient()
-	require.NoError(t, err)
-	return fake, c
-}
-
-func rangeRequests(fake *cmwtest.Server) int {
-	n := 0
-	for _, r := range fake.Requests() {
-		if r.Query["dateStart"] != "" {
-			n++
-		}
-	}
-	return n
-}
-
 func TestRangePagingAndChunks(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake, c := newFake(t)
+		fake, c := fakeAndClient(t)
 		from := time.Now().Add(-30 * 24 * time.Hour)
 		gen := fake.GenerateHistory(2500, from, from.Add(25*24*time.Hour), 3)
-		var pages []Page
+		var pages []cdr.Page
 		seen := map[string]int{}
-		for r, err := range Range(t.Context(), c, from, time.Now(), PageSize(1000), OnPage(func(p Page) { pages = append(pages, p) })) {
+		for r, err := range cdr.Range(t.Context(), c, from, time.Now(), cdr.PageSize(1000), cdr.OnPage(func(p cdr.Page) { pages = append(pages, p) })) {
 			require.NoError(t, err)
 			seen[r.CallID]++
 		}
@@ -56,7 +36,7 @@ func TestRangePagingAndChunks(t *testing.T) {
 		// 30 days in 10-day chunks of ~1000 records each: one full page and one short page per chunk at most.
 		assert.Equal(t, len(pages), rangeRequests(fake))
 		for _, p := range pages {
-			assert.LessOrEqual(t, p.To.Sub(p.From), DefaultChunkSize)
+			assert.LessOrEqual(t, p.To.Sub(p.From), cdr.DefaultChunkSize)
 		}
 		assert.Zero(t, fake.Violations())
 	})
@@ -64,7 +44,7 @@ func TestRangePagingAndChunks(t *testing.T) {
 
 func TestRangeExactPagesAndBoundaries(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake, c := newFake(t)
+		fake, c := fakeAndClient(t)
 		base := time.Date(2017, 6, 1, 0, 0, 0, 0, time.UTC)
 		// Records exactly on a chunk boundary are yielded once.
 		var recs []cmwtest.CDR
@@ -73,7 +53,7 @@ func TestRangeExactPagesAndBoundaries(t *testing.T) {
 		}
 		fake.AddCDRs(recs...)
 		n := 0
-		for _, err := range Range(t.Context(), c, base, base.Add(2*time.Hour), ChunkSize(time.Hour), PageSize(4)) {
+		for _, err := range cdr.Range(t.Context(), c, base, base.Add(2*time.Hour), cdr.ChunkSize(time.Hour), cdr.PageSize(4)) {
 			require.NoError(t, err)
 			n++
 		}
@@ -85,12 +65,12 @@ func TestRangeExactPagesAndBoundaries(t *testing.T) {
 
 func TestRangeYieldsOneErrorAndStops(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake, c := newFake(t)
+		fake, c := fakeAndClient(t)
 		from := time.Now().Add(-time.Hour)
 		fake.GenerateHistory(30, from, time.Now(), 1)
 		fake.SetCDRMode(cmwtest.CDRMode{Shape: cmwtest.ShapeError, ErrorMessage: "IP not allowed"})
 		var errs []error
-		for _, err := range Range(t.Context(), c, from, time.Now()) {
+		for _, err := range cdr.Range(t.Context(), c, from, time.Now()) {
 			errs = append(errs, err)
 		}
 		require.Len(t, errs, 1)
@@ -99,15 +79,15 @@ func TestRangeYieldsOneErrorAndStops(t *testing.T) {
 		// Breaking out early stops the requests.
 		fake.SetCDRMode(cmwtest.CDRMode{})
 		before := rangeRequests(fake)
-		for range Range(t.Context(), c, from, time.Now(), PageSize(5)) {
+		for range cdr.Range(t.Context(), c, from, time.Now(), cdr.PageSize(5)) {
 			break
 		}
 		assert.Equal(t, before+1, rangeRequests(fake))
 
-		for _, err := range Range(t.Context(), c, time.Now(), from) {
+		for _, err := range cdr.Range(t.Context(), c, time.Now(), from) {
 			assert.ErrorContains(t, err, "before")
 		}
-		for _, err := range Range(t.Context(), c, from, time.Now(), PageSize(0)) {
+		for _, err := range cdr.Range(t.Context(), c, from, time.Now(), cdr.PageSize(0)) {
 			assert.ErrorContains(t, err, "page size")
 		}
 	})
@@ -115,10 +95,10 @@ func TestRangeYieldsOneErrorAndStops(t *testing.T) {
 
 func TestRecentLiveAndShapes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake, c := newFake(t)
+		fake, c := fakeAndClient(t)
 		_, err := fake.Inbound("88887777", "5001")
 		require.NoError(t, err)
-		live, err := Live(t.Context(), c)
+		live, err := cdr.Live(t.Context(), c)
 		require.NoError(t, err)
 		require.Len(t, live, 1)
 		assert.True(t, live[0].Live())
@@ -128,21 +108,21 @@ func TestRecentLiveAndShapes(t *testing.T) {
 		time.Sleep(time.Minute)
 		for _, shape := range []cmwtest.Shape{cmwtest.ShapeArray, cmwtest.ShapeObject} {
 			fake.SetCDRMode(cmwtest.CDRMode{Shape: shape, StringNumbers: true, EmptyConnectTime: true})
-			recs, err := Recent(t.Context(), c)
+			recs, err := cdr.Recent(t.Context(), c)
 			require.NoError(t, err)
 			require.Len(t, recs, 1)
 			assert.Equal(t, 30*time.Second, recs[0].Duration)
 			assert.Contains(t, recs[0].Extra, "x_trunk")
 		}
 		fake.SetCDRMode(cmwtest.CDRMode{Shape: cmwtest.ShapeEmpty})
-		recs, err := Recent(t.Context(), c)
+		recs, err := cdr.Recent(t.Context(), c)
 		require.NoError(t, err)
 		assert.Empty(t, recs)
 		fake.FailNext(1, cmwtest.Fault{Kind: cmwtest.FaultWrongCredentials})
-		_, err = Recent(t.Context(), c)
+		_, err = cdr.Recent(t.Context(), c)
 		assert.ErrorIs(t, err, callmyway.ErrUnauthorized)
 		fake.FailNext(1, cmwtest.Fault{Kind: cmwtest.FaultTruncated})
-		_, err = Recent(t.Context(), c)
+		_, err = cdr.Recent(t.Context(), c)
 		assert.ErrorIs(t, err, callmyway.ErrMalformedResponse)
 		assert.Zero(t, fake.Violations())
 	})
@@ -150,7 +130,7 @@ func TestRecentLiveAndShapes(t *testing.T) {
 
 func TestConcurrentQueriesNeverViolate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake, c := newFake(t)
+		fake, c := fakeAndClient(t)
 		c2, err := fake.NewClient() // a second Client of the same account shares the limiter
 		require.NoError(t, err)
 		var wg sync.WaitGroup
@@ -160,7 +140,7 @@ func TestConcurrentQueriesNeverViolate(t *testing.T) {
 				cl = c2
 			}
 			wg.Go(func() {
-				_, err := Recent(context.Background(), cl)
+				_, err := cdr.Recent(context.Background(), cl)
 				assert.NoError(t, err)
 			})
 		}
@@ -172,17 +152,17 @@ func TestConcurrentQueriesNeverViolate(t *testing.T) {
 
 func TestGroupCalls(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake, c := newFake(t)
+		fake, c := fakeAndClient(t)
 		parent, err := fake.Inbound("88887777", "5001", cmwtest.RingGroup("5002", "5003"))
 		require.NoError(t, err)
 		_, err = fake.Inbound("88886666", "5002")
 		require.NoError(t, err)
 		time.Sleep(time.Minute)
-		recs, err := Recent(t.Context(), c)
+		recs, err := cdr.Recent(t.Context(), c)
 		require.NoError(t, err)
-		calls := GroupCalls(recs)
+		calls := cdr.GroupCalls(recs)
 		require.Len(t, calls, 2)
-		var group Call
+		var group cdr.Call
 		for _, cl := range calls {
 			if cl.ID == parent {
 				group = cl
