@@ -264,3 +264,49 @@ func TestEveryUITextIsTranslated(t *testing.T) {
 		}
 	}
 }
+
+func TestUnknownAndWithheldCallers(t *testing.T) {
+	a := newTestApp(t)
+	ana := a.agentID(t, "Ana")
+	a.get(t, "/console?agent="+ana)
+	sub, _, err := a.hub.Subscribe(ana, 0)
+	require.NoError(t, err)
+	next := func() screenpop.Message {
+		select {
+		case m := <-sub.C:
+			return m
+		case <-time.After(5 * time.Second):
+			t.Fatal("no pop")
+		}
+		return screenpop.Message{}
+	}
+
+	// Unknown number: the agent creates the customer and contact; the call is linked.
+	_, body := a.post(t, "/demo/inbound", url.Values{"kind": {"unknown"}})
+	require.Contains(t, body, "callid")
+	m := next()
+	require.Equal(t, screenpop.MatchUnknown, m.Match.Kind)
+	code, body := a.post(t, "/api/contacts", url.Values{"callid": {m.Call.CallID}, "name": {"Nuevo Cliente"}, "customer": {"Nuevo S.A."}, "number": {m.Call.Number}})
+	require.Equal(t, 200, code, body)
+	u := next()
+	assert.Equal(t, screenpop.MatchKnown, u.Match.Kind)
+	assert.Equal(t, "Nuevo Cliente", u.Match.Contacts[0].Name)
+	found, err := a.db.FindByNumber(context.Background(), "+50670000000")
+	require.NoError(t, err)
+	require.Len(t, found, 1, "the number is now the new contact's")
+
+	// Withheld: never matched; the agent searches by name and links.
+	a.post(t, "/demo/inbound", url.Values{"kind": {"withheld"}})
+	for m = next(); m.Type != screenpop.TypePop || m.Match.Kind != screenpop.MatchWithheld; m = next() {
+	}
+	assert.Contains(t, m.Match.Offer, "search")
+	_, body = a.get(t, "/api/search?q=solís")
+	var res struct{ Contacts []screenpop.Contact }
+	require.NoError(t, json.Unmarshal([]byte(body), &res))
+	require.Len(t, res.Contacts, 1)
+	code, _ = a.post(t, "/api/pick", url.Values{"callid": {m.Call.CallID}, "contact_id": {res.Contacts[0].ID}})
+	assert.Equal(t, 200, code)
+	for u = next(); u.Call.CallID != m.Call.CallID || u.Type != screenpop.TypeUpdate; u = next() {
+	}
+	assert.Equal(t, "Marta Solís", u.Match.Contacts[0].Name)
+}
