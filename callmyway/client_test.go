@@ -345,7 +345,6 @@ func TestSecretNeverLeaks(t *testing.T) {
 		base    string
 		handler http.HandlerFunc
 		client  *http.Client
-		check   func(t *testing.T, err error)
 	}
 	failures := map[string]failure{
 		"dns failure":        {base: "http://cmw-does-not-exist.invalid"},

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -138,7 +137,6 @@ type Server struct {
 	allowedFirst map[string]bool
 	faults       []Fault
 	requests     []Request
-	shape        Shape
 	cdrs         cdrStore
 	penalty      penaltyState
 	calls        map[string]*call // active calls by callid
@@ -437,13 +435,4 @@ func appendBounded[T any](log []T, v T) []T {
 		log = append(log[:0:0], log[len(log)-maxLog/2:]...)
 	}
 	return append(log, v)
-}
-
-func sortedKeys(m map[string]string) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
