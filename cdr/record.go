@@ -3,6 +3,7 @@ package cdr
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -70,26 +71,18 @@ func (r Record) CallKey() string {
 	return r.CallID
 }
 
-// known are the fields Record decodes, in the provider's names.
-var known = map[string]bool{
-	"callid": true, "original_callid": true, "ref_callid": true, "ani": true, "dnis": true,
-	"ani_user": true, "dnis_user": true, "detect_time": true, "connect_time": true,
-	"disconnect_time": true, "duration": true, "ring_time": true, "cost": true, "access_fee": true,
-	"rate": true, "route_pattern": true, "route_name": true, "end_reason": true,
-	"name_endpoint_ani": true, "name_endpoint_dnis": true, "type": true,
-}
-
-// fieldNames interns the known field names, so decoding a record does not
-// allocate a string per key.
-var fieldNames = func() map[string]string {
-	m := make(map[string]string, len(known))
-	for k := range known {
+// known maps each field Record decodes (the provider's names) to itself:
+// looking a key up by string(bytes) does not allocate, and the interned
+// name serves as the field's name afterwards.
+var known = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"callid", "original_callid", "ref_callid", "ani", "dnis", "ani_user", "dnis_user",
+		"detect_time", "connect_time", "disconnect_time", "duration", "ring_time", "cost", "access_fee", "rate",
+		"route_pattern", "route_name", "end_reason", "name_endpoint_ani", "name_endpoint_dnis", "type"} {
 		m[k] = k
 	}
 	return m
 }()
-
-func fieldName(k []byte) string { return fieldNames[string(k)] }
 
 // FieldError reports a record field that could not be read. It matches
 // callmyway.ErrMalformedResponse.
@@ -122,8 +115,30 @@ func decodeRecord(v *fastjson.Value, idx int, loc *time.Location) (Record, error
 			ferr = &FieldError{Index: idx, Field: field, Value: val, Reason: reason}
 		}
 	}
+	timeOf := func(key, s string) callmyway.Time {
+		t, err := callmyway.ParseTime(s, loc)
+		if err != nil {
+			fail(key, s, "not YYYY-MM-DD HH:mm:ss")
+		}
+		return t
+	}
+	secondsOf := func(key, s string, min int64) time.Duration {
+		n, err := wire.ParseIntString(s)
+		if err != nil || n < min {
+			fail(key, s, "not a number of seconds")
+		}
+		return time.Duration(n) * time.Second
+	}
+	moneyOf := func(key, s string) decimal.Decimal {
+		d, err := wire.ParseDecimalString(s)
+		if err != nil {
+			fail(key, s, "not a decimal number")
+		}
+		return d
+	}
 	o.Visit(func(k []byte, v *fastjson.Value) {
-		if !known[string(k)] { // no allocation for the lookup
+		key, ok := known[string(k)] // no allocation for the lookup
+		if !ok {
 			if r.Extra == nil {
 				r.Extra = map[string]json.RawMessage{}
 			}
@@ -138,10 +153,9 @@ func decodeRecord(v *fastjson.Value, idx int, loc *time.Location) (Record, error
 		}
 		s, err := wire.Scalar(v)
 		if err != nil {
-			fail(string(k), string(v.MarshalTo(nil)), err.Error())
+			fail(key, string(v.MarshalTo(nil)), err.Error())
 			return
 		}
-		key := fieldName(k)
 		switch key {
 		case "callid":
 			r.CallID = s
@@ -167,49 +181,27 @@ func decodeRecord(v *fastjson.Value, idx int, loc *time.Location) (Record, error
 			r.NameEndpointANI = s
 		case "name_endpoint_dnis":
 			r.NameEndpointDNIS = s
-		case "detect_time", "connect_time", "disconnect_time":
-			t, err := callmyway.ParseTime(s, loc)
-			if err != nil {
-				fail(key, s, "not YYYY-MM-DD HH:mm:ss")
-			}
-			switch key {
-			case "detect_time":
-				r.DetectTime = t
-			case "connect_time":
-				r.ConnectTime = t
-			default:
-				r.DisconnectTime = t
-			}
-		case "duration", "ring_time":
-			n, err := wire.ParseIntString(s)
-			if err != nil || (key == "duration" && n < 0) {
-				fail(key, s, "not a number of seconds")
-			}
-			if key == "duration" {
-				r.Duration = time.Duration(n) * time.Second
-			} else {
-				r.RingTime = time.Duration(n) * time.Second
-			}
-		case "cost", "access_fee", "rate":
-			d, err := wire.ParseDecimalString(s)
-			if err != nil {
-				fail(key, s, "not a decimal number")
-			}
-			switch key {
-			case "cost":
-				r.Cost = d
-			case "access_fee":
-				r.AccessFee = d
-			default:
-				r.Rate = d
-			}
+		case "detect_time":
+			r.DetectTime = timeOf(key, s)
+		case "connect_time":
+			r.ConnectTime = timeOf(key, s)
+		case "disconnect_time":
+			r.DisconnectTime = timeOf(key, s)
+		case "duration":
+			r.Duration = secondsOf(key, s, 0)
+		case "ring_time":
+			r.RingTime = secondsOf(key, s, math.MinInt64) // may be negative
+		case "cost":
+			r.Cost = moneyOf(key, s)
+		case "access_fee":
+			r.AccessFee = moneyOf(key, s)
+		case "rate":
+			r.Rate = moneyOf(key, s)
 		case "type":
 			r.Type = s
-			d, err := callmyway.ParseDirection(s)
-			if err != nil {
+			if r.Direction, err = callmyway.ParseDirection(s); err != nil {
 				fail(key, s, "not in/incoming, out/outgoing or internal")
 			}
-			r.Direction = d
 		}
 	})
 	if ferr != nil {
@@ -264,7 +256,7 @@ func (r Record) MarshalJSON() ([]byte, error) {
 	str("type", typ)
 	keys := make([]string, 0, len(r.Extra))
 	for k := range r.Extra {
-		if !known[k] {
+		if _, ok := known[k]; !ok {
 			keys = append(keys, k)
 		}
 	}
