@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/internal/wait"
 )
 
 // Syncer keeps a Store in step with CallMyWay's call history: a backfill
@@ -167,25 +168,19 @@ func (s *Syncer) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		wait := s.cfg.interval
+		pause := s.cfg.interval
 		switch {
 		case err != nil:
 			fails++
-			wait = time.Duration(math.Min(float64(s.cfg.interval)*math.Pow(2, float64(fails-1)), float64(5*time.Minute)))
-			s.cfg.logger.WarnContext(ctx, "cdr: sync step failed", "error", err.Error(), "retry_in", wait)
+			pause = time.Duration(math.Min(float64(s.cfg.interval)*math.Pow(2, float64(fails-1)), float64(5*time.Minute)))
+			s.cfg.logger.WarnContext(ctx, "cdr: sync step failed", "error", err.Error(), "retry_in", pause)
 		case p.Backfilling:
-			fails, wait = 0, 0
+			fails, pause = 0, 0
 		default:
 			fails = 0
 		}
-		if wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			case <-t.C:
-			}
+		if err := wait.Sleep(ctx, pause); err != nil {
+			return err
 		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/internal/wait"
 )
 
 // Limiter is a callmyway.Limiter shared through PostgreSQL: every query of
@@ -45,25 +46,14 @@ func NewLimiter(ctx context.Context, pool *pgxpool.Pool, account string, margin 
 // it waits, so instances take turns.
 func (l *Limiter) Wait(ctx context.Context) error {
 	return pgx.BeginFunc(ctx, l.pool, func(tx pgx.Tx) error {
-		var wait time.Duration
 		var micros int64
 		err := tx.QueryRow(ctx, `SELECT GREATEST(0, EXTRACT(EPOCH FROM (last_query + $2::interval - clock_timestamp())) * 1e6)::bigint
 			FROM cmw_query_clock WHERE account = $1 FOR UPDATE`, l.account, fmt.Sprintf("%d milliseconds", l.interval.Milliseconds())).Scan(&micros)
 		if err != nil {
 			return fmt.Errorf("pgsync: limiter: %w", err)
 		}
-		wait = time.Duration(micros) * time.Microsecond
-		if wait > 0 {
-			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-				return fmt.Errorf("pgsync: limiter: %w", context.DeadlineExceeded)
-			}
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			case <-t.C:
-			}
+		if err := wait.Turn(ctx, time.Duration(micros)*time.Microsecond); err != nil {
+			return fmt.Errorf("pgsync: limiter: %w", err)
 		}
 		_, err = tx.Exec(ctx, `UPDATE cmw_query_clock SET last_query = clock_timestamp() WHERE account = $1`, l.account)
 		return err

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/internal/wait"
 )
 
 // fileLimiter is a callmyway.Limiter shared by every cmw process of one
@@ -54,17 +55,8 @@ func (l *fileLimiter) Wait(ctx context.Context) error {
 	b := make([]byte, 32)
 	n, _ := f.ReadAt(b, 0)
 	if last, err := strconv.ParseInt(strings.TrimSpace(string(b[:n])), 10, 64); err == nil {
-		if wait := time.Until(time.Unix(0, last).Add(l.interval)); wait > 0 {
-			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-				return fmt.Errorf("waiting %v for the 4-second rule: %w", wait.Round(time.Millisecond), context.DeadlineExceeded)
-			}
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			case <-t.C:
-			}
+		if err := wait.Turn(ctx, time.Until(time.Unix(0, last).Add(l.interval))); err != nil {
+			return fmt.Errorf("4-second rule: %w", err)
 		}
 	}
 	if err := f.Truncate(0); err != nil {
