@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -69,21 +71,24 @@ func (j *cookieJar) Cookies(*url.URL) []*http.Cookie { return j.cookies }
 
 func (a *testApp) get(t *testing.T, path string, hdr ...string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", a.srv.URL+path, nil)
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := a.client.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return a.do(t, "GET", path, nil, hdr...)
 }
 
 func (a *testApp) post(t *testing.T, path string, form url.Values, hdr ...string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", a.srv.URL+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return a.do(t, "POST", path, form, append([]string{"Content-Type", "application/x-www-form-urlencoded"}, hdr...)...)
+}
+
+// do sends a request with header name/value pairs and returns the status
+// and body.
+func (a *testApp) do(t *testing.T, method, path string, form url.Values, hdr ...string) (int, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, a.srv.URL+path, body)
+	require.NoError(t, err)
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
@@ -247,6 +252,26 @@ func TestSyncFillsHistory(t *testing.T) {
 	_, body := a.get(t, "/calls")
 	assert.Contains(t, body, "Penalizaciones")
 	assert.Equal(t, "0", a.SyncStatus().Penalties)
+}
+
+func TestEveryTemplateKeyHasBothLanguages(t *testing.T) {
+	keyRe := regexp.MustCompile(`T \$?\.L "([a-z_]+)"`)
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	require.NoError(t, err)
+	used := 0
+	for _, f := range files {
+		b, err := templateFS.ReadFile(f)
+		require.NoError(t, err)
+		for _, m := range keyRe.FindAllStringSubmatch(string(b), -1) {
+			used++
+			tr, ok := messages[m[1]]
+			if assert.True(t, ok, "%s uses %q, which has no translation", f, m[1]) {
+				assert.NotEmpty(t, tr[0], m[1])
+				assert.NotEmpty(t, tr[1], m[1])
+			}
+		}
+	}
+	assert.Greater(t, used, 50, "the templates were read")
 }
 
 func TestEveryUITextIsTranslated(t *testing.T) {
