@@ -101,17 +101,17 @@ func (s *Server) serveDial(w http.ResponseWriter, r *http.Request, q map[string]
 	contactFirst := false
 	if agent == nil {
 		if s.endpoint(second) == nil {
-			writeErrorLocked(w, r, "first_num must be an endpoint of the account")
+			writeError(w, r, "first_num must be an endpoint of the account")
 			return
 		}
 		if !s.allowedFirst[first] {
-			writeErrorLocked(w, r, "first_num "+first+" is not in the allowed list")
+			writeError(w, r, "first_num "+first+" is not in the allowed list")
 			return
 		}
 		agent, contact, contactFirst = s.endpoint(second), first, true
 	}
 	if id, busy := s.busy[agent.Username]; busy {
-		writeErrorLocked(w, r, "user "+agent.Username+" already has an active call in progress ("+id+")")
+		writeError(w, r, "user "+agent.Username+" already has an active call in progress ("+id+")")
 		return
 	}
 	id := s.nextID()
@@ -145,8 +145,6 @@ func (s *Server) serveDial(w http.ResponseWriter, r *http.Request, q map[string]
 	fmt.Fprint(w, "OK")
 }
 
-// writeErrorLocked is writeError for callers holding s.mu (it takes none).
-func writeErrorLocked(w http.ResponseWriter, r *http.Request, msg string) { writeError(w, r, msg) }
 
 // startCall registers c, holds its agent busy and sends callStart. s.mu held.
 func (s *Server) startCall(c *call) {
