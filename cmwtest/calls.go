@@ -145,7 +145,6 @@ func (s *Server) serveDial(w http.ResponseWriter, r *http.Request, q map[string]
 	fmt.Fprint(w, "OK")
 }
 
-
 // startCall registers c, holds its agent busy and sends callStart. s.mu held.
 func (s *Server) startCall(c *call) {
 	s.calls[c.rec.CallID] = c
