@@ -411,3 +411,41 @@ func BenchmarkFanout(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
 }
+
+// BenchmarkFanoutBaseline is the floor for BenchmarkFanout: the same
+// message handed straight to one of 1,000 goroutines over a channel, which
+// writes the same SSE frame; no routing, matching, broker or hub.
+func BenchmarkFanoutBaseline(b *testing.B) {
+	const agents = 1000
+	written := make(chan time.Time, 1)
+	chans := make([]chan Message, agents)
+	var wg sync.WaitGroup
+	for i := range chans {
+		chans[i] = make(chan Message, 64)
+		wg.Go(func() {
+			var frame []byte
+			for m := range chans[i] {
+				frame = AppendFrame(frame[:0], m)
+				written <- time.Now()
+			}
+		})
+	}
+	m := Message{Version: MessageVersion, Type: TypePop, Call: CallInfo{Direction: callmyway.DirectionInbound, Number: "50688881111"},
+		Match: Match{Kind: MatchKnown, Contacts: []Contact{{ID: "c1", Name: "Carla", Numbers: []string{"88881111"}}}}}
+	lat := make([]time.Duration, 0, 1<<16)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		m.ID, m.Call.CallID = uint64(i), fmt.Sprint(i)
+		start := time.Now()
+		chans[rand.IntN(agents)] <- m
+		lat = append(lat, (<-written).Sub(start))
+	}
+	b.StopTimer()
+	for _, c := range chans {
+		close(c)
+	}
+	wg.Wait()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
+}
