@@ -79,6 +79,11 @@ func New(username, password string, opts ...Option) (*Client, error) {
 // Username returns the account username.
 func (c *Client) Username() string { return c.username }
 
+// Account returns the account settings the Client was made with.
+func (c *Client) Account() Account {
+	return Account{Username: c.username, Location: c.cfg.loc, Region: c.cfg.region}
+}
+
 // Location returns the account's time zone (UTC unless WithLocation).
 func (c *Client) Location() *time.Location { return c.cfg.loc }
 
