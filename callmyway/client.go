@@ -3,8 +3,7 @@ package callmyway
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
+		"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/callmyway-go/sdk/internal/provider"
 	"github.com/callmyway-go/sdk/internal/redact"
 )
 
@@ -22,18 +22,25 @@ import (
 // page is well under 1 MiB.
 const maxBody = 32 << 20
 
-// Client holds one CallMyWay account's credentials and everything needed to
-// talk to the provider. It is safe for concurrent use. The password is
-// never printed: not by %v, %+v, %#v, in errors nor in logs.
+// Client holds one CallMyWay account's settings and credentials and
+// everything needed to talk to the provider: hosts, HTTP transport with
+// safe retries, the account's query limiter, the logger.
+//
+// Create it with New; the zero Client is not usable (its methods return
+// ErrNoClient). A Client is safe for concurrent use. The password is never
+// printed: not by %v, %+v, %#v, in errors nor in logs.
 type Client struct {
-	username string
+	acct     Account
 	cred     *credential // a pointer, so printing a Client value shows no secret
 	cfg      config
-	acct     *account
+	lim      *account
 	query    *retryablehttp.Client
 	send     *http.Client
 	redactor redact.Redactor
 }
+
+// ErrNoClient is returned by the methods of a zero or nil Client.
+var ErrNoClient = errors.New("callmyway: Client not initialised: create it with callmyway.New")
 
 type credential struct{ password string }
 
@@ -41,13 +48,13 @@ type credential struct{ password string }
 func (*credential) String() string   { return redact.Mask }
 func (*credential) GoString() string { return redact.Mask }
 
-// New returns a Client for the account username/password. Both are
-// required. Options validate their arguments and New returns the first
-// error.
-func New(username, password string, opts ...Option) (*Client, error) {
-	username = strings.TrimSpace(username)
-	if username == "" {
-		return nil, errors.New("callmyway: New: empty username")
+// New returns a Client for the account acct (its username, zone and
+// region; see Account) with the account's password. The account must be
+// valid (Account.Validate) and the password non-empty. Options validate
+// their arguments and New returns the first error.
+func New(acct Account, password string, opts ...Option) (*Client, error) {
+	if err := acct.Validate(); err != nil {
+		return nil, err
 	}
 	if password == "" {
 		return nil, errors.New("callmyway: New: empty password")
@@ -62,62 +69,56 @@ func New(username, password string, opts ...Option) (*Client, error) {
 		}
 	}
 	c := &Client{
-		username: username,
+		acct:     acct,
 		cred:     &credential{password: password},
 		cfg:      cfg,
 		redactor: redact.New(password),
 	}
 	if cfg.limiter != nil {
-		c.acct = &account{limiter: cfg.limiter, inflight: make(chan struct{}, 1)}
+		c.lim = &account{limiter: cfg.limiter, inflight: make(chan struct{}, 1)}
 	} else {
-		c.acct = sharedAccount(cfg.hosts[HostCDR].String()+"|"+username, cfg.margin)
+		c.lim = sharedAccount(cfg.hosts[HostCDR].String()+"|"+acct.Username, cfg.margin)
 	}
 	c.query, c.send = c.newTransports()
 	return c, nil
 }
 
-// Username returns the account username.
-func (c *Client) Username() string { return c.username }
-
-// Account returns the account settings the Client was made with.
+// Account returns the account settings the Client was made with: the one
+// place the account's zone and region are kept.
 func (c *Client) Account() Account {
-	return Account{Username: c.username, Location: c.cfg.loc, Region: c.cfg.region}
+	if c == nil {
+		return Account{}
+	}
+	return c.acct
 }
 
-// Location returns the account's time zone (UTC unless WithLocation).
-func (c *Client) Location() *time.Location { return c.cfg.loc }
-
-// Region returns the default region for phone numbers.
-func (c *Client) Region() string { return c.cfg.region }
-
 // Logger returns the Client's logger (a discarding one by default).
-func (c *Client) Logger() *slog.Logger { return c.cfg.logger }
+func (c *Client) Logger() *slog.Logger {
+	if c == nil || c.cfg.logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.cfg.logger
+}
 
-// BaseURL returns the base URL of host h.
+// BaseURL returns the base URL of host h ("" for an unknown host or a zero
+// Client).
 func (c *Client) BaseURL(h Host) string {
-	if h < 0 || h >= numHosts {
+	if c == nil || c.cred == nil || h < 0 || h >= numHosts {
 		return ""
 	}
 	return c.cfg.hosts[h].String()
 }
 
-// ParseNumber normalises raw with the Client's default region.
-func (c *Client) ParseNumber(raw string) (Number, error) { return ParseNumber(raw, c.cfg.region) }
-
-// ParseTime parses a provider timestamp in the account's zone.
-func (c *Client) ParseTime(s string) (Time, error) { return ParseTime(s, c.cfg.loc) }
-
-// Redact returns s with the account password removed. Packages that put
-// provider text in errors or results use it.
-func (c *Client) Redact(s string) string { return c.redactor.String(s) }
+// ok reports whether the Client was made by New.
+func (c *Client) ok() bool { return c != nil && c.cred != nil }
 
 // String describes the Client without its password.
 func (c Client) String() string {
 	if c.cred == nil {
 		return "callmyway.Client{}"
 	}
-	return fmt.Sprintf("callmyway.Client{username: %s, password: %s, cdr: %s, location: %s}",
-		c.username, redact.Mask, c.cfg.hosts[HostCDR], c.cfg.loc)
+	return fmt.Sprintf("callmyway.Client{username: %s, password: %s, cdr: %s, location: %s, region: %s}",
+		c.acct.Username, redact.Mask, c.cfg.hosts[HostCDR], c.acct.Location, c.acct.Region)
 }
 
 // GoString is String, so %#v shows no secret either.
@@ -152,7 +153,7 @@ func (c *Client) buildURL(h Host, path string, params url.Values) (*url.URL, err
 	for k, v := range params {
 		q[k] = append([]string(nil), v...)
 	}
-	q.Set("username", c.username)
+	q.Set("username", c.acct.Username)
 	q.Set("password", c.cred.password)
 	u.RawQuery = q.Encode()
 	return &u, nil
@@ -163,13 +164,18 @@ func (c *Client) buildURL(h Host, path string, params url.Values) (*url.URL, err
 // slot and limiter before every attempt, retries connection errors, 5xx
 // and 429 with capped backoff, and returns the 2xx answer or an error: an
 // *APIError for a refusal, a *TransportError when the provider could not
-// be reached, or ctx's error.
-func (c *Client) Query(ctx context.Context, op string, h Host, path string, params url.Values) (*Response, error) {
+// be reached, or ctx's error. Package cdr wraps it for every CDR query;
+// use Query directly only for what cdr does not cover.
+func (c *Client) Query(ctx context.Context, h Host, path string, params url.Values) (*Response, error) {
+	if !c.ok() {
+		return nil, ErrNoClient
+	}
+	op := provider.Op(ctx, "Query")
 	u, err := c.buildURL(h, path, params)
 	if err != nil {
 		return nil, err
 	}
-	release, err := c.acct.acquire(ctx)
+	release, err := c.lim.acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("callmyway: %s: %w", op, err)
 	}
@@ -181,15 +187,19 @@ func (c *Client) Query(ctx context.Context, op string, h Host, path string, para
 	c.setHeaders(req.Header)
 	start := time.Now()
 	resp, err := c.query.Do(req)
-	return c.finish(ctx, op, u, start, resp, err, true)
+	return c.finish(ctx, op, u, start, resp, err)
 }
 
 // Send sends a request that must not be repeated (click to dial): it is
 // never retried once it may have reached the server, not by the SDK and
 // not by net/http's own replay of idempotent requests (each Send uses a
 // fresh connection). Only a failure to establish the connection is retried,
-// once. It does not use the query limiter.
-func (c *Client) Send(ctx context.Context, op string, h Host, path string, params url.Values) (*Response, error) {
+// once. It does not use the query limiter. Package click2dial wraps it.
+func (c *Client) Send(ctx context.Context, h Host, path string, params url.Values) (*Response, error) {
+	if !c.ok() {
+		return nil, ErrNoClient
+	}
+	op := provider.Op(ctx, "Send")
 	u, err := c.buildURL(h, path, params)
 	if err != nil {
 		return nil, err
@@ -210,7 +220,7 @@ func (c *Client) Send(ctx context.Context, op string, h Host, path string, param
 		if err != nil && !connected() {
 			return nil, c.transportError(op, u, err, false)
 		}
-		return c.finish(ctx, op, u, start, resp, err, false)
+		return c.finish(ctx, op, u, start, resp, err)
 	}
 }
 
@@ -220,7 +230,7 @@ func (c *Client) setHeaders(h http.Header) {
 }
 
 // finish reads the answer and turns it into a Response or an error.
-func (c *Client) finish(ctx context.Context, op string, u *url.URL, start time.Time, resp *http.Response, err error, retried bool) (*Response, error) {
+func (c *Client) finish(ctx context.Context, op string, u *url.URL, start time.Time, resp *http.Response, err error) (*Response, error) {
 	log := c.cfg.logger
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
@@ -240,7 +250,9 @@ func (c *Client) finish(ctx context.Context, op string, u *url.URL, start time.T
 	body = c.redactBody(body)
 	log.DebugContext(ctx, "callmyway: request", "op", op, "url", c.redactor.URL(u), "status", resp.StatusCode, "bytes", len(body), "elapsed", time.Since(start))
 	if len(body) > maxBody {
-		return nil, &APIError{Op: op, StatusCode: resp.StatusCode, Message: "answer larger than 32 MiB", Kind: ErrMalformedResponse}
+		e := newAPIError(op, resp.StatusCode, nil, ErrMalformedResponse)
+		e.Message = "answer larger than 32 MiB"
+		return nil, e
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, c.statusError(op, resp, body)
@@ -258,8 +270,8 @@ func (c *Client) redactBody(b []byte) []byte {
 }
 
 func (c *Client) statusError(op string, resp *http.Response, body []byte) *APIError {
-	msg := MessageOf(body)
-	e := &APIError{Op: op, StatusCode: resp.StatusCode, Message: msg, Body: Excerpt(body)}
+	e := newAPIError(op, resp.StatusCode, body, nil)
+	e.Kind = classifyStatus(resp.StatusCode, e.Message)
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		loc := resp.Header.Get("Location")
 		if lu, err := url.Parse(loc); err == nil {
@@ -269,42 +281,7 @@ func (c *Client) statusError(op string, resp *http.Response, body []byte) *APIEr
 		}
 		e.Message = "redirect to " + loc + " not followed (credentials are never sent to another host)"
 	}
-	e.Kind = classifyStatus(resp.StatusCode, msg)
 	return e
-}
-
-// MessageOf extracts a provider message from an answer body: the "error"
-// or "message" member of a JSON object, or a short plain-text body. It
-// returns "" for HTML pages and anything else.
-func MessageOf(body []byte) string {
-	b := bytes.TrimSpace(body)
-	if len(b) == 0 {
-		return ""
-	}
-	if b[0] == '{' {
-		var m map[string]any
-		if json.Unmarshal(b, &m) == nil {
-			for _, k := range []string{"error", "message", "msg", "mensaje", "status"} {
-				if s, ok := m[k].(string); ok && s != "" {
-					return s
-				}
-			}
-		}
-		return ""
-	}
-	if len(b) <= 200 && !bytes.ContainsAny(b, "<>{}[]") {
-		return string(b)
-	}
-	return ""
-}
-
-// Excerpt returns the first 200 bytes of a body as valid UTF-8 text.
-func Excerpt(body []byte) string {
-	b := bytes.TrimSpace(body)
-	if len(b) > 200 {
-		b = b[:200]
-	}
-	return strings.ToValidUTF8(string(b), "?")
 }
 
 // transportError wraps err with the URL scrubbed, including inside a
@@ -363,21 +340,29 @@ func (s *scrubbed) Unwrap() error { return s.err }
 // WithOptions returns a copy of the Client with more options applied (for
 // example a shared WithQueryLimiter once the database is open).
 func (c *Client) WithOptions(opts ...Option) (*Client, error) {
+	if !c.ok() {
+		return nil, ErrNoClient
+	}
 	base := func(cfg *config) error {
 		*cfg = c.cfg
 		return nil
 	}
-	return New(c.username, c.cred.password, append([]Option{base}, opts...)...)
+	return New(c.acct, c.cred.password, append([]Option{base}, opts...)...)
 }
 
 // WithCredentials returns a Client for another endpoint of the same account
-// (for example a private caller-ID endpoint), with the same options. It
-// shares a limiter set with WithQueryLimiter; the default per-account
-// limiter is shared only if the username is the same.
+// (for example a private caller-ID endpoint): the same zone, region and
+// options, another username and password. It shares a limiter set with
+// WithQueryLimiter; the default per-account limiter is shared only if the
+// username is the same.
 func (c *Client) WithCredentials(username, password string) (*Client, error) {
-	opts := []Option{func(cfg *config) error {
+	if !c.ok() {
+		return nil, ErrNoClient
+	}
+	acct := c.acct
+	acct.Username = username
+	return New(acct, password, func(cfg *config) error {
 		*cfg = c.cfg
 		return nil
-	}}
-	return New(username, password, opts...)
+	})
 }

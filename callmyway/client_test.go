@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -22,6 +21,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 	"golang.org/x/time/rate"
+
+	"github.com/callmyway-go/sdk/internal/provider"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -31,18 +32,29 @@ const (
 	testPass = "98765432101"
 )
 
+// testAcct is an account on UTC in Costa Rica's numbering plan.
+var testAcct = Account{Username: testUser, Location: time.UTC, Region: "CR"}
+
+func acctOf(user string) Account { a := testAcct; a.Username = user; return a }
+
 func newTestClient(t *testing.T, base string, opts ...Option) *Client {
 	t.Helper()
 	opts = append([]Option{WithBaseURL(base), WithQueryLimiter(rate.NewLimiter(rate.Inf, 1))}, opts...)
-	c, err := New(testUser, testPass, opts...)
+	c, err := New(testAcct, testPass, opts...)
 	require.NoError(t, err)
 	return c
 }
 
 func TestNewValidates(t *testing.T) {
-	_, err := New("", "x")
-	assert.ErrorContains(t, err, "empty username")
-	_, err = New("u", "")
+	_, err := New(acctOf(""), "x")
+	assert.ErrorIs(t, err, ErrInvalidAccount)
+	assert.ErrorContains(t, err, "Username")
+	_, err = New(Account{Username: "u", Region: "CR"}, "x")
+	assert.ErrorIs(t, err, ErrInvalidAccount)
+	assert.ErrorContains(t, err, "Location")
+	_, err = New(Account{Username: "u", Location: time.UTC, Region: "XX"}, "x")
+	assert.ErrorContains(t, err, "Region")
+	_, err = New(acctOf("u"), "")
 	assert.ErrorContains(t, err, "empty password")
 
 	bad := map[string]Option{
@@ -51,33 +63,30 @@ func TestNewValidates(t *testing.T) {
 		"base query":    WithBaseURL("http://x/?a=1"),
 		"host unknown":  WithHostURL(Host(9), "http://x"),
 		"nil http":      WithHTTPClient(nil),
-		"nil loc":       WithLocation(nil),
 		"nil logger":    WithLogger(nil),
 		"nil limiter":   WithQueryLimiter(nil),
 		"neg margin":    WithQueryMargin(-time.Second),
-		"region":        WithDefaultRegion("XX"),
 		"retry max":     WithRetry(-1, time.Second),
 		"retry wait":    WithRetry(1, 0),
 		"retry after":   WithRetryAfterCap(0),
 		"ua line break": WithUserAgent("a\r\nb"),
 	}
 	for name, o := range bad {
-		_, err := New("u", "p", o)
+		_, err := New(acctOf("u"), "p", o)
 		assert.Error(t, err, name)
 	}
 }
 
 func TestHostsAndOptions(t *testing.T) {
 	loc, _ := time.LoadLocation("America/Costa_Rica")
-	c, err := New(testUser, testPass,
-		WithHostURL(HostCDR, "http://cdr.example/prefix/"),
-		WithLocation(loc), WithDefaultRegion("mx"))
+	c, err := New(Account{Username: testUser, Location: loc, Region: "MX"}, testPass,
+		WithHostURL(HostCDR, "http://cdr.example/prefix/"))
 	require.NoError(t, err)
 	assert.Equal(t, DefaultClickToDialURL, c.BaseURL(HostClickToDial))
 	assert.Equal(t, DefaultClickToDialAltURL, c.BaseURL(HostClickToDialAlt))
 	assert.Equal(t, "http://cdr.example/prefix", c.BaseURL(HostCDR))
-	assert.Equal(t, loc, c.Location())
-	assert.Equal(t, "MX", c.Region())
+	assert.Equal(t, loc, c.Account().Location)
+	assert.Equal(t, "MX", c.Account().Region)
 	u, err := c.buildURL(HostCDR, PathCDR, url.Values{"recent": {"1"}})
 	require.NoError(t, err)
 	assert.Equal(t, "/prefix/getCdrs.php", u.Path)
@@ -94,7 +103,7 @@ func TestQuerySuccessAndParams(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newTestClient(t, srv.URL)
-	resp, err := c.Query(context.Background(), "test", HostCDR, PathCDR, url.Values{"recent": {"1"}})
+	resp, err := c.Query(context.Background(), HostCDR, PathCDR, url.Values{"recent": {"1"}})
 	require.NoError(t, err)
 	assert.Equal(t, "[]", string(resp.Body))
 	assert.Equal(t, testUser, got.Get("username"))
@@ -115,7 +124,7 @@ func TestQueryRetries5xxThenSucceeds(t *testing.T) {
 	defer srv.Close()
 	c := newTestClient(t, srv.URL, WithRetry(3, 10*time.Millisecond))
 	c.query.RetryWaitMin = time.Millisecond
-	_, err := c.Query(context.Background(), "test", HostCDR, PathCDR, nil)
+	_, err := c.Query(context.Background(), HostCDR, PathCDR, nil)
 	require.NoError(t, err)
 	assert.EqualValues(t, 3, n.Load())
 }
@@ -138,12 +147,12 @@ func TestQueryErrorsClassified(t *testing.T) {
 			io.WriteString(w, tc.body)
 		}))
 		c := newTestClient(t, srv.URL, WithRetry(0, time.Millisecond))
-		_, err := c.Query(context.Background(), "cdr.Recent", HostCDR, PathCDR, nil)
+		_, err := c.Query(context.Background(), HostCDR, PathCDR, nil)
 		srv.Close()
 		var ae *APIError
 		require.ErrorAs(t, err, &ae, tc.body)
 		assert.Equal(t, tc.status, ae.StatusCode)
-		assert.Equal(t, "cdr.Recent", ae.Op)
+		assert.Equal(t, "Query", ae.Op)
 		if tc.kind != nil {
 			assert.ErrorIs(t, err, tc.kind, tc.body)
 		} else {
@@ -172,7 +181,7 @@ func TestRetryAfterIsCapped(t *testing.T) {
 		})
 		c := newTestClient(t, "http://cmw.test", WithHTTPClient(&http.Client{Transport: mock}), WithRetryAfterCap(2*time.Second))
 		start := time.Now()
-		_, err := c.Query(t.Context(), "test", HostCDR, PathCDR, nil)
+		_, err := c.Query(t.Context(), HostCDR, PathCDR, nil)
 		require.NoError(t, err)
 		assert.Equal(t, 2*time.Second, time.Since(start))
 		assert.Equal(t, 2, calls)
@@ -187,7 +196,7 @@ func TestRetryWaitHonoursContext(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		_, err := c.Query(ctx, "test", HostCDR, PathCDR, nil)
+		_, err := c.Query(ctx, HostCDR, PathCDR, nil)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.LessOrEqual(t, time.Since(start), 1500*time.Millisecond)
 	})
@@ -203,16 +212,16 @@ func TestDefaultLimiterSpacesQueriesAndIsShared(t *testing.T) {
 		})
 		hc := &http.Client{Transport: mock}
 		// Two Clients of one account share the limiter.
-		a, err := New("7000001", testPass, WithBaseURL("http://limit.test"), WithHTTPClient(hc))
+		a, err := New(acctOf("7000001"), testPass, WithBaseURL("http://limit.test"), WithHTTPClient(hc))
 		require.NoError(t, err)
-		b, err := New("7000001", testPass, WithBaseURL("http://limit.test"), WithHTTPClient(hc))
+		b, err := New(acctOf("7000001"), testPass, WithBaseURL("http://limit.test"), WithHTTPClient(hc))
 		require.NoError(t, err)
 		for i := 0; i < 4; i++ {
 			c := a
 			if i%2 == 1 {
 				c = b
 			}
-			_, err := c.Query(t.Context(), "test", HostCDR, PathCDR, nil)
+			_, err := c.Query(t.Context(), HostCDR, PathCDR, nil)
 			require.NoError(t, err)
 		}
 		require.Len(t, times, 4)
@@ -226,14 +235,14 @@ func TestLimiterDeadlineIsDeadlineExceeded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		mock := httpmock.NewMockTransport()
 		mock.RegisterResponder("GET", "=~getCdrs", httpmock.NewStringResponder(200, "[]"))
-		c, err := New(testUser, testPass, WithBaseURL("http://deadline.test"),
+		c, err := New(testAcct, testPass, WithBaseURL("http://deadline.test"),
 			WithHTTPClient(&http.Client{Transport: mock}), WithQueryLimiter(rate.NewLimiter(rate.Every(QueryInterval), 1)))
 		require.NoError(t, err)
-		_, err = c.Query(t.Context(), "test", HostCDR, PathCDR, nil)
+		_, err = c.Query(t.Context(), HostCDR, PathCDR, nil)
 		require.NoError(t, err)
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
-		_, err = c.Query(ctx, "test", HostCDR, PathCDR, nil)
+		_, err = c.Query(ctx, HostCDR, PathCDR, nil)
 		require.Error(t, err)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Equal(t, 1, mock.GetTotalCallCount())
@@ -264,7 +273,7 @@ func TestSendIsNeverRetriedOnceSent(t *testing.T) {
 			defer srv.Close()
 			defer close(release)
 			c := newTestClient(t, srv.URL, WithHTTPClient(&http.Client{Timeout: 200 * time.Millisecond}))
-			_, err := c.Send(context.Background(), "click2dial.Dial", HostClickToDial, PathClickToDial, url.Values{"first_num": {"1"}})
+			_, err := c.Send(context.Background(), HostClickToDial, PathClickToDial, url.Values{"first_num": {"1"}})
 			require.Error(t, err)
 			assert.EqualValues(t, 1, n.Load())
 			if mode != "500" {
@@ -283,7 +292,7 @@ func TestSendRetriesOnceWhenNeverConnected(t *testing.T) {
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
 	}}}
 	c := newTestClient(t, "http://127.0.0.1:1", WithHTTPClient(hc))
-	_, err := c.Send(context.Background(), "click2dial.Dial", HostClickToDial, PathClickToDial, nil)
+	_, err := c.Send(context.Background(), HostClickToDial, PathClickToDial, nil)
 	var te *TransportError
 	require.ErrorAs(t, err, &te)
 	assert.False(t, te.Sent)
@@ -300,9 +309,9 @@ func TestRedirectToAnotherHostNotFollowed(t *testing.T) {
 	defer srv.Close()
 	c := newTestClient(t, srv.URL)
 	for _, call := range []func() error{
-		func() error { _, err := c.Query(context.Background(), "q", HostCDR, PathCDR, nil); return err },
+		func() error { _, err := c.Query(context.Background(), HostCDR, PathCDR, nil); return err },
 		func() error {
-			_, err := c.Send(context.Background(), "s", HostClickToDial, PathClickToDial, nil)
+			_, err := c.Send(context.Background(), HostClickToDial, PathClickToDial, nil)
 			return err
 		},
 	} {
@@ -391,8 +400,8 @@ func TestSecretNeverLeaks(t *testing.T) {
 			}
 			c := newTestClient(t, base, opts...)
 			c.query.RetryWaitMin = time.Millisecond
-			resp, qerr := c.Query(context.Background(), "cdr.Recent", HostCDR, PathCDR, url.Values{"recent": {"1"}})
-			_, serr := c.Send(context.Background(), "click2dial.Dial", HostClickToDial, PathClickToDial, url.Values{"first_num": {"1"}})
+			resp, qerr := c.Query(context.Background(), HostCDR, PathCDR, url.Values{"recent": {"1"}})
+			_, serr := c.Send(context.Background(), HostClickToDial, PathClickToDial, url.Values{"first_num": {"1"}})
 			if name == "2xx echoes query" {
 				require.NoError(t, qerr)
 				assert.NotContains(t, string(resp.Body), testPass)
@@ -425,27 +434,20 @@ func TestSilentByDefault(t *testing.T) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	defer slog.SetDefault(old)
 	c := newTestClient(t, "http://cmw-does-not-exist.invalid", WithRetry(0, time.Millisecond))
-	_, err := c.Query(context.Background(), "q", HostCDR, PathCDR, nil)
+	_, err := c.Query(context.Background(), HostCDR, PathCDR, nil)
 	require.Error(t, err)
 	assert.Empty(t, buf.String())
 }
 
-func TestMessageOf(t *testing.T) {
-	assert.Equal(t, "bad", MessageOf([]byte(`{"error":"bad"}`)))
-	assert.Equal(t, "Invalid user", MessageOf([]byte("Invalid user\n")))
-	assert.Equal(t, "", MessageOf([]byte("<html>x</html>")))
-	assert.Equal(t, "", MessageOf(nil))
-	assert.True(t, strings.HasPrefix(Excerpt(bytes.Repeat([]byte("a"), 500)), "aaa"))
-	assert.Len(t, Excerpt(bytes.Repeat([]byte("a"), 500)), 200)
-}
-
 func TestWithCredentials(t *testing.T) {
 	loc, _ := time.LoadLocation("America/Mexico_City")
-	c := newTestClient(t, "http://a.test", WithLocation(loc))
+	c, err := New(Account{Username: testUser, Location: loc, Region: "MX"}, testPass, WithBaseURL("http://a.test"))
+	require.NoError(t, err)
 	d, err := c.WithCredentials("7654321", "secret2")
 	require.NoError(t, err)
-	assert.Equal(t, "7654321", d.Username())
-	assert.Equal(t, loc, d.Location())
+	assert.Equal(t, "7654321", d.Account().Username)
+	assert.Equal(t, loc, d.Account().Location)
+	assert.Equal(t, "MX", d.Account().Region)
 	assert.Equal(t, "http://a.test", d.BaseURL(HostCDR))
 	_, err = c.WithCredentials("", "x")
 	assert.Error(t, err)
@@ -460,4 +462,39 @@ func TestRedactBodyForms(t *testing.T) {
 	}
 	plain := []byte(`[{"callid":"1"}]`)
 	assert.Equal(t, plain, c.redactBody(plain))
+}
+
+func TestZeroClientReturnsErrors(t *testing.T) {
+	var z Client
+	_, err := z.Query(t.Context(), HostCDR, PathCDR, nil)
+	assert.ErrorIs(t, err, ErrNoClient)
+	_, err = z.Send(t.Context(), HostClickToDial, PathClickToDial, nil)
+	assert.ErrorIs(t, err, ErrNoClient)
+	_, err = z.WithOptions()
+	assert.ErrorIs(t, err, ErrNoClient)
+	_, err = z.WithCredentials("1", "2")
+	assert.ErrorIs(t, err, ErrNoClient)
+	var nilc *Client
+	_, err = nilc.Query(t.Context(), HostCDR, PathCDR, nil)
+	assert.ErrorIs(t, err, ErrNoClient)
+	assert.Equal(t, "", nilc.BaseURL(HostCDR))
+	assert.Equal(t, Account{}, nilc.Account())
+	assert.NotNil(t, nilc.Logger())
+	assert.Equal(t, "callmyway.Client{}", fmt.Sprint(z))
+}
+
+func TestOperationNameFromContext(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"error":"IP not allowed"}`, http.StatusForbidden)
+	}))
+	defer srv.Close()
+	c := newTestClient(t, srv.URL, WithRetry(0, time.Millisecond))
+	_, err := c.Query(provider.WithOp(t.Context(), "cdr.Recent"), HostCDR, PathCDR, nil)
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "cdr.Recent", ae.Op)
+	assert.ErrorIs(t, err, ErrIPNotAllowed)
+	_, err = c.Query(t.Context(), HostCDR, PathCDR, nil)
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "Query", ae.Op)
 }

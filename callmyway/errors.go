@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/callmyway-go/sdk/internal/provider"
 )
 
 // Sentinel errors. Every error the SDK returns for one of these conditions
@@ -120,9 +122,26 @@ var messageKinds = []struct {
 	{[]string{"too many requests", "rate limit", "wait 4 seconds", "try again later", "demasiadas"}, ErrRateLimited},
 }
 
-// ClassifyMessage returns the sentinel a provider error text denotes, or
+// newAPIError is the one constructor of provider errors, for this package
+// and (through internal/provider.Error) for cdr and click2dial. A nil kind
+// is classified from the body's message when it is recognised.
+func newAPIError(op string, status int, body []byte, kind error) *APIError {
+	msg := provider.Message(body)
+	if kind == nil {
+		kind = classifyMessage(msg)
+	}
+	return &APIError{Op: op, StatusCode: status, Message: msg, Body: provider.Excerpt(body), Kind: kind}
+}
+
+func init() {
+	provider.Error = func(op string, status int, body []byte, kind error) error {
+		return newAPIError(op, status, body, kind)
+	}
+}
+
+// classifyMessage returns the sentinel a provider error text denotes, or
 // nil when the text is not recognised. Matching is case-insensitive.
-func ClassifyMessage(msg string) error {
+func classifyMessage(msg string) error {
 	m := strings.ToLower(msg)
 	for _, k := range messageKinds {
 		for _, f := range k.fragments {
@@ -137,7 +156,7 @@ func ClassifyMessage(msg string) error {
 // classifyStatus returns the sentinel an HTTP status denotes, given the
 // provider's message. The message wins where it is recognised.
 func classifyStatus(status int, msg string) error {
-	if k := ClassifyMessage(msg); k != nil {
+	if k := classifyMessage(msg); k != nil {
 		return k
 	}
 	switch status {

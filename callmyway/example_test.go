@@ -14,20 +14,25 @@ import (
 	"github.com/callmyway-go/sdk/callmyway"
 )
 
+// acct is the account most examples use.
+var acct = callmyway.Account{Username: "1234567", Location: time.UTC, Region: "CR"}
+
 func ExampleNew() {
 	loc, err := time.LoadLocation("America/Costa_Rica")
 	if err != nil {
 		log.Fatal(err)
 	}
-	client, err := callmyway.New("1234567", "98765432101",
-		callmyway.WithLocation(loc),       // provider times carry no zone
-		callmyway.WithDefaultRegion("CR"), // numbers without a country code
-	)
+	acct := callmyway.Account{
+		Username: "1234567",
+		Location: loc,  // provider times carry no zone
+		Region:   "CR", // numbers without a country code
+	}
+	client, err := callmyway.New(acct, "98765432101")
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(client) // the password is never printed
-	// Output: callmyway.Client{username: 1234567, password: REDACTED, cdr: https://callmyway.com, location: America/Costa_Rica}
+	// Output: callmyway.Client{username: 1234567, password: REDACTED, cdr: https://callmyway.com, location: America/Costa_Rica, region: CR}
 }
 
 func ExampleWithBaseURL() {
@@ -37,11 +42,11 @@ func ExampleWithBaseURL() {
 	}))
 	defer fake.Close()
 
-	client, err := callmyway.New("1234567", "98765432101", callmyway.WithBaseURL(fake.URL))
+	client, err := callmyway.New(acct, "98765432101", callmyway.WithBaseURL(fake.URL))
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, err = client.Query(context.Background(), "example", callmyway.HostCDR, callmyway.PathCDR, nil)
+	_, err = client.Query(context.Background(), callmyway.HostCDR, callmyway.PathCDR, nil)
 	fmt.Println(errors.Is(err, callmyway.ErrIPNotAllowed))
 	// Output: true
 }
@@ -49,22 +54,9 @@ func ExampleWithBaseURL() {
 func ExampleWithLogger() {
 	// The SDK is silent unless given a logger.
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	_, err := callmyway.New("1234567", "98765432101", callmyway.WithLogger(logger))
+	_, err := callmyway.New(acct, "98765432101", callmyway.WithLogger(logger))
 	fmt.Println(err)
 	// Output: <nil>
-}
-
-func ExampleParseNumber() {
-	n, err := callmyway.ParseNumber("8888-7777", "CR")
-	fmt.Println(n.E164, err)
-	w, _ := callmyway.ParseNumber("anonymous", "CR")
-	fmt.Println(w.Withheld)
-	_, err = callmyway.ParseNumber("12", "CR")
-	fmt.Println(errors.Is(err, callmyway.ErrInvalidNumber))
-	// Output:
-	// +50688887777 <nil>
-	// true
-	// true
 }
 
 func ExampleParseTime() {
@@ -84,17 +76,41 @@ func ExampleWithQueryLimiter() {
 	// shared store will do. Within one process, Clients of an account
 	// already share one.
 	shared := callmyway.NewQueryLimiter(callmyway.DefaultQueryMargin)
-	_, err := callmyway.New("1234567", "98765432101", callmyway.WithQueryLimiter(shared))
+	_, err := callmyway.New(acct, "98765432101", callmyway.WithQueryLimiter(shared))
 	fmt.Println(err, shared.Burst())
 	// Output: <nil> 1
 }
 
 func ExampleWithHostURL() {
-	client, _ := callmyway.New("1234567", "98765432101",
+	client, _ := callmyway.New(acct, "98765432101",
 		callmyway.WithHostURL(callmyway.HostCDR, "https://cdr-proxy.example.com/cmw"))
 	fmt.Println(client.BaseURL(callmyway.HostCDR))
 	fmt.Println(client.BaseURL(callmyway.HostClickToDial))
 	// Output:
 	// https://cdr-proxy.example.com/cmw
 	// https://www.callmyway.com
+}
+
+func ExampleAccount() {
+	loc, err := time.LoadLocation("America/Mexico_City")
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The account's zone and region are given once, here; every package
+	// (webhook, screenpop, cdr stores, cmwtest) takes them from the Account.
+	acct := callmyway.Account{Username: "1234567", Location: loc, Region: "MX"}
+	t, _ := acct.ParseTime("2026-11-24 09:30:00")
+	fmt.Println(acct, t.Time().UTC())
+	fmt.Println(callmyway.Account{Username: "1234567"}.Validate())
+	// Output:
+	// 1234567 (America/Mexico_City, MX) 2026-11-24 15:30:00 +0000 UTC
+	// callmyway: Account.Location: nil: set the account's zone, such as America/Costa_Rica (time.UTC if it really is UTC); CallMyWay times carry no zone
+}
+
+func ExampleEndpoint() {
+	// One phone, two names: webhooks say endpoint_id 5001, click to dial
+	// and CDRs say username 8000001.
+	ana := callmyway.Endpoint{ID: "5001", User: "8000001"}
+	fmt.Println(ana, ana.Has("5001"), ana.Has("8000001"), ana.Same(callmyway.Endpoint{User: "8000001"}))
+	// Output: 5001/8000001 true true true
 }

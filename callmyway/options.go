@@ -8,8 +8,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/nyaruka/phonenumbers"
 )
 
 // Host names one of the CallMyWay hosts the SDK talks to.
@@ -28,7 +26,7 @@ const (
 	numHosts
 )
 
-// Default host URLs and paths (SPEC §2 and §4).
+// Default host URLs and paths (see docs/provider.md).
 const (
 	DefaultClickToDialURL    = "https://www.callmyway.com"
 	DefaultClickToDialAltURL = "https://ws2.callmyway.net"
@@ -59,11 +57,9 @@ type Option func(*config) error
 type config struct {
 	httpClient    *http.Client
 	hosts         [numHosts]*url.URL
-	loc           *time.Location
 	logger        *slog.Logger
 	limiter       Limiter
 	margin        time.Duration
-	region        string
 	retryMax      int
 	retryWaitMin  time.Duration
 	retryWaitMax  time.Duration
@@ -73,10 +69,8 @@ type config struct {
 
 func defaultConfig() config {
 	c := config{
-		loc:           time.UTC,
 		logger:        slog.New(slog.DiscardHandler),
 		margin:        DefaultQueryMargin,
-		region:        "CR",
 		retryMax:      3,
 		retryWaitMin:  500 * time.Millisecond,
 		retryWaitMax:  8 * time.Second,
@@ -149,20 +143,6 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithLocation sets the account's time zone. CallMyWay timestamps carry no
-// zone; they are read in this location. The default is UTC, which is
-// almost certainly wrong for a Costa Rican (America/Costa_Rica) or Mexican
-// account: set it.
-func WithLocation(loc *time.Location) Option {
-	return func(c *config) error {
-		if loc == nil {
-			return errors.New("callmyway: WithLocation: nil location")
-		}
-		c.loc = loc
-		return nil
-	}
-}
-
 // WithLogger sets the logger. The SDK is silent by default; it logs
 // requests at Debug, retries at Warn. The password never appears in a log
 // line.
@@ -200,19 +180,6 @@ func WithQueryMargin(d time.Duration) Option {
 			return fmt.Errorf("callmyway: WithQueryMargin(%v): must be between 0 and 1m", d)
 		}
 		c.margin = d
-		return nil
-	}
-}
-
-// WithDefaultRegion sets the region (ISO 3166-1 alpha-2, e.g. "CR", "MX")
-// for phone numbers written without a country code. Default "CR".
-func WithDefaultRegion(region string) Option {
-	return func(c *config) error {
-		r := strings.ToUpper(strings.TrimSpace(region))
-		if _, ok := phonenumbers.GetSupportedRegions()[r]; !ok {
-			return fmt.Errorf("callmyway: WithDefaultRegion(%q): not a supported region code", region)
-		}
-		c.region = r
 		return nil
 	}
 }

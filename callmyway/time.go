@@ -19,7 +19,7 @@ const zeroText = "1970-01-01 00:00:00"
 //
 // The provider writes the account's local time without saying which zone
 // that is, so a Time is only meaningful with the account's location: use
-// ParseTime with Client.Location(), or In to reinterpret a Time decoded
+// Account.ParseTime (the account's zone), or In to reinterpret a Time decoded
 // from JSON (which assumes UTC). "1970-01-01 00:00:00",
 // "0000-00-00 00:00:00" and "" all decode to the zero Time, meaning "not
 // connected" or "not yet".

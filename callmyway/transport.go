@@ -26,7 +26,7 @@ func (c *Client) newTransports() (*retryablehttp.Client, *http.Client) {
 	}
 
 	q := *base
-	q.Transport = &limitedTransport{base: rt, acct: c.acct}
+	q.Transport = &limitedTransport{base: rt, acct: c.lim}
 	q.CheckRedirect = sameHostRedirects
 
 	s := *base

@@ -1,15 +1,29 @@
-package callmyway
+// Package number reads phone numbers as CallMyWay and CRMs write them and
+// normalises them to E.164, with Google's libphonenumber rules
+// (github.com/nyaruka/phonenumbers).
+//
+// It is a package of its own so that a program that only receives
+// webhooks does not link libphonenumber's metadata (several megabytes):
+// package callmyway and package webhook do not import it.
+//
+// Numbers written without a country code are read in a region, normally
+// the account's: number.Parse(raw, client.Account().Region).
+package number
 
 import (
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/callmyway-go/sdk/callmyway"
 )
 
 // Number is a phone number as CallMyWay or a CRM wrote it, with its E.164
 // form. A withheld caller ID (empty, "anonymous", "private"...) is a Number
-// with Withheld set and no E.164.
+// with Withheld set and no E.164. The zero Number is a withheld number
+// with no text. Number is a comparable value, safe to copy and share.
 type Number struct {
 	Raw      string // as given, trimmed
 	E164     string // "+50688887777"; empty when Withheld
@@ -28,13 +42,15 @@ func IsWithheld(raw string) bool {
 	return withheldForms[strings.ToLower(strings.TrimSpace(raw))]
 }
 
-// ParseNumber normalises raw to E.164 with nyaruka/phonenumbers, reading a
-// number without a country code as one of region (an ISO 3166 code such as
-// "CR" or "MX"). Withheld caller IDs give a Number with Withheld set and no
-// error. A number that cannot be parsed or is not valid for its region
-// gives a *NumberError (errors.Is(err, ErrInvalidNumber)). Numbers that
-// start with 00 or + are read as international.
-func ParseNumber(raw, region string) (Number, error) {
+// Parse normalises raw to E.164, reading a number without a country code
+// as one of region (an ISO 3166 code such as "CR" or "MX"; "" reads only
+// international forms). Withheld caller IDs give a Number with Withheld set
+// and no error. A number that cannot be parsed, holds letters (a keypad
+// word such as 8888-ABCD is refused, not dialled as digits), or is not
+// valid for its region gives a *callmyway.NumberError matching
+// callmyway.ErrInvalidNumber. Numbers that start with 00 or + are read as
+// international. Parse is safe for concurrent use; results are cached.
+func Parse(raw, region string) (Number, error) {
 	key := numberKey{raw, region}
 	numbers.mu.RLock()
 	r, ok := numbers.m[key]
@@ -42,7 +58,7 @@ func ParseNumber(raw, region string) (Number, error) {
 	if ok {
 		return r.n, r.err
 	}
-	n, err := parseNumber(raw, region)
+	n, err := parse(raw, region)
 	numbers.mu.Lock()
 	if len(numbers.m) >= numberCacheSize {
 		clear(numbers.m) // simple bound; the working set of caller ids refills it
@@ -52,7 +68,7 @@ func ParseNumber(raw, region string) (Number, error) {
 	return n, err
 }
 
-// numbers caches ParseNumber: phonenumbers is regexp-heavy (tens of µs per
+// numbers caches Parse: phonenumbers is regexp-heavy (tens of µs per
 // number) and a CRM sees the same caller ids again and again.
 var numbers = struct {
 	mu sync.RWMutex
@@ -68,18 +84,23 @@ type numberResult struct {
 	err error
 }
 
-func parseNumber(raw, region string) (Number, error) {
+func parse(raw, region string) (Number, error) {
 	n := Number{Raw: strings.TrimSpace(raw)}
 	if IsWithheld(n.Raw) {
 		n.Withheld = true
 		return n, nil
 	}
 	if len(n.Raw) > 64 {
-		return n, &NumberError{Input: raw, Region: region, Reason: "too long"}
+		return n, &callmyway.NumberError{Input: raw, Region: region, Reason: "too long"}
+	}
+	if i := strings.IndexFunc(n.Raw, unicode.IsLetter); i >= 0 {
+		return n, &callmyway.NumberError{Input: raw, Region: region, Reason: "letters are not allowed in a phone number"}
 	}
 	region = strings.ToUpper(strings.TrimSpace(region))
 	if region == "" {
 		region = "ZZ" // unknown: only international forms parse
+	} else if !callmyway.IsRegion(region) {
+		return n, &callmyway.NumberError{Input: raw, Region: region, Reason: "unsupported region code"}
 	}
 	s := n.Raw
 	if strings.HasPrefix(s, "00") {
@@ -87,10 +108,10 @@ func parseNumber(raw, region string) (Number, error) {
 	}
 	p, err := phonenumbers.Parse(s, region)
 	if err != nil {
-		return n, &NumberError{Input: raw, Region: region, Reason: err.Error()}
+		return n, &callmyway.NumberError{Input: raw, Region: region, Reason: err.Error()}
 	}
 	if !phonenumbers.IsValidNumber(p) {
-		return n, &NumberError{Input: raw, Region: region, Reason: "not a valid number"}
+		return n, &callmyway.NumberError{Input: raw, Region: region, Reason: "not a valid number"}
 	}
 	n.E164 = phonenumbers.Format(p, phonenumbers.E164)
 	return n, nil
@@ -111,12 +132,12 @@ func (n Number) String() string {
 	return n.E164
 }
 
-// SameNumber reports whether two raw numbers are the same phone number in
+// Same reports whether two raw numbers are the same phone number in
 // region: equal E.164 forms, or equal digits when one of them does not
 // parse. Withheld numbers never match anything.
-func SameNumber(a, b, region string) bool {
-	na, errA := ParseNumber(a, region)
-	nb, errB := ParseNumber(b, region)
+func Same(a, b, region string) bool {
+	na, errA := Parse(a, region)
+	nb, errB := Parse(b, region)
 	if na.Withheld || nb.Withheld {
 		return false
 	}
