@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/callmyway-go/sdk/callmyway"
 )
 
 // Outcome is how a simulated call ends.
@@ -110,20 +112,20 @@ func (s *Server) serveDial(w http.ResponseWriter, r *http.Request, q map[string]
 		}
 		agent, contact, contactFirst = s.endpoint(second), first, true
 	}
-	if id, busy := s.busy[agent.Username]; busy {
-		writeError(w, r, "user "+agent.Username+" already has an active call in progress ("+id+")")
+	if id, busy := s.busy[agent.User]; busy {
+		writeError(w, r, "user "+agent.User+" already has an active call in progress ("+id+")")
 		return
 	}
 	id := s.nextID()
-	req := DialRequest{Path: r.URL.Path, Username: billed.Username, First: first, Second: second, ContactFirst: contactFirst, CallID: id}
+	req := DialRequest{Path: r.URL.Path, Username: billed.User, First: first, Second: second, ContactFirst: contactFirst, CallID: id}
 	sc := s.takeScript(req)
-	ani := billed.Username
+	ani := billed.User
 	if billed.Private {
 		ani = "anonymous"
 	}
-	c := &call{dir: "out", endpoint: agent.ID, busyUser: agent.Username, rec: CDR{
+	c := &call{dir: "out", endpoint: agent.ID, busyUser: agent.User, rec: CDR{
 		CallID: id, OriginalCallID: id, RefCallID: "0",
-		ANI: ani, DNIS: contact, ANIUser: agent.Username, NameEndpointANI: agent.Name,
+		ANI: ani, DNIS: contact, ANIUser: agent.User, NameEndpointANI: agent.Name,
 		Type: "outgoing", DetectTime: s.clock.Now(),
 	}}
 	s.startCall(c)
@@ -221,7 +223,7 @@ type CallOption func(*callOpts)
 type callOpts struct {
 	script    Script
 	scripted  bool
-	ringGroup []string
+	ringGroup []callmyway.Endpoint
 }
 
 // WithScript sets how the injected call goes (Answered, or AgentNoAnswer
@@ -230,27 +232,28 @@ func WithScript(sc Script) CallOption {
 	return func(o *callOpts) { o.script, o.scripted = sc, true }
 }
 
-// RingGroup rings these endpoint ids too: the call leaves a parent record
-// and one record per leg, all sharing original_callid; the first endpoint
+// RingGroup rings these endpoints too: the call leaves a parent record and
+// one record per leg, all sharing original_callid; the first endpoint
 // answers and the other legs are CANCELLED.
-func RingGroup(endpointIDs ...string) CallOption {
-	return func(o *callOpts) { o.ringGroup = append(o.ringGroup, endpointIDs...) }
+func RingGroup(eps ...callmyway.Endpoint) CallOption {
+	return func(o *callOpts) { o.ringGroup = append(o.ringGroup, eps...) }
 }
 
 // Inbound injects an inbound call from the number from (use "" or
-// "anonymous" for a withheld caller ID) to the endpoint with id
-// toEndpoint. It returns the callid of the call (the parent record's for a
-// ring group).
-func (s *Server) Inbound(from, toEndpoint string, opts ...CallOption) (string, error) {
+// "anonymous" for a withheld caller ID) to the endpoint to, named by its
+// id, its username or both (the same callmyway.Endpoint a
+// click2dial.Request names its agent with). It returns the callid of the
+// call (the parent record's for a ring group).
+func (s *Server) Inbound(from string, to callmyway.Endpoint, opts ...CallOption) (string, error) {
 	o := s.callOptions(opts)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	targets := append([]string{toEndpoint}, o.ringGroup...)
+	targets := append([]callmyway.Endpoint{to}, o.ringGroup...)
 	eps := make([]*Endpoint, 0, len(targets))
-	for _, id := range targets {
-		ep := s.endpointByID(id)
+	for _, t := range targets {
+		ep := s.endpointOf(t)
 		if ep == nil {
-			return "", fmt.Errorf("cmwtest: Inbound: no endpoint with id %q", id)
+			return "", fmt.Errorf("cmwtest: Inbound: the account has no endpoint %s", t)
 		}
 		eps = append(eps, ep)
 	}
@@ -273,8 +276,8 @@ func (s *Server) Inbound(from, toEndpoint string, opts ...CallOption) (string, e
 	s.schedule(sc.Ring+sc.Talk, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		rec := CDR{CallID: parent, OriginalCallID: parent, RefCallID: "0", ANI: ani, DNIS: eps[0].Username,
-			DNISUser: eps[0].Username, NameEndpointDNIS: eps[0].Name, Type: "incoming", DetectTime: now,
+		rec := CDR{CallID: parent, OriginalCallID: parent, RefCallID: "0", ANI: ani, DNIS: eps[0].User,
+			DNISUser: eps[0].User, NameEndpointDNIS: eps[0].Name, Type: "incoming", DetectTime: now,
 			DisconnectTime: s.clock.Now(), EndReason: "NO_ANSWER", RingTime: int(sc.Ring / time.Second)}
 		if answered {
 			rec.ConnectTime = now.Add(sc.Ring)
@@ -291,9 +294,9 @@ func (s *Server) Inbound(from, toEndpoint string, opts ...CallOption) (string, e
 // inboundLeg starts one ringing leg. s.mu held.
 func (s *Server) inboundLeg(id, original, ref, ani string, ep *Endpoint, sc Script, answers bool) {
 	now := s.clock.Now()
-	c := &call{dir: "in", endpoint: ep.ID, busyUser: ep.Username, rec: CDR{
-		CallID: id, OriginalCallID: original, RefCallID: ref, ANI: ani, DNIS: ep.Username,
-		DNISUser: ep.Username, NameEndpointDNIS: ep.Name, Type: "incoming", DetectTime: now,
+	c := &call{dir: "in", endpoint: ep.ID, busyUser: ep.User, rec: CDR{
+		CallID: id, OriginalCallID: original, RefCallID: ref, ANI: ani, DNIS: ep.User,
+		DNISUser: ep.User, NameEndpointDNIS: ep.Name, Type: "incoming", DetectTime: now,
 	}}
 	s.startCall(c)
 	switch {
@@ -307,21 +310,22 @@ func (s *Server) inboundLeg(id, original, ref, ani string, ep *Endpoint, sc Scri
 	}
 }
 
-// Internal injects a call between two endpoints of the account.
-func (s *Server) Internal(fromEndpoint, toEndpoint string, opts ...CallOption) (string, error) {
+// Internal injects a call between two endpoints of the account, each
+// named by id, username or both.
+func (s *Server) Internal(fromEndpoint, toEndpoint callmyway.Endpoint, opts ...CallOption) (string, error) {
 	o := s.callOptions(opts)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	from, to := s.endpointByID(fromEndpoint), s.endpointByID(toEndpoint)
+	from, to := s.endpointOf(fromEndpoint), s.endpointOf(toEndpoint)
 	if from == nil || to == nil {
-		return "", fmt.Errorf("cmwtest: Internal: unknown endpoint %q or %q", fromEndpoint, toEndpoint)
+		return "", fmt.Errorf("cmwtest: Internal: the account has no endpoint %s or %s", fromEndpoint, toEndpoint)
 	}
 	sc := o.script.withDefaults()
 	id := s.nextID()
 	now := s.clock.Now()
-	c := &call{dir: "internal", endpoint: from.ID, busyUser: from.Username, rec: CDR{
-		CallID: id, OriginalCallID: id, RefCallID: "0", ANI: from.Username, DNIS: to.Username,
-		ANIUser: from.Username, DNISUser: to.Username, NameEndpointANI: from.Name, NameEndpointDNIS: to.Name,
+	c := &call{dir: "internal", endpoint: from.ID, busyUser: from.User, rec: CDR{
+		CallID: id, OriginalCallID: id, RefCallID: "0", ANI: from.User, DNIS: to.User,
+		ANIUser: from.User, DNISUser: to.User, NameEndpointANI: from.Name, NameEndpointDNIS: to.Name,
 		Type: "internal", DetectTime: now,
 	}}
 	s.startCall(c)
@@ -361,11 +365,15 @@ func (s *Server) ActiveCalls() []string {
 	return ids
 }
 
-// Busy reports whether the endpoint username has a call active or in
-// progress.
-func (s *Server) Busy(username string) bool {
+// Busy reports whether the endpoint (by id, username or both) has a call
+// active or in progress.
+func (s *Server) Busy(ep callmyway.Endpoint) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.busy[username]
+	e := s.endpointOf(ep)
+	if e == nil {
+		return false
+	}
+	_, ok := s.busy[e.User]
 	return ok
 }

@@ -225,11 +225,11 @@ func (s *Server) rangeQuery(q map[string]string) ([]CDR, error) {
 	if q["dateStart"] == "" || q["dateEnd"] == "" {
 		return nil, fmt.Errorf("missing dateStart/dateEnd or recent=1")
 	}
-	from, err := callmyway.ParseTime(q["dateStart"], s.loc)
+	from, err := callmyway.ParseTime(q["dateStart"], s.acct.Location)
 	if err != nil || from.IsZero() {
 		return nil, fmt.Errorf("invalid dateStart")
 	}
-	to, err := callmyway.ParseTime(q["dateEnd"], s.loc)
+	to, err := callmyway.ParseTime(q["dateEnd"], s.acct.Location)
 	if err != nil || to.IsZero() {
 		return nil, fmt.Errorf("invalid dateEnd")
 	}
@@ -279,7 +279,7 @@ func (s *Server) writeRecord(buf *bytes.Buffer, r CDR, m CDRMode) {
 			}
 			return "1970-01-01 00:00:00"
 		}
-		return v.In(s.loc).Format(callmyway.TimeLayout)
+		return v.In(s.acct.Location).Format(callmyway.TimeLayout)
 	}
 	num := func(n int) any {
 		if m.StringNumbers {
@@ -327,12 +327,12 @@ func (s *Server) GenerateHistory(n int, from, to time.Time, seed uint64) []CDR {
 		r := CDR{CallID: id, OriginalCallID: id, RefCallID: "0", DetectTime: detect, AccessFee: "0.0000"}
 		switch rng.IntN(10) {
 		case 0, 1, 2, 3, 4:
-			r.Type, r.ANI, r.DNIS, r.ANIUser, r.NameEndpointANI = "outgoing", ep.Username, number, ep.Username, ep.Name
+			r.Type, r.ANI, r.DNIS, r.ANIUser, r.NameEndpointANI = "outgoing", ep.User, number, ep.User, ep.Name
 		case 5, 6, 7, 8:
-			r.Type, r.ANI, r.DNIS, r.DNISUser, r.NameEndpointDNIS = "incoming", number, ep.Username, ep.Username, ep.Name
+			r.Type, r.ANI, r.DNIS, r.DNISUser, r.NameEndpointDNIS = "incoming", number, ep.User, ep.User, ep.Name
 		default:
 			other := eps[rng.IntN(len(eps))]
-			r.Type, r.ANI, r.DNIS, r.ANIUser, r.DNISUser = "internal", ep.Username, other.Username, ep.Username, other.Username
+			r.Type, r.ANI, r.DNIS, r.ANIUser, r.DNISUser = "internal", ep.User, other.User, ep.User, other.User
 			r.NameEndpointANI, r.NameEndpointDNIS = ep.Name, other.Name
 		}
 		ring := 2 + rng.IntN(20)

@@ -8,10 +8,14 @@
 // fire real webhooks and leave CDRs behind, and injects faults on demand.
 //
 // Time comes from a Clock: package time by default, so that inside a
-// testing/synctest bubble the fake runs on the bubble's fake clock; or a
-// *FakeClock that a test advances by hand. Server.Client returns an HTTP
-// client that reaches the fake in process, without sockets, which is what
-// a synctest bubble needs.
+// testing/synctest bubble the fake runs on the bubble's fake clock.
+// Server.Client returns an HTTP client that reaches the fake in process,
+// without sockets, which is what a synctest bubble needs.
+//
+// The fake serves one account (WithAccount, default DefaultAccount): its
+// zone is the zone the fake writes times in, and Server.NewClient and
+// Server.Account hand the same callmyway.Account to the code under test,
+// so the test and the fake cannot disagree about it.
 //
 // # What the fake does, and what is a guess
 //

@@ -2,10 +2,12 @@ package cmwtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"net/netip"
 	"strings"
 	"sync"
@@ -15,13 +17,19 @@ import (
 	"github.com/callmyway-go/sdk/callmyway"
 )
 
-// Endpoint is a CallMyWay phone (a SIP endpoint) of the fake account.
+// Endpoint is a CallMyWay phone (a SIP endpoint) of the fake account: its
+// two names (the embedded callmyway.Endpoint: ID is endpoint_id in
+// webhooks, User the username called as first_num and written in CDRs)
+// and what the fake needs besides.
 type Endpoint struct {
-	ID       string // endpoint_id in webhooks
-	Username string // the CMW username/number, called as first_num
+	callmyway.Endpoint
 	Password string // its SIP password; click to dial may bill any endpoint
 	Name     string // name_endpoint_ani / name_endpoint_dnis in CDRs
 	Private  bool   // calls billed to it withhold the caller ID
+}
+
+func ep(id, user, password, name string, private bool) Endpoint {
+	return Endpoint{Endpoint: callmyway.Endpoint{ID: id, User: user}, Password: password, Name: name, Private: private}
 }
 
 // Default account of a new Server.
@@ -33,85 +41,151 @@ const (
 
 // DefaultEndpoints are the fake account's phones unless WithEndpoints.
 var DefaultEndpoints = []Endpoint{
-	{ID: "5001", Username: DefaultUsername, Password: DefaultPassword, Name: "Agente Uno"},
-	{ID: "5002", Username: "8000002", Password: "22345678901", Name: "Agente Dos"},
-	{ID: "5003", Username: "8000003", Password: "32345678901", Name: "Agente Tres"},
-	{ID: "5009", Username: "8000009", Password: "92345678901", Name: "Privado", Private: true},
+	ep("5001", DefaultUsername, DefaultPassword, "Agente Uno", false),
+	ep("5002", "8000002", "22345678901", "Agente Dos", false),
+	ep("5003", "8000003", "32345678901", "Agente Tres", false),
+	ep("5009", "8000009", "92345678901", "Privado", true),
 }
 
-// Option configures a Server.
-type Option func(*Server)
+// DefaultAccount is the account a new Server serves unless WithAccount:
+// username DefaultUsername, times in UTC, numbers in Costa Rica's plan.
+var DefaultAccount = callmyway.Account{Username: DefaultUsername, Location: time.UTC, Region: "CR"}
 
-// WithAccount sets the account id and its main credentials. The main
-// username must also be one of the endpoints (it is added if missing).
-func WithAccount(accountID, username, password string) Option {
-	return func(s *Server) { s.accountID, s.username, s.password = accountID, username, password }
+// Option configures a Server. Options validate their arguments: Start
+// returns the first error, NewServer panics with it.
+type Option func(*Server) error
+
+// WithAccount sets the account the fake serves (its main username, the
+// zone it writes times in, its numbering region) and its password. The
+// main username must also be one of the endpoints (it is added if
+// missing). A client made with Server.NewClient uses the same Account.
+func WithAccount(acct callmyway.Account, password string) Option {
+	return func(s *Server) error {
+		if err := acct.Validate(); err != nil {
+			return fmt.Errorf("cmwtest: WithAccount: %w", err)
+		}
+		if password == "" {
+			return errors.New("cmwtest: WithAccount: empty password")
+		}
+		s.acct, s.password = acct, password
+		return nil
+	}
 }
 
-// WithEndpoints replaces the account's endpoints.
+// WithAccountID sets the account id sent in webhooks (default
+// DefaultAccountID).
+func WithAccountID(id string) Option {
+	return func(s *Server) error {
+		if strings.TrimSpace(id) == "" {
+			return errors.New("cmwtest: WithAccountID: empty id")
+		}
+		s.accountID = id
+		return nil
+	}
+}
+
+// WithEndpoints replaces the account's endpoints. Each needs both names.
 func WithEndpoints(eps ...Endpoint) Option {
-	return func(s *Server) { s.endpoints = append([]Endpoint(nil), eps...) }
+	return func(s *Server) error {
+		for _, e := range eps {
+			if e.ID == "" || e.User == "" {
+				return fmt.Errorf("cmwtest: WithEndpoints: endpoint %s needs both an ID and a User", e.Endpoint)
+			}
+		}
+		s.endpoints = append([]Endpoint(nil), eps...)
+		return nil
+	}
 }
 
 // WithAllowedIPs replaces the client IP allow list (default: loopback).
-// Requests from other addresses get the provider's refusal.
+// Requests from other addresses get the provider's refusal. Each entry is
+// an IP or a CIDR; anything else is an error naming it.
 func WithAllowedIPs(prefixes ...string) Option {
-	return func(s *Server) {
-		s.allowed = nil
-		for _, p := range prefixes {
-			if !strings.Contains(p, "/") {
-				if a, err := netip.ParseAddr(p); err == nil {
-					p = netip.PrefixFrom(a, a.BitLen()).String()
-				}
-			}
-			s.allowed = append(s.allowed, netip.MustParsePrefix(p))
+	return func(s *Server) error {
+		p, err := parsePrefixes(prefixes)
+		if err != nil {
+			return fmt.Errorf("cmwtest: WithAllowedIPs: %w", err)
 		}
+		s.allowed = p
+		return nil
 	}
 }
 
 // WithAllowedFirstNumbers sets the contact numbers that may be called
 // first (contact-first click to dial), as digits.
 func WithAllowedFirstNumbers(nums ...string) Option {
-	return func(s *Server) {
+	return func(s *Server) error {
 		for _, n := range nums {
+			if digits(n) == "" {
+				return fmt.Errorf("cmwtest: WithAllowedFirstNumbers: %q has no digits", n)
+			}
 			s.allowedFirst[digits(n)] = true
 		}
+		return nil
 	}
 }
 
 // WithClock sets the clock (default: package time, which a
 // testing/synctest bubble fakes).
-func WithClock(c Clock) Option { return func(s *Server) { s.clock = c } }
-
-// WithLocation sets the account's zone in which the fake writes times
-// (default UTC).
-func WithLocation(loc *time.Location) Option { return func(s *Server) { s.loc = loc } }
+func WithClock(c Clock) Option {
+	return func(s *Server) error {
+		if c == nil {
+			return errors.New("cmwtest: WithClock: nil clock")
+		}
+		s.clock = c
+		return nil
+	}
+}
 
 // WithWebhook adds a URL that receives the call events.
-func WithWebhook(url string) Option {
-	return func(s *Server) { s.hooks.urls = append(s.hooks.urls, url) }
+func WithWebhook(u string) Option {
+	return func(s *Server) error {
+		if _, err := url.ParseRequestURI(u); err != nil {
+			return fmt.Errorf("cmwtest: WithWebhook(%q): %w", u, err)
+		}
+		s.hooks.urls = append(s.hooks.urls, u)
+		return nil
+	}
 }
 
 // WithWebhookClient sets the HTTP client that delivers webhooks (for
 // example one over HandlerTransport to reach a handler in process).
-func WithWebhookClient(c *http.Client) Option { return func(s *Server) { s.hooks.client = c } }
+func WithWebhookClient(c *http.Client) Option {
+	return func(s *Server) error {
+		if c == nil {
+			return errors.New("cmwtest: WithWebhookClient: nil client")
+		}
+		s.hooks.client = c
+		return nil
+	}
+}
 
 // WithWebhookMode sets how webhooks are sent (duplicates, order, encoding).
-func WithWebhookMode(m WebhookMode) Option { return func(s *Server) { s.hooks.mode = m } }
+func WithWebhookMode(m WebhookMode) Option {
+	return func(s *Server) error { s.hooks.mode = m; return nil }
+}
 
-// WithAddr makes NewServer listen on addr (such as "127.0.0.1:9090")
+// WithAddr makes the Server listen on addr (such as "127.0.0.1:9090")
 // instead of a random loopback port: for running the fake standalone.
-func WithAddr(addr string) Option { return func(s *Server) { s.addr = addr } }
+func WithAddr(addr string) Option { return func(s *Server) error { s.addr = addr; return nil } }
 
 // InProcess makes the Server listen on no socket: URL is
 // "http://cmwtest-N.invalid" and Server.Client is the only way in. Use it
 // inside testing/synctest bubbles, where a listening socket would keep
 // the bubble's clock from advancing.
-func InProcess() Option { return func(s *Server) { s.inProcess = true } }
+func InProcess() Option { return func(s *Server) error { s.inProcess = true; return nil } }
 
 // WithClientIP sets the address requests made through Server.Client appear
 // to come from (default 127.0.0.1).
-func WithClientIP(ip string) Option { return func(s *Server) { s.clientIP = ip } }
+func WithClientIP(ip string) Option {
+	return func(s *Server) error {
+		if _, err := netip.ParseAddr(ip); err != nil {
+			return fmt.Errorf("cmwtest: WithClientIP: %w", err)
+		}
+		s.clientIP = ip
+		return nil
+	}
+}
 
 var inProcessSeq atomic.Int64
 
@@ -126,11 +200,10 @@ type Server struct {
 	addr      string
 	clientIP  string
 	clock     Clock
-	loc       *time.Location
+	acct      callmyway.Account
 
 	mu           sync.Mutex
 	accountID    string
-	username     string
 	password     string
 	endpoints    []Endpoint
 	allowed      []netip.Prefix
@@ -160,14 +233,25 @@ type Request struct {
 	At       time.Time
 }
 
-// NewServer starts a fake CallMyWay on a loopback port (or WithAddr).
-// It panics if it cannot listen, like httptest.NewServer.
+// NewServer starts a fake CallMyWay on a loopback port (or WithAddr), for
+// tests. It panics if an option is invalid or it cannot listen, like
+// httptest.NewServer; Start returns those errors instead.
 func NewServer(opts ...Option) *Server {
+	s, err := Start(opts...)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Start is NewServer returning an error for an invalid option or a
+// listener that cannot be opened: for programs that run the fake from
+// user input (cmw sim).
+func Start(opts ...Option) (*Server, error) {
 	s := &Server{
 		clock:        realClock{},
-		loc:          time.UTC,
+		acct:         DefaultAccount,
 		accountID:    DefaultAccountID,
-		username:     DefaultUsername,
 		password:     DefaultPassword,
 		endpoints:    append([]Endpoint(nil), DefaultEndpoints...),
 		allowed:      []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
@@ -179,30 +263,40 @@ func NewServer(opts ...Option) *Server {
 		hooks:        newHookQueue(),
 	}
 	for _, o := range opts {
-		o(s)
+		if o == nil {
+			return nil, errors.New("cmwtest: nil option")
+		}
+		if err := o(s); err != nil {
+			return nil, err
+		}
 	}
-	if s.endpoint(s.username) == nil {
-		s.endpoints = append(s.endpoints, Endpoint{ID: "5000", Username: s.username, Password: s.password, Name: "Principal"})
+	if s.endpoint(s.acct.Username) == nil {
+		s.endpoints = append(s.endpoints, ep("5000", s.acct.Username, s.password, "Principal", false))
+	} else if e := s.endpoint(s.acct.Username); e.Password != s.password {
+		e.Password = s.password
+	}
+	var l net.Listener
+	if !s.inProcess && s.addr != "" {
+		var err error
+		if l, err = net.Listen("tcp", s.addr); err != nil {
+			return nil, fmt.Errorf("cmwtest: listen on %s: %w", s.addr, err)
+		}
 	}
 	s.hooks.start(s)
 	if s.inProcess {
 		// A distinct host per Server: the SDK shares a query limiter per
 		// account and host, and each fake is its own provider.
 		s.URL = fmt.Sprintf("http://cmwtest-%d.invalid", inProcessSeq.Add(1))
-		return s
+		return s, nil
 	}
 	s.http = httptest.NewUnstartedServer(s)
-	if s.addr != "" {
-		l, err := net.Listen("tcp", s.addr)
-		if err != nil {
-			panic(fmt.Sprintf("cmwtest: listen on %s: %v", s.addr, err))
-		}
+	if l != nil {
 		s.http.Listener.Close()
 		s.http.Listener = l
 	}
 	s.http.Start()
 	s.URL = s.http.URL
-	return s
+	return s, nil
 }
 
 // Close stops the server, its simulated calls and webhook deliveries.
@@ -228,24 +322,22 @@ func (s *Server) Client() *http.Client {
 	return &http.Client{Transport: HandlerTransport(s, net.JoinHostPort(s.clientIP, "50000"))}
 }
 
-// NewClient returns a callmyway.Client for the account's main credentials
-// pointed at the fake, using the in-process Client.
+// NewClient returns a callmyway.Client for the fake's Account and main
+// password pointed at the fake, using the in-process Client.
 func (s *Server) NewClient(opts ...callmyway.Option) (*callmyway.Client, error) {
-	opts = append([]callmyway.Option{callmyway.WithBaseURL(s.URL), callmyway.WithHTTPClient(s.Client()), callmyway.WithLocation(s.loc)}, opts...)
-	return callmyway.New(s.username, s.password, opts...)
+	opts = append([]callmyway.Option{callmyway.WithBaseURL(s.URL), callmyway.WithHTTPClient(s.Client())}, opts...)
+	return callmyway.New(s.acct, s.password, opts...)
 }
 
 // Now returns the fake's current time in the account zone.
-func (s *Server) Now() time.Time { return s.clock.Now().In(s.loc) }
+func (s *Server) Now() time.Time { return s.clock.Now().In(s.acct.Location) }
 
-// Location returns the account zone.
-func (s *Server) Location() *time.Location { return s.loc }
+// Account returns the account the fake serves (WithAccount or
+// DefaultAccount): the same value a real CRM would configure.
+func (s *Server) Account() callmyway.Account { return s.acct }
 
 // AccountID returns the account id sent in webhooks.
 func (s *Server) AccountID() string { return s.accountID }
-
-// Username and Password return the account's main credentials.
-func (s *Server) Username() string { return s.username }
 
 // Password returns the account's main password.
 func (s *Server) Password() string { return s.password }
@@ -278,27 +370,52 @@ func (s *Server) RequestCount(path string) int {
 	return n
 }
 
-// SetAllowedIPs replaces the IP allow list at run time.
-func (s *Server) SetAllowedIPs(prefixes ...string) {
-	tmp := &Server{}
-	WithAllowedIPs(prefixes...)(tmp)
-	s.mu.Lock()
-	s.allowed = tmp.allowed
-	s.mu.Unlock()
-}
-
-func (s *Server) endpoint(username string) *Endpoint {
-	for i := range s.endpoints {
-		if s.endpoints[i].Username == username {
-			return &s.endpoints[i]
-		}
+// SetAllowedIPs replaces the IP allow list at run time. A bad entry is an
+// error naming it, and the list is left as it was.
+func (s *Server) SetAllowedIPs(prefixes ...string) error {
+	p, err := parsePrefixes(prefixes)
+	if err != nil {
+		return fmt.Errorf("cmwtest: SetAllowedIPs: %w", err)
 	}
+	s.mu.Lock()
+	s.allowed = p
+	s.mu.Unlock()
 	return nil
 }
 
-func (s *Server) endpointByID(id string) *Endpoint {
+// parsePrefixes reads IPs and CIDRs.
+func parsePrefixes(list []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(list))
+	for _, p := range list {
+		p = strings.TrimSpace(p)
+		if !strings.Contains(p, "/") {
+			a, err := netip.ParseAddr(p)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an IP address or CIDR", p)
+			}
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		pr, err := netip.ParsePrefix(p)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR", p)
+		}
+		out = append(out, pr.Masked())
+	}
+	return out, nil
+}
+
+// endpoint returns the endpoint with username user. s.mu held or not
+// needed (endpoints never change after Start).
+func (s *Server) endpoint(user string) *Endpoint {
+	return s.endpointOf(callmyway.Endpoint{User: user})
+}
+
+// endpointOf returns the account's endpoint that e names (by id or
+// username), or nil.
+func (s *Server) endpointOf(e callmyway.Endpoint) *Endpoint {
 	for i := range s.endpoints {
-		if s.endpoints[i].ID == id {
+		if s.endpoints[i].Endpoint.Same(e) {
 			return &s.endpoints[i]
 		}
 	}

@@ -16,6 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/callmyway-go/sdk/callmyway"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -93,10 +95,10 @@ func TestDialBothPathsAndOneCallPerUser(t *testing.T) {
 			code, body = get(t, s, path, dialQ("8000002", "50688880000"))
 			assert.Equal(t, 200, code)
 			assert.Contains(t, body, "already has an active call")
-			assert.True(t, s.Busy("8000002"))
+			assert.True(t, s.Busy(callmyway.Endpoint{User: "8000002"}))
 			time.Sleep(time.Minute) // default script: 3+3 s ring, 30 s talk
 			synctest.Wait()
-			assert.False(t, s.Busy("8000002"))
+			assert.False(t, s.Busy(callmyway.Endpoint{User: "8000002"}))
 		}
 		require.NoError(t, s.Flush(t.Context()))
 		acts := rec.actions()
@@ -131,7 +133,7 @@ func TestDialValidation(t *testing.T) {
 	// Contact-first from an allowed number is accepted and holds the agent.
 	_, body := get(t, s, "/clickToDial.php", dialQ("50622223333", "8000003"))
 	assert.Equal(t, "OK", body)
-	assert.True(t, s.Busy("8000003"))
+	assert.True(t, s.Busy(callmyway.Endpoint{User: "8000003"}))
 }
 
 func TestIPAllowList(t *testing.T) {
@@ -186,11 +188,11 @@ func TestInboundRingGroupAndWithheld(t *testing.T) {
 		rec := &recorder{}
 		s := newSimServer(rec)
 		defer s.Close()
-		parent, err := s.Inbound("8888-7777", "5001", RingGroup("5002", "5003"))
+		parent, err := s.Inbound("8888-7777", callmyway.Endpoint{ID: "5001"}, RingGroup(callmyway.Endpoint{ID: "5002"}, callmyway.Endpoint{ID: "5003"}))
 		require.NoError(t, err)
-		_, err = s.Inbound("", "5009")
+		_, err = s.Inbound("", callmyway.Endpoint{ID: "5009"})
 		require.NoError(t, err)
-		_, err = s.Inbound("1", "nope")
+		_, err = s.Inbound("1", callmyway.Endpoint{ID: "nope"})
 		assert.Error(t, err)
 		time.Sleep(time.Minute)
 		require.NoError(t, s.Flush(t.Context()))
@@ -235,7 +237,7 @@ func TestInternalCall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := NewServer(InProcess())
 		defer s.Close()
-		_, err := s.Internal("5001", "5002")
+		_, err := s.Internal(callmyway.Endpoint{ID: "5001"}, callmyway.Endpoint{ID: "5002"})
 		require.NoError(t, err)
 		assert.Len(t, s.ActiveCalls(), 1)
 		time.Sleep(time.Minute)
@@ -254,7 +256,7 @@ func TestWebhooksBothOrdersAndKnobs(t *testing.T) {
 		rec := &recorder{}
 		s := newSimServer(rec, WithWebhookMode(WebhookMode{EndBeforeStart: true, Duplicates: 1}))
 		defer s.Close()
-		id, err := s.Inbound("88887777", "5001")
+		id, err := s.Inbound("88887777", callmyway.Endpoint{ID: "5001"})
 		require.NoError(t, err)
 		time.Sleep(time.Minute)
 		require.NoError(t, s.Flush(t.Context()))
@@ -264,7 +266,7 @@ func TestWebhooksBothOrdersAndKnobs(t *testing.T) {
 		}
 
 		s.SetWebhookMode(WebhookMode{StringNumbers: true, SingleQuoted: true})
-		_, err = s.Inbound("88887777", "5002")
+		_, err = s.Inbound("88887777", callmyway.Endpoint{ID: "5002"})
 		require.NoError(t, err)
 		time.Sleep(time.Minute)
 		require.NoError(t, s.Flush(t.Context()))
@@ -290,7 +292,7 @@ func TestWebhookRetriesOnFailure(t *testing.T) {
 		})
 		s := newSimServer(h, WithWebhookMode(WebhookMode{Retries: 2}))
 		defer s.Close()
-		_, err := s.Inbound("88887777", "5001", WithScript(Script{Outcome: AgentNoAnswer}))
+		_, err := s.Inbound("88887777", callmyway.Endpoint{ID: "5001"}, WithScript(Script{Outcome: AgentNoAnswer}))
 		require.NoError(t, err)
 		time.Sleep(time.Minute)
 		require.NoError(t, s.Flush(t.Context()))
@@ -383,7 +385,7 @@ func TestShapesAndLive(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := NewServer(InProcess())
 		defer s.Close()
-		_, err := s.Inbound("88887777", "5001")
+		_, err := s.Inbound("88887777", callmyway.Endpoint{ID: "5001"})
 		require.NoError(t, err)
 		time.Sleep(time.Second)
 		code, body := get(t, s, "/getCdrs.php", creds(url.Values{"live": {"1"}, "fullAccount": {"1"}}))
@@ -443,27 +445,6 @@ func TestGenerateHistoryIsQuickAndComplete(t *testing.T) {
 	assert.Len(t, ids, 50_000)
 }
 
-func TestFakeClock(t *testing.T) {
-	c := NewFakeClock(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))
-	var got []int
-	c.AfterFunc(2*time.Second, func() { got = append(got, 2) })
-	c.AfterFunc(time.Second, func() { got = append(got, 1) })
-	stop := c.AfterFunc(3*time.Second, func() { got = append(got, 3) })
-	assert.True(t, stop())
-	c.Advance(5 * time.Second)
-	assert.Equal(t, []int{1, 2}, got)
-	assert.Equal(t, time.Date(2020, 1, 1, 0, 0, 5, 0, time.UTC), c.Now())
-
-	s := NewServer(WithClock(c))
-	defer s.Close()
-	_, err := s.Inbound("88887777", "5001")
-	require.NoError(t, err)
-	assert.Len(t, s.ActiveCalls(), 1)
-	c.Advance(time.Minute)
-	assert.Empty(t, s.ActiveCalls())
-	require.Len(t, s.CDRs(), 1)
-}
-
 func TestStandaloneOverSockets(t *testing.T) {
 	rec := &recorder{}
 	hook := httptest.NewServer(rec)
@@ -477,4 +458,35 @@ func TestStandaloneOverSockets(t *testing.T) {
 	defer cancel()
 	require.NoError(t, s.Flush(ctx))
 	assert.Len(t, rec.actions(), 1)
+}
+
+func TestOptionsValidate(t *testing.T) {
+	for name, o := range map[string]Option{
+		"allowed ip": WithAllowedIPs("nope"),
+		"account":    WithAccount(callmyway.Account{Username: "1"}, "x"),
+		"password":   WithAccount(DefaultAccount, ""),
+		"clock":      WithClock(nil),
+		"webhook":    WithWebhook("not a url"),
+		"client ip":  WithClientIP("x"),
+		"endpoints":  WithEndpoints(Endpoint{Endpoint: callmyway.Endpoint{ID: "1"}}),
+		"first nums": WithAllowedFirstNumbers("abc"),
+		"account id": WithAccountID(" "),
+	} {
+		_, err := Start(o)
+		assert.Error(t, err, name)
+		assert.Panics(t, func() { NewServer(o) }, name)
+	}
+}
+
+func TestAccountFlowsToClient(t *testing.T) {
+	loc, err := time.LoadLocation("America/Costa_Rica")
+	require.NoError(t, err)
+	acct := callmyway.Account{Username: "8000001", Location: loc, Region: "CR"}
+	s := NewServer(InProcess(), WithAccount(acct, "secret-1234"))
+	defer s.Close()
+	c, err := s.NewClient()
+	require.NoError(t, err)
+	assert.Equal(t, acct, c.Account())
+	assert.Equal(t, acct, s.Account())
+	assert.True(t, s.Busy(callmyway.Endpoint{ID: "nope"}) == false)
 }

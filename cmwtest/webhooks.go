@@ -76,7 +76,7 @@ func (s *Server) event(action string, c *call) hookEvent {
 			}
 			return ""
 		}
-		return t.In(s.loc).Format(callmyway.TimeLayout)
+		return t.In(s.acct.Location).Format(callmyway.TimeLayout)
 	}
 	cost := c.rec.Cost
 	if cost == "" {

@@ -23,7 +23,9 @@ type Deduper interface {
 }
 
 // MemoryDeduper is a Deduper in process memory, bounded by a window and a
-// maximum number of keys (the oldest are forgotten first).
+// maximum number of keys (the oldest are forgotten first). It is safe for
+// concurrent use. The zero MemoryDeduper is usable: it remembers keys for
+// DefaultDedupeWindow, at most 100,000 of them.
 type MemoryDeduper struct {
 	window time.Duration
 	max    int
@@ -40,13 +42,30 @@ type dedupeEntry struct {
 	wait    chan struct{} // closed when an in-flight claim ends
 }
 
-// NewMemoryDeduper returns a MemoryDeduper remembering keys for window,
-// at most max of them (max <= 0 means 100,000).
+// NewMemoryDeduper returns a MemoryDeduper remembering keys for window
+// (<= 0 means DefaultDedupeWindow), at most max of them (<= 0 means
+// 100,000).
 func NewMemoryDeduper(window time.Duration, max int) *MemoryDeduper {
 	if max <= 0 {
 		max = 100_000
 	}
 	return &MemoryDeduper{window: window, max: max, now: time.Now, entries: map[string]*dedupeEntry{}}
+}
+
+// init fills in the zero value's defaults. d.mu held.
+func (d *MemoryDeduper) init() {
+	if d.entries == nil {
+		d.entries = map[string]*dedupeEntry{}
+	}
+	if d.window <= 0 {
+		d.window = DefaultDedupeWindow
+	}
+	if d.max <= 0 {
+		d.max = 100_000
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
 }
 
 // Len returns how many keys are held (done or in flight).
@@ -60,6 +79,7 @@ func (d *MemoryDeduper) Len() int {
 func (d *MemoryDeduper) Acquire(ctx context.Context, key string) (bool, error) {
 	for {
 		d.mu.Lock()
+		d.init()
 		d.expire()
 		e, ok := d.entries[key]
 		if !ok {
@@ -85,6 +105,7 @@ func (d *MemoryDeduper) Acquire(ctx context.Context, key string) (bool, error) {
 func (d *MemoryDeduper) Release(_ context.Context, key string, success bool) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.init()
 	e, ok := d.entries[key]
 	if !ok || e.done {
 		return nil

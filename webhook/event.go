@@ -22,11 +22,14 @@ const (
 	CallEnd   Action = "callEnd"
 )
 
-// Call is the data of an event (SPEC §3).
+// Call is the data of an event (see docs/provider.md, Webhook).
 type Call struct {
-	ID             string // callid
-	AccountID      string
-	EndpointID     string // the agent's CallMyWay phone
+	ID        string // callid
+	AccountID string
+	// Endpoint is the agent's CallMyWay phone. Webhooks name it by
+	// endpoint_id only, so Endpoint.User is empty: a screenpop Directory
+	// resolves it to the agent and the phone's username.
+	Endpoint       callmyway.Endpoint
 	ANI            string // caller
 	DNIS           string // called
 	DetectTime     callmyway.Time
@@ -37,7 +40,8 @@ type Call struct {
 	Cost           decimal.Decimal
 }
 
-// Event is one call event received from CallMyWay.
+// Event is one call event received from CallMyWay. It is a plain value,
+// safe to copy; Raw must not be modified.
 type Event struct {
 	Action     Action
 	Call       Call
@@ -72,34 +76,27 @@ func (e *ParseError) Is(target error) bool {
 	return target == ErrInvalidEvent || (e.kind != nil && target == e.kind)
 }
 
-// ParseOption tunes Parse.
-type ParseOption func(*parseConfig)
-
-type parseConfig struct{ loc *time.Location }
-
-// InLocation reads the event's times in loc, the account's zone (default
-// UTC: CallMyWay times carry no zone).
-func InLocation(loc *time.Location) ParseOption {
-	return func(c *parseConfig) {
-		if loc != nil {
-			c.loc = loc
-		}
-	}
-}
-
 var parsers fastjson.ParserPool
 
-// Parse decodes and validates a webhook body, for routers that do not use
-// NewHandler. It accepts what real senders do: numbers as JSON numbers or
-// strings, empty time fields, the single-quoted form printed in the
-// provider's documentation. A bad body is a *ParseError naming the field.
-func Parse(body []byte, opts ...ParseOption) (Event, error) {
-	cfg := parseConfig{loc: time.UTC}
-	for _, o := range opts {
-		o(&cfg)
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// Parse decodes and validates a webhook body of account acct (whose zone
+// the event's times are read in), for routers that do not use NewHandler.
+// It accepts what real senders do: numbers as JSON numbers or strings,
+// empty time fields, a UTF-8 byte-order mark, the single-quoted form
+// printed in the provider's documentation. A bad body is a *ParseError
+// naming the field; an invalid account is a *callmyway.AccountError.
+func Parse(acct callmyway.Account, body []byte) (Event, error) {
+	if err := acct.Validate(); err != nil {
+		return Event{Raw: body}, err
 	}
+	return parse(acct.Location, body)
+}
+
+// parse is Parse for a validated zone.
+func parse(loc *time.Location, body []byte) (Event, error) {
 	ev := Event{Raw: body}
-	b := bytes.TrimSpace(body)
+	b := bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(body), utf8BOM))
 	if len(b) == 0 {
 		return ev, &ParseError{Field: "body", Reason: "empty"}
 	}
@@ -142,7 +139,7 @@ func Parse(body []byte, opts ...ParseOption) (Event, error) {
 	}
 	var f fields
 	f.obj = d
-	c := Call{ID: f.str("callid"), AccountID: f.str("account_id"), EndpointID: f.str("endpoint_id"), ANI: f.str("ani"), DNIS: f.str("dnis")}
+	c := Call{ID: f.str("callid"), AccountID: f.str("account_id"), Endpoint: callmyway.Endpoint{ID: f.str("endpoint_id")}, ANI: f.str("ani"), DNIS: f.str("dnis")}
 	if f.err != nil {
 		return ev, f.err
 	}
@@ -157,7 +154,7 @@ func Parse(body []byte, opts ...ParseOption) (Event, error) {
 		out  *callmyway.Time
 	}{{"detect_time", &c.DetectTime}, {"connect_time", &c.ConnectTime}, {"disconnect_time", &c.DisconnectTime}} {
 		s := f.str(t.name)
-		if *t.out, err = callmyway.ParseTime(s, cfg.loc); err != nil {
+		if *t.out, err = callmyway.ParseTime(s, loc); err != nil {
 			return ev, &ParseError{Field: "data." + t.name, Reason: fmt.Sprintf("%q is not YYYY-MM-DD HH:mm:ss", s)}
 		}
 	}

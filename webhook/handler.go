@@ -10,11 +10,15 @@ import (
 	"net/http"
 	"net/netip"
 	"time"
+
+	"github.com/callmyway-go/sdk/callmyway"
 )
 
 // Listener receives call events. HandleEvent must honour ctx (the handler
 // gives it a timeout) and should be idempotent by (callid, action): a
-// delivery whose listener failed is retried by the sender.
+// delivery whose listener failed is retried by the sender. The handler
+// calls it on the request's goroutine, concurrently for concurrent
+// deliveries, so it must be safe for concurrent use.
 type Listener interface {
 	HandleEvent(ctx context.Context, ev Event) error
 }
@@ -48,7 +52,7 @@ const (
 type Option func(*config) error
 
 type config struct {
-	loc       *time.Location
+	acct      callmyway.Account
 	maxBody   int64
 	timeout   time.Duration
 	token     string
@@ -60,17 +64,6 @@ type config struct {
 	window    time.Duration
 	logger    *slog.Logger
 	now       func() time.Time
-}
-
-// WithLocation sets the account's zone for event times (default UTC).
-func WithLocation(loc *time.Location) Option {
-	return func(c *config) error {
-		if loc == nil {
-			return errors.New("webhook: WithLocation: nil location")
-		}
-		c.loc = loc
-		return nil
-	}
 }
 
 // WithMaxBodyBytes bounds the body (default 64 KiB); larger bodies get 413.
@@ -192,21 +185,32 @@ type handler struct {
 	listener Listener
 }
 
-// NewHandler returns the http.Handler that receives CallMyWay's call
-// events and hands each one to l. It answers {"ack":"ok"} only after l
+// NewHandler returns the http.Handler that receives the call events of
+// account acct and hands each one to l. Event times are read in the
+// account's zone (acct.Location): the handler has no zone of its own, so
+// it cannot disagree with the Client's (pass client.Account()). It answers {"ack":"ok"} only after l
 // returned nil; a listener error, panic or timeout gives 500 so the sender
 // may retry. Repeated deliveries of one (callid, action) are acked without
 // calling l again. It works under any router and keeps no global state.
 //
 // Lock it down with WithToken, WithBasicAuth and/or WithAllowedCIDRs: the
 // provider signs nothing. Without them it works but logs a warning.
-func NewHandler(l Listener, opts ...Option) (http.Handler, error) {
+//
+// The handler is safe for concurrent use; l is called concurrently, once
+// per delivery, on the request's goroutine.
+func NewHandler(acct callmyway.Account, l Listener, opts ...Option) (http.Handler, error) {
+	if err := acct.Validate(); err != nil {
+		return nil, fmt.Errorf("webhook: NewHandler: %w", err)
+	}
 	if l == nil {
 		return nil, errors.New("webhook: NewHandler: nil listener")
 	}
-	cfg := config{loc: time.UTC, maxBody: DefaultMaxBodyBytes, timeout: DefaultListenerTimeout,
+	cfg := config{acct: acct, maxBody: DefaultMaxBodyBytes, timeout: DefaultListenerTimeout,
 		window: DefaultDedupeWindow, now: time.Now}
 	for _, o := range opts {
+		if o == nil {
+			return nil, errors.New("webhook: NewHandler: nil option")
+		}
 		if err := o(&cfg); err != nil {
 			return nil, err
 		}
@@ -256,7 +260,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, "reading body: "+err.Error())
 		return
 	}
-	ev, err := Parse(body, InLocation(h.cfg.loc))
+	ev, err := parse(h.cfg.acct.Location, body)
 	if err != nil {
 		h.cfg.logger.InfoContext(r.Context(), "webhook: bad event", "remote", r.RemoteAddr, "error", err.Error())
 		writeJSONError(w, http.StatusBadRequest, err.Error())
