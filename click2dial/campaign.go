@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -11,25 +14,147 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/number"
 )
 
-// Campaign dials a list of numbers (a BLAST campaign, SPEC §2) through a
-// Dialer: paced, at most one call per agent at a time, skipping numbers
-// that are invalid, on a do-not-call list or outside calling hours.
-// Coordinate BLAST campaigns with CallMyWay before running them.
+// Campaign dials a list of numbers (a BLAST campaign) through a Dialer:
+// paced, at most one call per agent at a time, skipping numbers that are
+// invalid, on a do-not-call list or outside calling hours. Coordinate
+// BLAST campaigns with CallMyWay before running them.
+//
+// Create it with NewCampaign, configured with options as a Dialer is; the
+// zero Campaign is not usable (Run returns an error). A Campaign is safe
+// for concurrent use, and may be Run several times.
 type Campaign struct {
-	Dialer      *Dialer
-	Agents      []string      // agents taking the calls; each has one call at a time
-	PerMinute   int           // pace across the campaign, dials per minute (> 0)
-	Concurrency int           // agents dialling at once (default: all of them)
-	Order       Order         // AgentFirst (default) or ContactFirst
-	CallerID    string        // optional caller-ID endpoint (see Request.CallerID)
-	Hours       *CallingHours // optional calling-hours window in the contact's zone
-	// DoNotCall, if set, is asked about every number; true skips it.
-	DoNotCall func(ctx context.Context, n callmyway.Number) (bool, error)
-	// Progress, if set, is called after every number (from one goroutine
-	// at a time).
-	Progress func(Progress)
+	dialer      *Dialer
+	agents      []callmyway.Endpoint
+	perMinute   int
+	concurrency int
+	order       Order
+	callerID    string
+	hours       *CallingHours
+	doNotCall   func(ctx context.Context, n number.Number) (bool, error)
+	progress    func(Progress)
+	meta        map[string]string
+}
+
+// CampaignOption configures a Campaign. Options validate their arguments.
+type CampaignOption func(*Campaign) error
+
+// WithPace sets the pace across the campaign, in dials per minute
+// (default 10).
+func WithPace(perMinute int) CampaignOption {
+	return func(c *Campaign) error {
+		if perMinute <= 0 || perMinute > 6000 {
+			return fmt.Errorf("click2dial: WithPace(%d): between 1 and 6000 dials per minute", perMinute)
+		}
+		c.perMinute = perMinute
+		return nil
+	}
+}
+
+// WithConcurrency sets how many agents dial at once (default: all of
+// them).
+func WithConcurrency(n int) CampaignOption {
+	return func(c *Campaign) error {
+		if n <= 0 {
+			return fmt.Errorf("click2dial: WithConcurrency(%d): must be positive", n)
+		}
+		c.concurrency = n
+		return nil
+	}
+}
+
+// WithOrder sets which party is rung first (default AgentFirst).
+func WithOrder(o Order) CampaignOption {
+	return func(c *Campaign) error {
+		if o != AgentFirst && o != ContactFirst {
+			return fmt.Errorf("click2dial: WithOrder(%v): unknown order", o)
+		}
+		c.order = o
+		return nil
+	}
+}
+
+// WithCampaignCallerID bills the campaign's calls to this registered
+// caller-ID endpoint (see Request.CallerID).
+func WithCampaignCallerID(username string) CampaignOption {
+	return func(c *Campaign) error {
+		if strings.TrimSpace(username) == "" {
+			return errors.New("click2dial: WithCampaignCallerID: empty username")
+		}
+		c.callerID = username
+		return nil
+	}
+}
+
+// WithCallingHours skips numbers outside h in the contact's zone.
+func WithCallingHours(h CallingHours) CampaignOption {
+	return func(c *Campaign) error {
+		if h.Start < 0 || h.End > 24*time.Hour || h.Start >= h.End {
+			return fmt.Errorf("click2dial: WithCallingHours: window %v-%v must be within a day and not empty", h.Start, h.End)
+		}
+		c.hours = &h
+		return nil
+	}
+}
+
+// WithDoNotCall asks f about every number; true skips it. f is called
+// concurrently from the campaign's workers.
+func WithDoNotCall(f func(ctx context.Context, n number.Number) (bool, error)) CampaignOption {
+	return func(c *Campaign) error {
+		if f == nil {
+			return errors.New("click2dial: WithDoNotCall: nil")
+		}
+		c.doNotCall = f
+		return nil
+	}
+}
+
+// WithProgress calls f after every number, from one goroutine at a time.
+func WithProgress(f func(Progress)) CampaignOption {
+	return func(c *Campaign) error {
+		if f == nil {
+			return errors.New("click2dial: WithProgress: nil")
+		}
+		c.progress = f
+		return nil
+	}
+}
+
+// WithCampaignMeta adds metadata to every dial of the campaign (for
+// example "campaign": "november-arrears"), as Request.Meta.
+func WithCampaignMeta(meta map[string]string) CampaignOption {
+	return func(c *Campaign) error {
+		c.meta = maps.Clone(meta)
+		return nil
+	}
+}
+
+// NewCampaign returns a Campaign dialling through d for agents (each has
+// one call at a time; give both names of each endpoint).
+func NewCampaign(d *Dialer, agents []callmyway.Endpoint, opts ...CampaignOption) (*Campaign, error) {
+	if !d.ok() {
+		return nil, ErrNoDialer
+	}
+	if len(agents) == 0 {
+		return nil, errors.New("click2dial: NewCampaign: no agents")
+	}
+	for _, a := range agents {
+		if a.User == "" {
+			return nil, fmt.Errorf("click2dial: NewCampaign: agent %s has no username", a)
+		}
+	}
+	c := &Campaign{dialer: d, agents: slices.Clone(agents), perMinute: 10}
+	for _, o := range opts {
+		if o == nil {
+			return nil, errors.New("click2dial: NewCampaign: nil option")
+		}
+		if err := o(c); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // CallingHours is a daily window in the contact's local time, found from
@@ -42,7 +167,7 @@ type CallingHours struct {
 }
 
 // Allows reports whether a call to n at t falls inside the window.
-func (h *CallingHours) Allows(n callmyway.Number, t time.Time) bool {
+func (h *CallingHours) Allows(n number.Number, t time.Time) bool {
 	loc := h.Fallback
 	if loc == nil {
 		loc = time.UTC
@@ -80,16 +205,27 @@ const (
 	Failed                // the click to dial failed
 )
 
-// String names the status.
+// String names the status: "pending", "dialled", "skipped", "failed", or
+// "Status(N)" for any other value.
 func (s Status) String() string {
-	return [...]string{"pending", "dialled", "skipped", "failed"}[s]
+	switch s {
+	case Pending:
+		return "pending"
+	case Dialled:
+		return "dialled"
+	case Skipped:
+		return "skipped"
+	case Failed:
+		return "failed"
+	}
+	return fmt.Sprintf("Status(%d)", int(s))
 }
 
 // NumberResult is the outcome of one number.
 type NumberResult struct {
 	Input  string
-	Number callmyway.Number
-	Agent  string
+	Number number.Number
+	Agent  callmyway.Endpoint
 	Status Status
 	Reason string // why it was skipped or failed
 	Result Result
@@ -104,20 +240,14 @@ type Progress struct {
 // order. It stops cleanly when ctx is done (numbers not reached stay
 // Pending) and then returns ctx's error.
 func (c *Campaign) Run(ctx context.Context, numbers []string) ([]NumberResult, error) {
-	if c.Dialer == nil {
-		return nil, errors.New("click2dial: Campaign: nil Dialer")
+	if c == nil || !c.dialer.ok() {
+		return nil, errors.New("click2dial: Campaign not initialised: create it with NewCampaign")
 	}
-	if len(c.Agents) == 0 {
-		return nil, errors.New("click2dial: Campaign: no agents")
+	workers := len(c.agents)
+	if c.concurrency > 0 && c.concurrency < workers {
+		workers = c.concurrency
 	}
-	if c.PerMinute <= 0 {
-		return nil, fmt.Errorf("click2dial: Campaign: PerMinute %d must be positive", c.PerMinute)
-	}
-	workers := len(c.Agents)
-	if c.Concurrency > 0 && c.Concurrency < workers {
-		workers = c.Concurrency
-	}
-	pace := rate.NewLimiter(rate.Limit(float64(c.PerMinute)/60), 1)
+	pace := rate.NewLimiter(rate.Limit(float64(c.perMinute)/60), 1)
 	results := make([]NumberResult, len(numbers))
 	for i, n := range numbers {
 		results[i] = NumberResult{Input: n}
@@ -142,12 +272,12 @@ func (c *Campaign) Run(ctx context.Context, numbers []string) ([]NumberResult, e
 		case Failed:
 			prog.Failed++
 		}
-		if c.Progress != nil {
-			c.Progress(prog)
+		if c.progress != nil {
+			c.progress(prog)
 		}
 	}
 	for w := 0; w < workers; w++ {
-		agent := c.Agents[w]
+		agent := c.agents[w]
 		wg.Go(func() {
 			for i := range jobs {
 				if r, ok := c.one(ctx, pace, agent, numbers[i]); ok {
@@ -170,16 +300,16 @@ feed:
 }
 
 // one handles a number; ok is false when ctx ended before it was decided.
-func (c *Campaign) one(ctx context.Context, pace *rate.Limiter, agent, input string) (NumberResult, bool) {
+func (c *Campaign) one(ctx context.Context, pace *rate.Limiter, agent callmyway.Endpoint, input string) (NumberResult, bool) {
 	r := NumberResult{Input: input, Agent: agent}
-	_, n, err := c.Dialer.Normalize(Request{Agent: agent, Contact: input})
+	_, n, err := c.dialer.Normalize(Request{Agent: agent, Number: input})
 	r.Number = n
 	if err != nil {
 		r.Status, r.Reason = Skipped, err.Error()
 		return r, true
 	}
-	if c.DoNotCall != nil {
-		dnc, err := c.DoNotCall(ctx, n)
+	if c.doNotCall != nil {
+		dnc, err := c.doNotCall(ctx, n)
 		if err != nil {
 			if ctx.Err() != nil {
 				return r, false
@@ -192,18 +322,18 @@ func (c *Campaign) one(ctx context.Context, pace *rate.Limiter, agent, input str
 			return r, true
 		}
 	}
-	if c.Hours != nil && !c.Hours.Allows(n, c.Dialer.now()) {
+	if c.hours != nil && !c.hours.Allows(n, c.dialer.now()) {
 		r.Status, r.Reason = Skipped, "outside calling hours"
 		return r, true
 	}
 	for {
-		if err := c.Dialer.WaitIdle(ctx, agent); err != nil {
+		if err := c.dialer.WaitIdle(ctx, agent); err != nil {
 			return r, false
 		}
 		if err := pace.Wait(ctx); err != nil {
 			return r, false
 		}
-		res, err := c.Dialer.Dial(ctx, Request{Agent: agent, Contact: input, Order: c.Order, CallerID: c.CallerID})
+		res, err := c.dialer.Dial(ctx, Request{Agent: agent, Number: input, Order: c.order, CallerID: c.callerID, Meta: c.meta})
 		switch {
 		case err == nil:
 			r.Status, r.Result = Dialled, res

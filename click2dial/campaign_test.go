@@ -2,6 +2,7 @@ package click2dial
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cmwtest"
+	"github.com/callmyway-go/sdk/number"
 )
 
 func TestCampaign(t *testing.T) {
@@ -29,7 +31,7 @@ func TestCampaign(t *testing.T) {
 					return
 				case <-time.After(10 * time.Second):
 				}
-				for _, a := range []string{"8000001", "8000002"} {
+				for _, a := range []callmyway.Endpoint{ana, bea} {
 					if !fake.Busy(a) {
 						d.Release(a)
 					}
@@ -37,11 +39,11 @@ func TestCampaign(t *testing.T) {
 			}
 		}()
 		var last atomic.Value
-		c := &Campaign{
-			Dialer: d, Agents: []string{"8000001", "8000002"}, PerMinute: 6,
-			DoNotCall: func(_ context.Context, n callmyway.Number) (bool, error) { return n.E164 == "+50688880002", nil },
-			Progress:  func(p Progress) { last.Store(p) },
-		}
+		c, err := NewCampaign(d, []callmyway.Endpoint{ana, bea}, WithPace(6),
+			WithDoNotCall(func(_ context.Context, n number.Number) (bool, error) { return n.E164 == "+50688880002", nil }),
+			WithProgress(func(p Progress) { last.Store(p) }),
+			WithCampaignMeta(map[string]string{"campaign": "nov"}))
+		require.NoError(t, err)
 		numbers := []string{"88880001", "88880002", "bad", "88880003", "88880004", "88880005"}
 		start := time.Now()
 		res, err := c.Run(t.Context(), numbers)
@@ -62,6 +64,7 @@ func TestCampaign(t *testing.T) {
 		for _, r := range res {
 			if r.Status == Dialled {
 				assert.Equal(t, "OK", r.Result.Raw)
+				assert.Equal(t, "nov", r.Result.Meta["campaign"])
 			}
 		}
 	})
@@ -72,7 +75,8 @@ func TestCampaignStopsOnCancel(t *testing.T) {
 		_, d := newDialer(t, nil)
 		ctx, cancel := context.WithTimeout(t.Context(), 45*time.Second)
 		defer cancel()
-		c := &Campaign{Dialer: d, Agents: []string{"8000001"}, PerMinute: 60}
+		c, err := NewCampaign(d, []callmyway.Endpoint{ana}, WithPace(60))
+		require.NoError(t, err)
 		res, err := c.Run(ctx, []string{"88880001", "88880002", "88880003"})
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Equal(t, Dialled, res[0].Status)
@@ -83,15 +87,20 @@ func TestCampaignStopsOnCancel(t *testing.T) {
 
 func TestCampaignValidates(t *testing.T) {
 	_, d := newDialer(t, nil)
-	for _, c := range []*Campaign{{}, {Dialer: d}, {Dialer: d, Agents: []string{"1"}}} {
-		_, err := c.Run(context.Background(), nil)
+	_, err := NewCampaign(d, nil)
+	assert.Error(t, err)
+	_, err = NewCampaign(d, []callmyway.Endpoint{{ID: "5001"}})
+	assert.Error(t, err, "an agent without a username cannot be dialled")
+	for _, o := range []CampaignOption{WithPace(0), WithConcurrency(0), WithOrder(Order(3)), WithCampaignCallerID(""),
+		WithCallingHours(CallingHours{Start: 9 * time.Hour, End: 8 * time.Hour}), WithDoNotCall(nil), WithProgress(nil), nil} {
+		_, err := NewCampaign(d, []callmyway.Endpoint{ana}, o)
 		assert.Error(t, err)
 	}
 }
 
 func TestCallingHours(t *testing.T) {
 	h := &CallingHours{Start: 8 * time.Hour, End: 20 * time.Hour, Days: []time.Weekday{time.Monday}}
-	cr, _ := callmyway.ParseNumber("88887777", "CR")      // America/Costa_Rica, UTC-6
+	cr, _ := number.Parse("88887777", "CR")               // America/Costa_Rica, UTC-6
 	mon := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC) // Monday 09:00 in Costa Rica
 	assert.True(t, h.Allows(cr, mon))
 	assert.False(t, h.Allows(cr, mon.Add(-2*time.Hour)), "07:00 local")
@@ -100,7 +109,7 @@ func TestCallingHours(t *testing.T) {
 
 func BenchmarkDial(b *testing.B) {
 	fake, agents := benchFake(b)
-	client, err := callmyway.New(fake.Username(), fake.Password(), callmyway.WithBaseURL(fake.URL))
+	client, err := callmyway.New(fake.Account(), fake.Password(), callmyway.WithBaseURL(fake.URL))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -112,7 +121,7 @@ func BenchmarkDial(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		a := agents[i%len(agents)]
-		if _, err := d.Dial(ctx, Request{Agent: a, Contact: "88887777"}); err != nil {
+		if _, err := d.Dial(ctx, Request{Agent: a, Number: "88887777"}); err != nil {
 			b.Fatal(err)
 		}
 		d.Release(a)
@@ -125,7 +134,7 @@ func BenchmarkDialBaseline(b *testing.B) {
 	fake, agents := benchFake(b)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		q := url.Values{"username": {fake.Username()}, "password": {fake.Password()}, "first_num": {agents[i%len(agents)]}, "second_num": {"50688887777"}}
+		q := url.Values{"username": {fake.Account().Username}, "password": {fake.Password()}, "first_num": {agents[i%len(agents)].User}, "second_num": {"50688887777"}}
 		resp, err := http.Get(fake.URL + callmyway.PathClickToDial + "?" + q.Encode())
 		if err != nil {
 			b.Fatal(err)
@@ -135,15 +144,18 @@ func BenchmarkDialBaseline(b *testing.B) {
 }
 
 // benchFake is a fake with many agents whose calls end at once.
-func benchFake(b *testing.B) (*cmwtest.Server, []string) {
+func benchFake(b *testing.B) (*cmwtest.Server, []callmyway.Endpoint) {
 	var eps []cmwtest.Endpoint
-	var agents []string
+	var agents []callmyway.Endpoint
 	for i := 0; i < 1000; i++ {
-		u := "70" + string(rune('0'+i/100)) + string(rune('0'+i/10%10)) + string(rune('0'+i%10)) + "00"
-		eps = append(eps, cmwtest.Endpoint{ID: u, Username: u, Password: "p"})
-		agents = append(agents, u)
+		u := fmt.Sprintf("70%03d00", i)
+		e := callmyway.Endpoint{ID: fmt.Sprint(6000 + i), User: u}
+		eps = append(eps, cmwtest.Endpoint{Endpoint: e, Password: "p"})
+		agents = append(agents, e)
 	}
-	fake := cmwtest.NewServer(cmwtest.WithAccount("1", agents[0], "p"), cmwtest.WithEndpoints(eps...))
+	acct := cmwtest.DefaultAccount
+	acct.Username = agents[0].User
+	fake := cmwtest.NewServer(cmwtest.WithAccount(acct, "p"), cmwtest.WithEndpoints(eps...))
 	fake.SetScript(func(cmwtest.DialRequest) cmwtest.Script {
 		return cmwtest.Script{Outcome: cmwtest.AgentNoAnswer, Ring: time.Microsecond}
 	})

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/internal/provider"
+	"github.com/callmyway-go/sdk/number"
+	"github.com/callmyway-go/sdk/webhook"
 )
 
 // ErrCallInProgress means the agent already has a call active or in
@@ -17,13 +21,30 @@ import (
 // asking.
 var ErrCallInProgress = errors.New("click2dial: the agent already has a call active or in progress")
 
-// ErrInvalidNumber is callmyway.ErrInvalidNumber: a contact number that
+// ErrInvalidNumber is callmyway.ErrInvalidNumber: the customer's number
 // cannot be dialled. The concrete error is a *callmyway.NumberError.
 var ErrInvalidNumber = callmyway.ErrInvalidNumber
 
 // ErrUnknownCallerID means Request.CallerID names an endpoint the Dialer
-// has no credentials for (see WithCallerID).
+// has no credentials for (see WithCallerID and SetCallerID).
 var ErrUnknownCallerID = errors.New("click2dial: unknown caller-ID endpoint")
+
+// ErrContactNotAllowed means CallMyWay refused a contact-first dial: the
+// customer's number is not on the account's list of numbers that may be
+// called first. Ask CallMyWay to add it, or dial agent-first.
+var ErrContactNotAllowed = errors.New("click2dial: contact-first: the customer's number is not on the account's allowed list")
+
+// ErrNotEndpoint means the number called first (the agent's, agent-first)
+// is not an endpoint of the account the request is billed to.
+var ErrNotEndpoint = errors.New("click2dial: the agent's number is not an endpoint of this account")
+
+// ErrNoDialer is returned by the methods of a zero or nil Dialer.
+var ErrNoDialer = errors.New("click2dial: Dialer not initialised: create it with click2dial.New")
+
+// ErrHookFailed is matched by the error Dial returns, together with a
+// valid Result, when the call was placed but the WithOnAccepted hook
+// failed (for example the ledger could not record it).
+var ErrHookFailed = errors.New("click2dial: the call was placed but the accept hook failed")
 
 // Order is which party CallMyWay rings first.
 type Order int
@@ -38,27 +59,39 @@ const (
 	ContactFirst
 )
 
-// String returns "agent-first" or "contact-first".
+// String returns "agent-first", "contact-first" or "Order(N)".
 func (o Order) String() string {
-	if o == ContactFirst {
+	switch o {
+	case AgentFirst:
+		return "agent-first"
+	case ContactFirst:
 		return "contact-first"
 	}
-	return "agent-first"
+	return fmt.Sprintf("Order(%d)", int(o))
 }
 
-// Request is one click to dial.
+// Request is one click to dial. It is a plain value.
 type Request struct {
-	// Agent is the agent's CallMyWay username/number (its SIP endpoint).
-	Agent string
-	// Contact is the number to call, in any common format; numbers without
-	// a country code are read in the Client's default region.
-	Contact string
+	// Agent is the agent's CallMyWay phone. User (the username dialled as
+	// first_num) is required. Give ID (the endpoint_id webhooks carry) too:
+	// it is how the Dialer recognises the call's callEnd and frees the
+	// agent (HandleEvent). A Directory entry has both.
+	Agent callmyway.Endpoint
+	// Number is the customer's number, in any common format; numbers
+	// without a country code are read in the account's region. Letters
+	// are refused.
+	Number string
 	// Order is AgentFirst (default) or ContactFirst.
 	Order Order
 	// CallerID is the username of the endpoint the call is billed to and
-	// whose caller ID it shows, for agents with several (a private endpoint
-	// withholds the number). Empty means the Dialer's Client.
+	// whose caller ID it shows (a private endpoint withholds the number),
+	// chosen per request. Empty means the Dialer's Client. Register the
+	// endpoints with WithCallerID or SetCallerID.
 	CallerID string
+	// Meta is opaque caller metadata (contact id, case id, CRM user...).
+	// It comes back in the Result and the accept hook, so whatever
+	// correlates the call later (the calls ledger) has it.
+	Meta map[string]string
 	// Host is callmyway.HostClickToDial (default) or
 	// callmyway.HostClickToDialAlt.
 	Host callmyway.Host
@@ -71,22 +104,24 @@ type Request struct {
 // contact may be busy. The outcome arrives later by webhook (callStart,
 // callEnd) and in the CDR.
 type Result struct {
-	Agent     string
-	Contact   callmyway.Number
+	Agent     callmyway.Endpoint
+	Number    number.Number // the customer's number as dialled
 	Order     Order
-	CallerID  string
-	Raw       string    // CallMyWay's answer, password removed
-	At        time.Time // when it was accepted
-	Duplicate bool      // a repeated click inside the window: no new request was sent
+	CallerID  string            // the billed endpoint's username
+	Meta      map[string]string // the Request's metadata (a copy)
+	Raw       string            // CallMyWay's answer, password removed
+	At        time.Time         // when it was accepted
+	Duplicate bool              // a repeated click inside the window: no new request was sent
 }
 
 // LiveCalls reports calls the Dialer did not start, such as inbound calls
-// seen by webhook. screenpop's tracker satisfies it.
+// seen by webhook. The calls ledger and screenpop's Tracker satisfy it.
+// It is called on Dial's goroutine and must be safe for concurrent use.
 type LiveCalls interface {
-	HasLiveCall(ctx context.Context, agent string) (bool, error)
+	HasLiveCall(ctx context.Context, agent callmyway.Endpoint) (bool, error)
 }
 
-// Option configures a Dialer.
+// Option configures a Dialer. Options validate their arguments.
 type Option func(*Dialer) error
 
 // WithLiveCalls makes the Dialer refuse agents that have a live call it did
@@ -102,16 +137,10 @@ func WithLiveCalls(lc LiveCalls) Option {
 }
 
 // WithCallerID registers another endpoint of the account (its SIP
-// username and password) that requests may name as CallerID.
+// username and password) that requests may name as CallerID. See also
+// SetCallerID, to add one while the Dialer runs.
 func WithCallerID(username, password string) Option {
-	return func(d *Dialer) error {
-		c, err := d.client.WithCredentials(username, password)
-		if err != nil {
-			return fmt.Errorf("click2dial: WithCallerID: %w", err)
-		}
-		d.callerIDs[c.Username()] = c
-		return nil
-	}
+	return func(d *Dialer) error { return d.setCallerID(username, password) }
 }
 
 // WithBusyTimeout sets how long an accepted dial keeps its agent busy when
@@ -139,11 +168,16 @@ func WithDoubleClickWindow(w time.Duration) Option {
 	}
 }
 
-// WithOnAccepted calls f after every accepted dial (not for duplicates):
-// the hook a CRM uses to tell screenpop which contact an outbound call is
-// for.
-func WithOnAccepted(f func(Result)) Option {
+// WithOnAccepted calls f after every accepted dial (not for duplicates),
+// on Dial's goroutine with Dial's ctx, before Dial returns: the hook that
+// records the dial, with its metadata, in the calls ledger. If f fails,
+// Dial returns the Result with an error matching ErrHookFailed: the call
+// was placed all the same.
+func WithOnAccepted(f func(ctx context.Context, res Result) error) Option {
 	return func(d *Dialer) error {
+		if f == nil {
+			return errors.New("click2dial: WithOnAccepted: nil hook")
+		}
 		d.onAccepted = f
 		return nil
 	}
@@ -151,7 +185,7 @@ func WithOnAccepted(f func(Result)) Option {
 
 // WithNumberFormat sets how a contact number is written in the request
 // (default: E.164 digits without "+", e.g. 50688887777).
-func WithNumberFormat(f func(callmyway.Number) string) Option {
+func WithNumberFormat(f func(number.Number) string) Option {
 	return func(d *Dialer) error {
 		if f == nil {
 			return errors.New("click2dial: WithNumberFormat: nil")
@@ -161,47 +195,55 @@ func WithNumberFormat(f func(callmyway.Number) string) Option {
 	}
 }
 
-// Dialer places click-to-dial calls. It is safe for concurrent use.
+// Dialer places click-to-dial calls for one account. Create it with New:
+// the zero Dialer is not usable (its methods return ErrNoDialer or do
+// nothing). A Dialer is safe for concurrent use; one per account serves
+// every agent and caller ID.
 type Dialer struct {
 	client      *callmyway.Client
-	callerIDs   map[string]*callmyway.Client
 	live        LiveCalls
 	busyTimeout time.Duration
 	window      time.Duration
-	onAccepted  func(Result)
-	format      func(callmyway.Number) string
+	onAccepted  func(context.Context, Result) error
+	format      func(number.Number) string
 	now         func() time.Time
 
-	mu     sync.Mutex
-	busy   map[string]*busyEntry // by agent
-	recent map[string]*dialEntry // by agent|contact|order|callerID
-	idle   chan struct{}         // closed and replaced whenever an agent frees up
+	mu        sync.Mutex
+	callerIDs map[string]*callmyway.Client // by username
+	busy      map[string]*busyEntry        // by agent username
+	recent    map[string]*dialEntry        // by agent|number|order|callerID
+	idle      chan struct{}                // closed and replaced whenever an agent frees up
 }
 
 type busyEntry struct {
-	until   time.Time // zero while the dial is in flight
-	dialKey string
+	agent callmyway.Endpoint
+	until time.Time // zero while the dial is in flight
 }
 
 type dialEntry struct {
-	done chan struct{}
-	res  Result
-	err  error
-	at   time.Time
+	agent string // username
+	done  chan struct{}
+	res   Result
+	err   error
+	at    time.Time
 }
 
-// New returns a Dialer sending requests with client's credentials.
+// New returns a Dialer sending requests with client's credentials (and
+// those of the caller-ID endpoints registered with WithCallerID).
 func New(client *callmyway.Client, opts ...Option) (*Dialer, error) {
-	if client == nil {
-		return nil, errors.New("click2dial: New: nil client")
+	if client == nil || client.BaseURL(callmyway.HostClickToDial) == "" {
+		return nil, errors.New("click2dial: New: nil or zero client (use callmyway.New)")
 	}
 	d := &Dialer{
-		client: client, callerIDs: map[string]*callmyway.Client{client.Username(): client},
+		client: client, callerIDs: map[string]*callmyway.Client{client.Account().Username: client},
 		busyTimeout: 5 * time.Minute, window: 5 * time.Second,
-		format: callmyway.Number.Digits, now: time.Now,
+		format: number.Number.Digits, now: time.Now,
 		busy: map[string]*busyEntry{}, recent: map[string]*dialEntry{}, idle: make(chan struct{}),
 	}
 	for _, o := range opts {
+		if o == nil {
+			return nil, errors.New("click2dial: New: nil option")
+		}
 		if err := o(d); err != nil {
 			return nil, err
 		}
@@ -209,51 +251,83 @@ func New(client *callmyway.Client, opts ...Option) (*Dialer, error) {
 	return d, nil
 }
 
-// Normalize validates a request's numbers without sending anything: the
-// agent's endpoint must be all digits, the contact a valid phone number.
-func (d *Dialer) Normalize(req Request) (agent string, contact callmyway.Number, err error) {
-	agent = strings.TrimSpace(req.Agent)
-	if agent == "" || strings.Trim(agent, "0123456789") != "" || len(agent) > 32 {
-		return "", contact, &callmyway.NumberError{Input: req.Agent, Region: "endpoint", Reason: "the agent must be a CallMyWay username/number (digits)"}
+func (d *Dialer) ok() bool { return d != nil && d.client != nil }
+
+// SetCallerID registers (or replaces) an endpoint of the account that
+// requests may name as CallerID, while the Dialer runs: for a CRM whose
+// admin adds a private endpoint.
+func (d *Dialer) SetCallerID(username, password string) error {
+	if !d.ok() {
+		return ErrNoDialer
 	}
-	contact, err = d.client.ParseNumber(req.Contact)
-	if err != nil {
-		return "", contact, err
-	}
-	if contact.Withheld {
-		return "", contact, &callmyway.NumberError{Input: req.Contact, Region: d.client.Region(), Reason: "no number to dial"}
-	}
-	return agent, contact, nil
+	return d.setCallerID(username, password)
 }
 
-// Dial asks CallMyWay to connect the agent and the contact.
+func (d *Dialer) setCallerID(username, password string) error {
+	c, err := d.client.WithCredentials(username, password)
+	if err != nil {
+		return fmt.Errorf("click2dial: caller ID %q: %w", username, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.callerIDs[c.Account().Username] = c
+	return nil
+}
+
+// Normalize validates a request's numbers without sending anything: the
+// agent's username must be digits, the customer's number a valid phone
+// number in the account's region.
+func (d *Dialer) Normalize(req Request) (agent callmyway.Endpoint, n number.Number, err error) {
+	if !d.ok() {
+		return agent, n, ErrNoDialer
+	}
+	agent = callmyway.Endpoint{ID: strings.TrimSpace(req.Agent.ID), User: strings.TrimSpace(req.Agent.User)}
+	if agent.User == "" || strings.Trim(agent.User, "0123456789") != "" || len(agent.User) > 32 {
+		return agent, n, &callmyway.NumberError{Input: req.Agent.User, Region: "endpoint", Reason: "the agent's Endpoint.User must be its CallMyWay username (digits)"}
+	}
+	region := d.client.Account().Region
+	n, err = number.Parse(req.Number, region)
+	if err != nil {
+		return agent, n, err
+	}
+	if n.Withheld {
+		return agent, n, &callmyway.NumberError{Input: req.Number, Region: region, Reason: "no number to dial"}
+	}
+	return agent, n, nil
+}
+
+// Dial asks CallMyWay to connect the agent and the customer.
 //
 // Dial is never retried once the request may have reached CallMyWay: a
 // repeat could ring the customer twice. It refuses with ErrCallInProgress
 // while the agent has a call active or in progress (its own accepted dials
-// until Release or the busy timeout, and live calls reported by
-// LiveCalls), and returns the first result for a repeated click within the
-// double-click window. Refusals by CallMyWay are *callmyway.APIError
-// values matching callmyway.ErrUnauthorized, callmyway.ErrIPNotAllowed or
-// ErrCallInProgress where recognisable.
+// until their callEnd (HandleEvent), Release or the busy timeout, and live
+// calls reported by LiveCalls), and returns the first result for a
+// repeated click within the double-click window. Refusals by CallMyWay are
+// *callmyway.APIError values matching callmyway.ErrUnauthorized,
+// callmyway.ErrIPNotAllowed, ErrCallInProgress, ErrContactNotAllowed or
+// ErrNotEndpoint where recognisable.
 func (d *Dialer) Dial(ctx context.Context, req Request) (Result, error) {
-	agent, contact, err := d.Normalize(req)
+	agent, n, err := d.Normalize(req)
 	if err != nil {
 		return Result{}, err
 	}
 	if req.Order != AgentFirst && req.Order != ContactFirst {
-		return Result{}, fmt.Errorf("click2dial: unknown order %d", req.Order)
+		return Result{}, fmt.Errorf("click2dial: unknown order %v", req.Order)
 	}
 	if req.Host != callmyway.HostClickToDial && req.Host != callmyway.HostClickToDialAlt {
 		return Result{}, fmt.Errorf("click2dial: host %v does not serve click to dial", req.Host)
 	}
+	d.mu.Lock()
 	sender := d.client
 	if req.CallerID != "" {
-		if sender = d.callerIDs[req.CallerID]; sender == nil {
-			return Result{}, fmt.Errorf("%w %q: register it with WithCallerID", ErrUnknownCallerID, req.CallerID)
-		}
+		sender = d.callerIDs[req.CallerID]
 	}
-	key := strings.Join([]string{agent, contact.E164, req.Order.String(), sender.Username()}, "|")
+	d.mu.Unlock()
+	if sender == nil {
+		return Result{}, fmt.Errorf("%w %q: register it with WithCallerID or SetCallerID", ErrUnknownCallerID, req.CallerID)
+	}
+	key := strings.Join([]string{agent.User, n.E164, req.Order.String(), sender.Account().Username}, "|")
 
 	if d.live != nil {
 		live, err := d.live.HasLiveCall(ctx, agent)
@@ -282,10 +356,12 @@ func (d *Dialer) Dial(ctx context.Context, req Request) (Result, error) {
 		res.Duplicate = true
 		return res, nil
 	}
-	res, err := d.send(ctx, sender, agent, contact, req)
+	res, err := d.send(ctx, sender, agent, n, req)
 	d.finish(agent, key, e, res, err)
 	if err == nil && d.onAccepted != nil {
-		d.onAccepted(res)
+		if herr := d.onAccepted(ctx, res); herr != nil {
+			return res, fmt.Errorf("%w: %w", ErrHookFailed, herr)
+		}
 	}
 	return res, err
 }
@@ -317,7 +393,7 @@ func (d *Dialer) repeatOf(key string) *dialEntry {
 // claim marks the agent busy for this dial, or returns the dial this one
 // repeats (first), or refuses. One lock for all three, so concurrent
 // double clicks cannot both pass.
-func (d *Dialer) claim(agent, key string) (e, first *dialEntry, err error) {
+func (d *Dialer) claim(agent callmyway.Endpoint, key string) (e, first *dialEntry, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if first := d.repeatOf(key); first != nil {
@@ -333,18 +409,18 @@ func (d *Dialer) claim(agent, key string) (e, first *dialEntry, err error) {
 		default:
 		}
 	}
-	if b := d.busy[agent]; b != nil && (b.until.IsZero() || now.Before(b.until)) {
+	if b := d.busy[agent.User]; b != nil && (b.until.IsZero() || now.Before(b.until)) {
 		return nil, nil, fmt.Errorf("%w (agent %s)", ErrCallInProgress, agent)
 	}
-	d.busy[agent] = &busyEntry{dialKey: key}
-	e = &dialEntry{done: make(chan struct{})}
+	d.busy[agent.User] = &busyEntry{agent: agent}
+	e = &dialEntry{agent: agent.User, done: make(chan struct{})}
 	if d.window > 0 {
 		d.recent[key] = e
 	}
 	return e, nil, nil
 }
 
-func (d *Dialer) finish(agent, key string, e *dialEntry, res Result, err error) {
+func (d *Dialer) finish(agent callmyway.Endpoint, key string, e *dialEntry, res Result, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	e.res, e.err, e.at = res, err, d.now()
@@ -352,15 +428,16 @@ func (d *Dialer) finish(agent, key string, e *dialEntry, res Result, err error) 
 	delete(d.recent, key)
 	defer d.signalIdle() // the agent's state changed: wake WaitIdle
 	if err != nil && !mayHaveDialled(err) {
-		delete(d.busy, agent)
+		delete(d.busy, agent.User)
 		return
 	}
 	if err == nil && d.window > 0 {
 		d.recent[key] = e
 	}
 	// Accepted, or lost after it may have reached CallMyWay (the call may
-	// be ringing): the agent stays busy until Release or the timeout.
-	d.busy[agent] = &busyEntry{until: e.at.Add(d.busyTimeout), dialKey: key}
+	// be ringing): the agent stays busy until its callEnd, Release or the
+	// timeout.
+	d.busy[agent.User] = &busyEntry{agent: agent, until: e.at.Add(d.busyTimeout)}
 }
 
 // mayHaveDialled reports whether a failed send may still have placed the
@@ -370,8 +447,8 @@ func mayHaveDialled(err error) bool {
 	return errors.As(err, &te) && te.Sent
 }
 
-func (d *Dialer) send(ctx context.Context, sender *callmyway.Client, agent string, contact callmyway.Number, req Request) (Result, error) {
-	first, second := agent, d.format(contact)
+func (d *Dialer) send(ctx context.Context, sender *callmyway.Client, agent callmyway.Endpoint, n number.Number, req Request) (Result, error) {
+	first, second := agent.User, d.format(n)
 	if req.Order == ContactFirst {
 		first, second = second, first
 	}
@@ -379,57 +456,109 @@ func (d *Dialer) send(ctx context.Context, sender *callmyway.Client, agent strin
 	if req.Host == callmyway.HostClickToDialAlt {
 		path = callmyway.PathClickToDialAlt
 	}
-	resp, err := sender.Send(ctx, "click2dial.Dial", req.Host, path, url.Values{"first_num": {first}, "second_num": {second}})
+	resp, err := sender.Send(provider.WithOp(ctx, op), req.Host, path, url.Values{"first_num": {first}, "second_num": {second}})
 	if err != nil {
 		return Result{}, err
 	}
-	raw := string(resp.Body)
-	if err := classify(raw, resp.StatusCode); err != nil {
+	if err := classify(resp.Body, resp.StatusCode); err != nil {
 		return Result{}, err
 	}
-	return Result{Agent: agent, Contact: contact, Order: req.Order, CallerID: sender.Username(), Raw: raw, At: d.now()}, nil
+	return Result{Agent: agent, Number: n, Order: req.Order, CallerID: sender.Account().Username,
+		Meta: maps.Clone(req.Meta), Raw: string(resp.Body), At: d.now()}, nil
 }
 
-// busyTexts are fragments of "the user already has a call" answers.
-var busyTexts = []string{"active call", "call in progress", "in a call", "already has a call", "llamada activa",
-	"llamada en curso", "en proceso", "en llamada", "user busy", "usuario ocupado"}
+const op = "click2dial.Dial"
+
+// refusals are fragments (lower case) of the provider's 2xx refusal
+// texts, English and Spanish, and the sentinel each means. The provider's
+// exact texts are not documented; unrecognised errors stay unclassified.
+var refusals = []struct {
+	fragments []string
+	kind      error
+}{
+	{[]string{"active call", "call in progress", "in a call", "already has a call", "llamada activa",
+		"llamada en curso", "en proceso", "en llamada", "user busy", "usuario ocupado"}, ErrCallInProgress},
+	{[]string{"allowed list", "not allowed to be called first", "lista permitida", "no permitido como primer", "not in the whitelist", "lista blanca"}, ErrContactNotAllowed},
+	{[]string{"must be an endpoint", "not an endpoint", "endpoint not found", "no es un endpoint", "first_num invalid", "invalid first_num"}, ErrNotEndpoint},
+}
 
 // classify reads a 2xx answer. The provider's texts are unverified: a
 // recognised refusal is an *APIError, anything else is accepted.
-func classify(raw string, status int) error {
-	msg := callmyway.MessageOf([]byte(raw))
-	low := strings.ToLower(strings.TrimSpace(raw))
-	if k := callmyway.ClassifyMessage(msg); k != nil {
-		return &callmyway.APIError{Op: "click2dial.Dial", StatusCode: status, Message: msg, Body: callmyway.Excerpt([]byte(raw)), Kind: k}
+func classify(body []byte, status int) error {
+	if err := provider.Error(op, status, body, nil); errors.Is(err, callmyway.ErrUnauthorized) ||
+		errors.Is(err, callmyway.ErrIPNotAllowed) || errors.Is(err, callmyway.ErrRateLimited) {
+		return err
 	}
-	for _, f := range busyTexts {
-		if strings.Contains(low, f) {
-			return &callmyway.APIError{Op: "click2dial.Dial", StatusCode: status, Message: msg, Body: callmyway.Excerpt([]byte(raw)), Kind: ErrCallInProgress}
+	low := strings.ToLower(string(body))
+	for _, r := range refusals {
+		for _, f := range r.fragments {
+			if strings.Contains(low, f) {
+				return provider.Error(op, status, body, r.kind)
+			}
 		}
 	}
+	low = strings.TrimSpace(low)
 	if strings.HasPrefix(low, "error") || strings.HasPrefix(low, `{"error"`) || strings.HasPrefix(low, "fail") {
-		return &callmyway.APIError{Op: "click2dial.Dial", StatusCode: status, Message: msg, Body: callmyway.Excerpt([]byte(raw))}
+		return provider.Error(op, status, body, nil)
 	}
 	return nil
 }
 
-// Release frees an agent after its call ended (call it from the webhook
-// listener on callEnd). Releasing an idle agent does nothing.
-func (d *Dialer) Release(agent string) {
+// HandleEvent implements webhook.Listener: on callEnd it frees the agent
+// whose phone the event names (by endpoint id), so the next dial is not
+// refused. Add it to the webhook handler's listeners
+// (webhook.Listeners(tracker, dialer)). It never fails.
+func (d *Dialer) HandleEvent(_ context.Context, ev webhook.Event) error {
+	if ev.Action == webhook.CallEnd {
+		d.Release(ev.Call.Endpoint)
+	}
+	return nil
+}
+
+// Release frees an agent, named by either name, after its call ended, and
+// forgets its recent dials, so a redial right away places a new call.
+// Releasing an idle agent, or an agent whose dial is still in flight,
+// does nothing.
+func (d *Dialer) Release(agent callmyway.Endpoint) {
+	if !d.ok() {
+		return
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if b := d.busy[agent]; b != nil && !b.until.IsZero() {
-		delete(d.busy, agent)
+	for user, b := range d.busy {
+		if b.until.IsZero() || !(b.agent.Same(agent)) {
+			continue
+		}
+		delete(d.busy, user)
+		for k, e := range d.recent {
+			if e.agent == user {
+				delete(d.recent, k)
+			}
+		}
 		d.signalIdle()
 	}
 }
 
-// Busy reports whether the Dialer holds the agent busy with its own dial.
-func (d *Dialer) Busy(agent string) bool {
+// Busy reports whether the Dialer holds the agent (by either name) busy
+// with its own dial.
+func (d *Dialer) Busy(agent callmyway.Endpoint) bool {
+	if !d.ok() {
+		return false
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	b := d.busy[agent]
-	return b != nil && (b.until.IsZero() || d.now().Before(b.until))
+	return d.busyEntry(agent) != nil
+}
+
+// busyEntry returns the agent's live busy entry. d.mu held.
+func (d *Dialer) busyEntry(agent callmyway.Endpoint) *busyEntry {
+	now := d.now()
+	for _, b := range d.busy {
+		if b.agent.Same(agent) && (b.until.IsZero() || now.Before(b.until)) {
+			return b
+		}
+	}
+	return nil
 }
 
 // signalIdle wakes WaitIdle callers to look again. d.mu held.
@@ -438,21 +567,23 @@ func (d *Dialer) signalIdle() {
 	d.idle = make(chan struct{})
 }
 
-// WaitIdle blocks until the Dialer no longer holds agent busy (Release or
-// the busy timeout), or ctx is done.
-func (d *Dialer) WaitIdle(ctx context.Context, agent string) error {
+// WaitIdle blocks until the Dialer no longer holds agent busy (its
+// callEnd, Release or the busy timeout), or ctx is done.
+func (d *Dialer) WaitIdle(ctx context.Context, agent callmyway.Endpoint) error {
+	if !d.ok() {
+		return ErrNoDialer
+	}
 	for {
 		d.mu.Lock()
-		b := d.busy[agent]
-		now := d.now()
-		if b == nil || (!b.until.IsZero() && !now.Before(b.until)) {
+		b := d.busyEntry(agent)
+		if b == nil {
 			d.mu.Unlock()
 			return nil
 		}
 		idle := d.idle
 		wait := time.Hour
 		if !b.until.IsZero() {
-			wait = b.until.Sub(now)
+			wait = b.until.Sub(d.now())
 		}
 		d.mu.Unlock()
 		t := time.NewTimer(wait)

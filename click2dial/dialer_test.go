@@ -16,9 +16,17 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cmwtest"
+	"github.com/callmyway-go/sdk/webhook"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// The fake's default endpoints, by both names.
+var (
+	ana = callmyway.Endpoint{ID: "5001", User: "8000001"}
+	bea = callmyway.Endpoint{ID: "5002", User: "8000002"}
+	cai = callmyway.Endpoint{ID: "5003", User: "8000003"}
+)
 
 // newDialer returns a fake (in process) and a Dialer pointed at it.
 func newDialer(t *testing.T, fakeOpts []cmwtest.Option, opts ...Option) (*cmwtest.Server, *Dialer) {
@@ -35,12 +43,12 @@ func newDialer(t *testing.T, fakeOpts []cmwtest.Option, opts ...Option) (*cmwtes
 func TestAgentFirstAndContactFirstParameters(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake, d := newDialer(t, []cmwtest.Option{cmwtest.WithAllowedFirstNumbers("50622223333")})
-		res, err := d.Dial(t.Context(), Request{Agent: "8000002", Contact: "8888-7777"})
+		res, err := d.Dial(t.Context(), Request{Agent: bea, Number: "8888-7777"})
 		require.NoError(t, err)
-		assert.Equal(t, "+50688887777", res.Contact.E164)
+		assert.Equal(t, "+50688887777", res.Number.E164)
 		assert.Equal(t, "OK", res.Raw)
 		assert.False(t, res.Duplicate)
-		res2, err := d.Dial(t.Context(), Request{Agent: "8000003", Contact: "2222 3333", Order: ContactFirst, Host: callmyway.HostClickToDialAlt})
+		res2, err := d.Dial(t.Context(), Request{Agent: cai, Number: "2222 3333", Order: ContactFirst, Host: callmyway.HostClickToDialAlt})
 		require.NoError(t, err)
 		assert.Equal(t, ContactFirst, res2.Order)
 
@@ -59,11 +67,12 @@ func TestInvalidNumbersNeverSent(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake, d := newDialer(t, nil)
 		for _, req := range []Request{
-			{Agent: "8000001", Contact: "12"},
-			{Agent: "8000001", Contact: "anonymous"},
-			{Agent: "8000001", Contact: "call me"},
-			{Agent: "agent-1", Contact: "88887777"},
-			{Agent: "", Contact: "88887777"},
+			{Agent: ana, Number: "12"},
+			{Agent: ana, Number: "anonymous"},
+			{Agent: ana, Number: "call me"},
+			{Agent: callmyway.Endpoint{User: "agent-1"}, Number: "88887777"},
+			{Agent: callmyway.Endpoint{ID: "5001"}, Number: "88887777"},
+			{Agent: ana, Number: "8888-ABCD"},
 		} {
 			_, err := d.Dial(t.Context(), req)
 			require.ErrorIs(t, err, ErrInvalidNumber, req)
@@ -71,11 +80,11 @@ func TestInvalidNumbersNeverSent(t *testing.T) {
 			require.ErrorAs(t, err, &ne)
 			assert.Contains(t, err.Error(), "\""+ne.Input+"\"")
 		}
-		_, err := d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777", Order: Order(9)})
+		_, err := d.Dial(t.Context(), Request{Agent: ana, Number: "88887777", Order: Order(9)})
 		assert.Error(t, err)
-		_, err = d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777", Host: callmyway.HostCDR})
+		_, err = d.Dial(t.Context(), Request{Agent: ana, Number: "88887777", Host: callmyway.HostCDR})
 		assert.Error(t, err)
-		_, err = d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777", CallerID: "999"})
+		_, err = d.Dial(t.Context(), Request{Agent: ana, Number: "88887777", CallerID: "999"})
 		assert.ErrorIs(t, err, ErrUnknownCallerID)
 		assert.Zero(t, fake.RequestCount(""))
 	})
@@ -84,19 +93,20 @@ func TestInvalidNumbersNeverSent(t *testing.T) {
 func TestOneCallPerAgentGuardReleasesOnCallEnd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake, d := newDialer(t, nil, WithBusyTimeout(10*time.Minute))
-		_, err := d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777"})
+		_, err := d.Dial(t.Context(), Request{Agent: ana, Number: "88887777"})
 		require.NoError(t, err)
-		_, err = d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88886666"})
+		_, err = d.Dial(t.Context(), Request{Agent: ana, Number: "88886666"})
 		require.ErrorIs(t, err, ErrCallInProgress)
 		assert.Equal(t, 1, fake.RequestCount(""), "refused before asking CallMyWay")
 		// Another agent is free.
-		_, err = d.Dial(t.Context(), Request{Agent: "8000002", Contact: "88886666"})
+		_, err = d.Dial(t.Context(), Request{Agent: bea, Number: "88886666"})
 		require.NoError(t, err)
 
-		time.Sleep(time.Minute) // the simulated call ends; the webhook listener would Release
-		d.Release("8000001")
-		assert.False(t, d.Busy("8000001"))
-		_, err = d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88886666"})
+		time.Sleep(time.Minute) // the simulated call ends; callEnd names the endpoint by id only
+		require.NoError(t, d.HandleEvent(t.Context(), webhook.Event{Action: webhook.CallEnd,
+			Call: webhook.Call{ID: "x", Endpoint: callmyway.Endpoint{ID: "5001"}}}))
+		assert.False(t, d.Busy(ana))
+		_, err = d.Dial(t.Context(), Request{Agent: ana, Number: "88886666"})
 		require.NoError(t, err)
 	})
 }
@@ -104,38 +114,40 @@ func TestOneCallPerAgentGuardReleasesOnCallEnd(t *testing.T) {
 func TestGuardTimesOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		_, d := newDialer(t, nil, WithBusyTimeout(2*time.Minute))
-		_, err := d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777"})
+		_, err := d.Dial(t.Context(), Request{Agent: ana, Number: "88887777"})
 		require.NoError(t, err)
-		assert.True(t, d.Busy("8000001"))
+		assert.True(t, d.Busy(ana))
 		start := time.Now()
-		require.NoError(t, d.WaitIdle(t.Context(), "8000001"))
+		require.NoError(t, d.WaitIdle(t.Context(), ana))
 		assert.Equal(t, 2*time.Minute, time.Since(start))
-		assert.False(t, d.Busy("8000001"))
+		assert.False(t, d.Busy(ana))
 	})
 }
 
 func TestProviderBusyAnswerMapsToErrCallInProgress(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake, d := newDialer(t, nil)
-		_, err := fake.Inbound("88881111", "5001") // a call the Dialer did not start
+		_, err := fake.Inbound("88881111", ana) // a call the Dialer did not start
 		require.NoError(t, err)
-		_, err = d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777"})
+		_, err = d.Dial(t.Context(), Request{Agent: ana, Number: "88887777"})
 		require.ErrorIs(t, err, ErrCallInProgress)
 		var ae *callmyway.APIError
 		require.ErrorAs(t, err, &ae)
 		assert.Contains(t, ae.Message, "active call")
-		assert.False(t, d.Busy("8000001"), "a provider refusal does not hold the agent")
+		assert.False(t, d.Busy(ana), "a provider refusal does not hold the agent")
 	})
 }
 
 type liveCalls map[string]bool
 
-func (l liveCalls) HasLiveCall(_ context.Context, agent string) (bool, error) { return l[agent], nil }
+func (l liveCalls) HasLiveCall(_ context.Context, agent callmyway.Endpoint) (bool, error) {
+	return l[agent.User], nil
+}
 
 func TestLiveCallsRefuse(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake, d := newDialer(t, nil, WithLiveCalls(liveCalls{"8000001": true}))
-		_, err := d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777"})
+		_, err := d.Dial(t.Context(), Request{Agent: ana, Number: "88887777"})
 		require.ErrorIs(t, err, ErrCallInProgress)
 		assert.Zero(t, fake.RequestCount(""))
 	})
@@ -145,12 +157,12 @@ func TestDoubleClick(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake, d := newDialer(t, nil, WithDoubleClickWindow(5*time.Second))
 		var accepted atomic.Int32
-		d.onAccepted = func(Result) { accepted.Add(1) }
+		d.onAccepted = func(context.Context, Result) error { accepted.Add(1); return nil }
 		var wg sync.WaitGroup
 		results := make([]Result, 5)
 		for i := range results {
 			wg.Go(func() {
-				r, err := d.Dial(t.Context(), Request{Agent: "8000001", Contact: "8888 7777"})
+				r, err := d.Dial(t.Context(), Request{Agent: ana, Number: "8888 7777"})
 				assert.NoError(t, err)
 				results[i] = r
 			})
@@ -168,7 +180,7 @@ func TestDoubleClick(t *testing.T) {
 		assert.EqualValues(t, 1, accepted.Load())
 
 		time.Sleep(6 * time.Second) // past the window: the agent is busy now
-		_, err := d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777"})
+		_, err := d.Dial(t.Context(), Request{Agent: ana, Number: "88887777"})
 		assert.ErrorIs(t, err, ErrCallInProgress)
 	})
 }
@@ -176,7 +188,7 @@ func TestDoubleClick(t *testing.T) {
 func TestCallerIDEndpoint(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake, d := newDialer(t, nil, WithCallerID("8000009", "92345678901"))
-		res, err := d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777", CallerID: "8000009"})
+		res, err := d.Dial(t.Context(), Request{Agent: ana, Number: "88887777", CallerID: "8000009"})
 		require.NoError(t, err)
 		assert.Equal(t, "8000009", res.CallerID)
 		assert.Equal(t, "8000009", fake.Requests()[0].Query["username"])
@@ -189,13 +201,13 @@ func TestCallerIDEndpoint(t *testing.T) {
 func TestRefusalsMapToSentinels(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake, d := newDialer(t, []cmwtest.Option{cmwtest.WithClientIP("198.51.100.1")})
-		_, err := d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777"})
+		_, err := d.Dial(t.Context(), Request{Agent: ana, Number: "88887777"})
 		require.ErrorIs(t, err, callmyway.ErrIPNotAllowed)
 		assert.Contains(t, err.Error(), "allow list")
 
-		fake.SetAllowedIPs("198.51.100.0/24")
+		require.NoError(t, fake.SetAllowedIPs("198.51.100.0/24"))
 		fake.FailNext(1, cmwtest.Fault{Kind: cmwtest.FaultWrongCredentials})
-		_, err = d.Dial(t.Context(), Request{Agent: "8000001", Contact: "88887777"})
+		_, err = d.Dial(t.Context(), Request{Agent: ana, Number: "88887777"})
 		require.ErrorIs(t, err, callmyway.ErrUnauthorized)
 		assertNoPassword(t, err, fake.Password())
 	})
@@ -220,22 +232,22 @@ func TestNeverRetriedOnceSent(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			fake := cmwtest.NewServer()
 			defer fake.Close()
-			client, err := callmyway.New(fake.Username(), fake.Password(), callmyway.WithBaseURL(fake.URL),
+			client, err := callmyway.New(fake.Account(), fake.Password(), callmyway.WithBaseURL(fake.URL),
 				callmyway.WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond}))
 			require.NoError(t, err)
 			d, err := New(client)
 			require.NoError(t, err)
 			fake.FailNext(1, fault)
-			_, err = d.Dial(context.Background(), Request{Agent: "8000001", Contact: "88887777"})
+			_, err = d.Dial(context.Background(), Request{Agent: ana, Number: "88887777"})
 			require.Error(t, err)
 			assert.Equal(t, 1, fake.RequestCount(""))
 			assertNoPassword(t, err, fake.Password())
 			var te *callmyway.TransportError
 			if errors.As(err, &te) {
 				assert.True(t, te.Sent)
-				assert.True(t, d.Busy("8000001"), "the call may be ringing: the agent stays busy")
+				assert.True(t, d.Busy(ana), "the call may be ringing: the agent stays busy")
 			} else {
-				assert.False(t, d.Busy("8000001"))
+				assert.False(t, d.Busy(ana))
 			}
 		})
 	}
@@ -244,9 +256,11 @@ func TestNeverRetriedOnceSent(t *testing.T) {
 func TestNewValidates(t *testing.T) {
 	_, err := New(nil)
 	assert.Error(t, err)
-	c, err := callmyway.New("1", "2")
+	_, err = New(&callmyway.Client{})
+	assert.Error(t, err)
+	c, err := callmyway.New(cmwtest.DefaultAccount, "2")
 	require.NoError(t, err)
-	for _, o := range []Option{WithLiveCalls(nil), WithBusyTimeout(0), WithDoubleClickWindow(-1), WithNumberFormat(nil), WithCallerID("", "x")} {
+	for _, o := range []Option{WithLiveCalls(nil), WithBusyTimeout(0), WithDoubleClickWindow(-1), WithNumberFormat(nil), WithCallerID("", "x"), WithOnAccepted(nil), nil} {
 		_, err := New(c, o)
 		assert.Error(t, err)
 	}
@@ -256,7 +270,7 @@ func FuzzNormalize(f *testing.F) {
 	for _, s := range []string{"8888-7777", "+506 8888 7777", "00525512345678", "anonymous", "", "12", "(55) 1234-5678", "+1 202 555 0101", "８８８８７７７７", "+5068888777712345678"} {
 		f.Add("8000001", s)
 	}
-	c, err := callmyway.New("8000001", "x")
+	c, err := callmyway.New(cmwtest.DefaultAccount, "x")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -265,20 +279,130 @@ func FuzzNormalize(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, agent, contact string) {
-		a, n, err := d.Normalize(Request{Agent: agent, Contact: contact})
+		a, n, err := d.Normalize(Request{Agent: callmyway.Endpoint{User: agent}, Number: contact})
 		if err != nil {
 			if !errors.Is(err, ErrInvalidNumber) {
 				t.Fatalf("error %v is not ErrInvalidNumber", err)
 			}
 			return
 		}
-		if a == "" || n.Withheld || len(n.E164) < 3 || n.E164[0] != '+' {
+		if a.User == "" || n.Withheld || len(n.E164) < 3 || n.E164[0] != '+' {
 			t.Fatalf("accepted %q/%q as %q/%+v", agent, contact, a, n)
 		}
 		// Normalising the normalised form is stable.
-		_, n2, err := d.Normalize(Request{Agent: a, Contact: n.E164})
+		_, n2, err := d.Normalize(Request{Agent: a, Number: n.E164})
 		if err != nil || n2.E164 != n.E164 {
 			t.Fatalf("unstable: %q -> %q -> %q (%v)", contact, n.E164, n2.E164, err)
 		}
 	})
+}
+
+// Busy, the call ends, Release, redial within the double-click window: a
+// new call is placed (it used to come back as a Duplicate with no call).
+func TestReleaseThenRedialPlacesANewCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake, d := newDialer(t, nil, WithDoubleClickWindow(5*time.Second))
+		fake.ScriptNext(cmwtest.Script{Outcome: cmwtest.AgentNoAnswer, Ring: 500 * time.Millisecond}) // over in 1 s
+		first, err := d.Dial(t.Context(), Request{Agent: ana, Number: "88887777"})
+		require.NoError(t, err)
+		time.Sleep(2 * time.Second)
+		d.Release(callmyway.Endpoint{ID: "5001"}) // by endpoint id, as callEnd names it
+		assert.False(t, d.Busy(ana))
+		again, err := d.Dial(t.Context(), Request{Agent: ana, Number: "88887777"})
+		require.NoError(t, err)
+		assert.False(t, again.Duplicate, "a released agent's redial is a new call")
+		assert.NotEqual(t, first.At, again.At)
+		assert.Equal(t, 2, fake.RequestCount(callmyway.PathClickToDial))
+	})
+}
+
+func TestMetaAndHookContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		type key struct{}
+		var got Result
+		var gotVal any
+		_, d := newDialer(t, nil, WithOnAccepted(func(ctx context.Context, res Result) error {
+			got, gotVal = res, ctx.Value(key{})
+			return nil
+		}))
+		meta := map[string]string{"contact": "c42", "case": "k7"}
+		ctx := context.WithValue(t.Context(), key{}, "from the caller")
+		res, err := d.Dial(ctx, Request{Agent: ana, Number: "88887777", Meta: meta})
+		require.NoError(t, err)
+		meta["contact"] = "changed later"
+		assert.Equal(t, "c42", res.Meta["contact"], "the Result keeps a copy")
+		assert.Equal(t, "k7", got.Meta["case"])
+		assert.Equal(t, "from the caller", gotVal)
+		assert.Equal(t, ana, res.Agent)
+	})
+}
+
+func TestHookFailureStillReturnsTheResult(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, d := newDialer(t, nil, WithOnAccepted(func(context.Context, Result) error { return errors.New("db down") }))
+		res, err := d.Dial(t.Context(), Request{Agent: ana, Number: "88887777"})
+		require.ErrorIs(t, err, ErrHookFailed)
+		assert.ErrorContains(t, err, "db down")
+		assert.Equal(t, "+50688887777", res.Number.E164, "the call was placed")
+		assert.True(t, d.Busy(ana))
+	})
+}
+
+func TestOneDialerManyCallerIDs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake, d := newDialer(t, nil)
+		_, err := d.Dial(t.Context(), Request{Agent: ana, Number: "88887777", CallerID: "8000009"})
+		require.ErrorIs(t, err, ErrUnknownCallerID)
+		require.NoError(t, d.SetCallerID("8000009", "92345678901"))
+		_, err = d.Dial(t.Context(), Request{Agent: ana, Number: "88887777", CallerID: "8000009"})
+		require.NoError(t, err)
+		_, err = d.Dial(t.Context(), Request{Agent: bea, Number: "88886666"})
+		require.NoError(t, err)
+		reqs := fake.Requests()
+		assert.Equal(t, "8000009", reqs[0].Query["username"])
+		assert.Equal(t, "8000001", reqs[1].Query["username"])
+		d.Release(ana) // one Dialer releases whatever caller ID the call used
+		assert.False(t, d.Busy(ana))
+		assert.True(t, d.Busy(bea))
+	})
+}
+
+func TestRefusalSentinels(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, d := newDialer(t, nil)
+		_, err := d.Dial(t.Context(), Request{Agent: ana, Number: "2222 3333", Order: ContactFirst})
+		require.ErrorIs(t, err, ErrContactNotAllowed)
+		assert.NotErrorIs(t, err, ErrInvalidNumber)
+		assert.NotErrorIs(t, err, ErrNotEndpoint)
+		_, err = d.Dial(t.Context(), Request{Agent: callmyway.Endpoint{User: "7777777"}, Number: "88887777"})
+		require.ErrorIs(t, err, ErrNotEndpoint)
+		assert.NotErrorIs(t, err, ErrInvalidNumber)
+		assert.NotErrorIs(t, err, ErrContactNotAllowed)
+	})
+}
+
+func TestZeroDialer(t *testing.T) {
+	var d Dialer
+	_, err := d.Dial(t.Context(), Request{Agent: ana, Number: "88887777"})
+	assert.ErrorIs(t, err, ErrNoDialer)
+	assert.ErrorIs(t, d.WaitIdle(t.Context(), ana), ErrNoDialer)
+	assert.ErrorIs(t, d.SetCallerID("1", "2"), ErrNoDialer)
+	assert.False(t, d.Busy(ana))
+	d.Release(ana)
+	var nd *Dialer
+	_, err = nd.Dial(t.Context(), Request{})
+	assert.ErrorIs(t, err, ErrNoDialer)
+	_, err = NewCampaign(nd, []callmyway.Endpoint{ana})
+	assert.ErrorIs(t, err, ErrNoDialer)
+	var c Campaign
+	_, err = c.Run(t.Context(), []string{"1"})
+	assert.Error(t, err)
+}
+
+func TestStringsNeverPanic(t *testing.T) {
+	for _, s := range []Status{Pending, Dialled, Skipped, Failed, Status(-1), Status(99)} {
+		assert.NotPanics(t, func() { _ = s.String() })
+	}
+	assert.Equal(t, "Status(99)", Status(99).String())
+	assert.Equal(t, "Order(7)", Order(7).String())
 }

@@ -1,4 +1,4 @@
-// Package click2dial places outbound calls by click (SPEC §2): CallMyWay
+// Package click2dial places outbound calls by click: CallMyWay
 // rings the agent's phone, and when the agent answers, the contact.
 //
 // A Dialer validates and normalises numbers before sending anything,
@@ -6,6 +6,16 @@
 // (ErrCallInProgress), collapses double clicks, and never retries a
 // request that may have reached CallMyWay, because a repeat could ring the
 // customer twice.
+//
+// One Dialer serves an account: the caller ID is chosen per request
+// (Request.CallerID), and a request carries opaque metadata (contact id,
+// case id) that comes back in the Result and reaches the WithOnAccepted
+// hook, which records the dial where the call is correlated later.
+//
+// The Dialer frees an agent when the call's callEnd arrives: add it to the
+// webhook handler's listeners (it is a webhook.Listener) and name agents
+// with both names of their phone (callmyway.Endpoint), since webhooks
+// carry only the endpoint id.
 //
 // An accepted Result means only that CallMyWay inserted the request. The
 // call's outcome arrives later, by webhook (package webhook) and in the CDR

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 
+	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/click2dial"
 	"github.com/callmyway-go/sdk/cmwtest"
 )
@@ -13,7 +14,7 @@ import (
 func ExampleDialer_Dial() {
 	fake := cmwtest.NewServer() // stands in for CallMyWay
 	defer fake.Close()
-	client, err := fake.NewClient() // in production: callmyway.New(username, password, ...)
+	client, err := fake.NewClient() // in production: callmyway.New(account, password)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -22,17 +23,22 @@ func ExampleDialer_Dial() {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	res, err := dialer.Dial(ctx, click2dial.Request{Agent: "8000001", Contact: "8888-7777"})
+	ana := callmyway.Endpoint{ID: "5001", User: "8000001"} // the agent's phone, both names
+	res, err := dialer.Dial(ctx, click2dial.Request{
+		Agent:  ana,
+		Number: "8888-7777",
+		Meta:   map[string]string{"contact": "c42", "case": "k7"}, // comes back with the call
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("accepted:", res.Contact.E164) // accepted, not yet connected
+	fmt.Println("accepted:", res.Number.E164, res.Meta["case"]) // accepted, not yet connected
 
 	// The agent is on that call now: a second dial is refused.
-	_, err = dialer.Dial(ctx, click2dial.Request{Agent: "8000001", Contact: "8888-6666"})
+	_, err = dialer.Dial(ctx, click2dial.Request{Agent: ana, Number: "8888-6666"})
 	fmt.Println(errors.Is(err, click2dial.ErrCallInProgress))
 	// Output:
-	// accepted: +50688887777
+	// accepted: +50688887777 k7
 	// true
 }
 
@@ -41,7 +47,11 @@ func ExampleCampaign_Run() {
 	defer fake.Close()
 	client, _ := fake.NewClient()
 	dialer, _ := click2dial.New(client)
-	c := &click2dial.Campaign{Dialer: dialer, Agents: []string{"8000001", "8000002"}, PerMinute: 600}
+	agents := []callmyway.Endpoint{{ID: "5001", User: "8000001"}, {ID: "5002", User: "8000002"}}
+	c, err := click2dial.NewCampaign(dialer, agents, click2dial.WithPace(600))
+	if err != nil {
+		log.Fatal(err)
+	}
 	res, err := c.Run(context.Background(), []string{"8888-0001", "not a number"})
 	fmt.Println(res[0].Status, res[1].Status, err)
 	// Output: dialled skipped <nil>

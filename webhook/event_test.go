@@ -46,11 +46,11 @@ func seedBodies() []string {
 
 func TestParseValid(t *testing.T) {
 	cr, _ := time.LoadLocation("America/Costa_Rica")
-	ev, err := Parse([]byte(validStart), InLocation(cr))
+	ev, err := Parse(callmyway.Account{Username: "8000001", Location: cr, Region: "CR"}, []byte(validStart))
 	require.NoError(t, err)
 	assert.Equal(t, CallStart, ev.Action)
 	assert.Equal(t, "900000001", ev.Call.ID)
-	assert.Equal(t, "5001", ev.Call.EndpointID)
+	assert.Equal(t, "5001", ev.Call.Endpoint.ID)
 	assert.Equal(t, callmyway.DirectionInbound, ev.Call.Direction)
 	assert.Equal(t, time.Date(2017, 6, 1, 13, 45, 9, 0, cr), ev.Call.DetectTime.Time())
 	assert.True(t, ev.Call.ConnectTime.IsZero())
@@ -62,7 +62,7 @@ func TestParseEveryShape(t *testing.T) {
 		body := cmwtest.EncodeWebhook("callEnd", map[string]any{"callid": "7", "endpoint_id": "5001", "ani": "88887777",
 			"dnis": "8000001", "detect_time": "2017-06-01 13:45:09", "connect_time": "2017-06-01 13:45:15",
 			"disconnect_time": "2017-06-01 13:46:15", "duration": 60, "type": "in", "cost": "0.0450"}, m)
-		ev, err := Parse(body)
+		ev, err := Parse(utc, body)
 		require.NoError(t, err, string(body))
 		assert.Equal(t, CallEnd, ev.Action)
 		assert.Equal(t, time.Minute, ev.Call.Duration)
@@ -83,13 +83,13 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		`{"action":"callStart","data":{"callid":{"a":1}}}`:                   "data.callid",
 	}
 	for body, field := range cases {
-		_, err := Parse([]byte(body))
+		_, err := Parse(utc, []byte(body))
 		var pe *ParseError
 		require.ErrorAs(t, err, &pe, body)
 		assert.Equal(t, field, pe.Field, body)
 		assert.ErrorIs(t, err, ErrInvalidEvent)
 	}
-	_, err := Parse([]byte(`{"action":"ring","data":{"callid":"1"}}`))
+	_, err := Parse(utc, []byte(`{"action":"ring","data":{"callid":"1"}}`))
 	assert.ErrorIs(t, err, ErrUnknownAction)
 }
 
@@ -98,7 +98,7 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(b))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		ev, err := Parse(body)
+		ev, err := Parse(utc, body)
 		if err != nil {
 			var pe *ParseError
 			if !assert.ErrorAs(t, err, &pe) || pe.Field == "" {
@@ -110,4 +110,26 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted an invalid event: %+v", ev)
 		}
 	})
+}
+
+func TestParseBOMAndAccount(t *testing.T) {
+	ev, err := Parse(utc, append([]byte("\xef\xbb\xbf"), validStart...))
+	require.NoError(t, err)
+	assert.Equal(t, CallStart, ev.Action)
+	_, err = Parse(callmyway.Account{}, []byte(validStart))
+	assert.ErrorIs(t, err, callmyway.ErrInvalidAccount)
+}
+
+func TestZeroMemoryDeduperIsUsable(t *testing.T) {
+	var d MemoryDeduper
+	done, err := d.Acquire(t.Context(), "k")
+	require.NoError(t, err)
+	assert.False(t, done)
+	require.NoError(t, d.Release(t.Context(), "k", true))
+	done, err = d.Acquire(t.Context(), "k")
+	require.NoError(t, err)
+	assert.True(t, done)
+	assert.Equal(t, 1, d.Len())
+	var z MemoryDeduper
+	assert.NoError(t, z.Release(t.Context(), "never", false))
 }

@@ -9,16 +9,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/webhook"
 )
 
 func ExampleNewHandler() {
 	loc, _ := time.LoadLocation("America/Costa_Rica")
-	h, err := webhook.NewHandler(webhook.ListenerFunc(func(ctx context.Context, ev webhook.Event) error {
+	// The account's zone and region, given once; with a callmyway.Client
+	// at hand, pass client.Account() instead.
+	acct := callmyway.Account{Username: "8000001", Location: loc, Region: "CR"}
+	h, err := webhook.NewHandler(acct, webhook.ListenerFunc(func(ctx context.Context, ev webhook.Event) error {
 		fmt.Println(ev.Action, ev.Call.ID, ev.Call.Direction, ev.Call.ANI)
 		return nil // returning an error makes the handler answer 500
 	}),
-		webhook.WithLocation(loc),
 		webhook.WithToken("a-long-random-secret-token"), // CallMyWay posts to .../hook/a-long-random-secret-token
 	)
 	if err != nil {
@@ -38,7 +41,8 @@ func ExampleNewHandler() {
 
 func ExampleParse() {
 	// The single-quoted form printed in CallMyWay's documentation.
-	ev, err := webhook.Parse([]byte(`{'action': 'callEnd', 'data': {'callid': '7', 'duration': '65', 'cost': '0.09', 'type': 'out'}}`))
+	acct := callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"}
+	ev, err := webhook.Parse(acct, []byte(`{'action': 'callEnd', 'data': {'callid': '7', 'duration': '65', 'cost': '0.09', 'type': 'out'}}`))
 	fmt.Println(ev.Action, ev.Call.Duration, ev.Call.Cost, err)
 	// Output: callEnd 1m5s 0.09 <nil>
 }

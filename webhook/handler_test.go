@@ -20,9 +20,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/callmyway-go/sdk/callmyway"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// utc is an account on UTC.
+var utc = callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"}
 
 const token = "s3cret-token-0123456789"
 
@@ -57,7 +62,7 @@ func quiet() Option { return WithLogger(slog.New(slog.DiscardHandler)) }
 
 func TestBadRequests(t *testing.T) {
 	l := &countingListener{}
-	h, err := NewHandler(l, quiet(), WithToken(token), WithBasicAuth("cmw", "pw-1234"),
+	h, err := NewHandler(utc, l, quiet(), WithToken(token), WithBasicAuth("cmw", "pw-1234"),
 		WithAllowedCIDRs("203.0.113.0/24", "2001:db8::/32"), WithTrustedProxies("10.0.0.1"), WithMaxBodyBytes(1024))
 	require.NoError(t, err)
 
@@ -188,7 +193,7 @@ func TestAckOnlyAfterListenerSucceeds(t *testing.T) {
 	var logs bytes.Buffer
 	calls := 0
 	fail := true
-	h, err := NewHandler(ListenerFunc(func(ctx context.Context, ev Event) error {
+	h, err := NewHandler(utc, ListenerFunc(func(ctx context.Context, ev Event) error {
 		calls++
 		if fail {
 			return errors.New("database down")
@@ -214,13 +219,13 @@ func TestAckOnlyAfterListenerSucceeds(t *testing.T) {
 }
 
 func TestListenerPanicAndTimeout(t *testing.T) {
-	h, err := NewHandler(ListenerFunc(func(ctx context.Context, ev Event) error { panic("boom") }), quiet())
+	h, err := NewHandler(utc, ListenerFunc(func(ctx context.Context, ev Event) error { panic("boom") }), quiet())
 	require.NoError(t, err)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(validStart)))
 	assert.Equal(t, 500, w.Code)
 
-	h, err = NewHandler(ListenerFunc(func(ctx context.Context, ev Event) error {
+	h, err = NewHandler(utc, ListenerFunc(func(ctx context.Context, ev Event) error {
 		<-ctx.Done()
 		return ctx.Err()
 	}), quiet(), WithListenerTimeout(20*time.Millisecond))
@@ -233,14 +238,14 @@ func TestListenerPanicAndTimeout(t *testing.T) {
 func TestWarnsOnceWithoutAuth(t *testing.T) {
 	var logs bytes.Buffer
 	l := slog.New(slog.NewTextHandler(&logs, nil))
-	h, err := NewHandler(&countingListener{}, WithLogger(l))
+	h, err := NewHandler(utc, &countingListener{}, WithLogger(l))
 	require.NoError(t, err)
 	for i := 0; i < 3; i++ {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/", strings.NewReader(validStart)))
 	}
 	assert.Equal(t, 1, strings.Count(logs.String(), "no authentication"))
 	logs.Reset()
-	_, err = NewHandler(&countingListener{}, WithLogger(l), WithToken(token))
+	_, err = NewHandler(utc, &countingListener{}, WithLogger(l), WithToken(token))
 	require.NoError(t, err)
 	assert.Empty(t, logs.String())
 }
@@ -250,12 +255,15 @@ func TestOptionsValidate(t *testing.T) {
 		"short token": WithToken("abc"), "basic": WithBasicAuth("", "x"), "cidr": WithAllowedCIDRs("nope"),
 		"no cidr": WithAllowedCIDRs(), "proxy": WithTrustedProxies("1.2.3.4/99"), "body": WithMaxBodyBytes(1),
 		"timeout": WithListenerTimeout(0), "window": WithDedupeWindow(-1), "dedupe": WithDeduper(nil),
-		"loc": WithLocation(nil), "logger": WithLogger(nil),
+		"logger": WithLogger(nil),
 	} {
-		_, err := NewHandler(&countingListener{}, o)
+		_, err := NewHandler(utc, &countingListener{}, o)
 		assert.Error(t, err, name)
 	}
-	_, err := NewHandler(nil)
+	_, err := NewHandler(utc, nil)
+	assert.Error(t, err)
+	_, err = NewHandler(callmyway.Account{Username: "8000001", Region: "CR"}, &countingListener{})
+	assert.ErrorIs(t, err, callmyway.ErrInvalidAccount)
 	assert.Error(t, err)
 }
 
@@ -264,7 +272,7 @@ func TestOptionsValidate(t *testing.T) {
 // listener exactly once.
 func TestDuplicatesAndReordering(t *testing.T) {
 	l := &countingListener{}
-	h, err := NewHandler(l, quiet())
+	h, err := NewHandler(utc, l, quiet())
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -349,7 +357,7 @@ func benchBody(i int) []byte {
 // BenchmarkHandler posts valid callStarts (distinct callids) over loopback
 // HTTP through the full handler with a no-op listener.
 func BenchmarkHandler(b *testing.B) {
-	h, err := NewHandler(ListenerFunc(func(context.Context, Event) error { return nil }), quiet(), WithToken(token))
+	h, err := NewHandler(utc, ListenerFunc(func(context.Context, Event) error { return nil }), quiet(), WithToken(token))
 	if err != nil {
 		b.Fatal(err)
 	}
