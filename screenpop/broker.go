@@ -6,7 +6,8 @@ import (
 	"sync"
 )
 
-// Broker carries messages from the Tracker to the Hubs. The in-memory
+// Broker carries messages from the Tracker to the Hubs. Implementations
+// must be safe for concurrent use. The in-memory
 // broker serves one process; a broker over a shared database lets a
 // webhook received by one CRM instance pop on a browser connected to
 // another. Publish assigns the message its monotonic ID.
@@ -17,7 +18,8 @@ type Broker interface {
 	Subscribe(deliver func(Message)) (stop func(), err error)
 }
 
-// MemoryBroker is a Broker inside one process.
+// MemoryBroker is a Broker inside one process. The zero MemoryBroker is
+// ready to use; it is safe for concurrent use.
 type MemoryBroker struct {
 	mu     sync.Mutex
 	nextID uint64
@@ -55,6 +57,12 @@ func (b *MemoryBroker) Subscribe(deliver func(Message)) (func(), error) {
 	defer b.mu.Unlock()
 	if b.closed {
 		return nil, ErrClosed
+	}
+	if deliver == nil {
+		return nil, errors.New("screenpop: Subscribe: nil deliver func")
+	}
+	if b.subs == nil {
+		b.subs = map[int]func(Message){}
 	}
 	b.seq++
 	id := b.seq

@@ -16,6 +16,10 @@ import (
 // never blocks the others: each subscription has a bounded queue, and one
 // that overflows is closed so the browser reconnects and replays what it
 // missed from the agent's buffer.
+//
+// Create it with NewHub; the zero Hub is not usable (Subscribe returns
+// ErrNoHub, Deliver and Cancel do nothing). A Hub is safe for concurrent
+// use.
 type Hub struct {
 	bufSize   int
 	queueSize int
@@ -45,6 +49,9 @@ type Subscription struct {
 	hub        *Hub
 }
 
+// ErrNoHub is returned by the methods of a zero or nil Hub.
+var ErrNoHub = errors.New("screenpop: Hub not initialised: create it with NewHub")
+
 // Overflowed reports whether C was closed because the reader fell behind.
 func (s *Subscription) Overflowed() bool {
 	s.hub.mu.Lock()
@@ -52,66 +59,18 @@ func (s *Subscription) Overflowed() bool {
 	return s.overflowed
 }
 
-// HubOption configures a Hub.
-type HubOption func(*Hub) error
-
-// WithReplayBuffer sets how many recent messages are kept per agent for
-// replay after a reconnect (default 256).
-func WithReplayBuffer(n int) HubOption {
-	return func(h *Hub) error {
-		if n < 1 {
-			return fmt.Errorf("screenpop: WithReplayBuffer(%d): at least 1", n)
-		}
-		h.bufSize = n
-		return nil
-	}
-}
-
-// WithQueueSize sets each subscription's queue (default 64).
-func WithQueueSize(n int) HubOption {
-	return func(h *Hub) error {
-		if n < 1 {
-			return fmt.Errorf("screenpop: WithQueueSize(%d): at least 1", n)
-		}
-		h.queueSize = n
-		return nil
-	}
-}
-
-// WithHeartbeat sets the SSE keep-alive interval (default 15 s).
-func WithHeartbeat(d time.Duration) HubOption {
-	return func(h *Hub) error {
-		if d <= 0 {
-			return fmt.Errorf("screenpop: WithHeartbeat(%v): must be positive", d)
-		}
-		h.heartbeat = d
-		return nil
-	}
-}
-
-// WithHubLogger sets the Hub's logger (silent by default).
-func WithHubLogger(l *slog.Logger) HubOption {
-	return func(h *Hub) error {
-		if l == nil {
-			return errors.New("screenpop: WithHubLogger: nil")
-		}
-		h.logger = l
-		return nil
-	}
-}
-
-// NewHub returns a Hub fed by broker.
-func NewHub(broker Broker, opts ...HubOption) (*Hub, error) {
+// NewHub returns a Hub fed by broker, configured by the Hub options
+// (WithReplayBuffer, WithQueueSize, WithHeartbeat, WithLogger).
+func NewHub(broker Broker, opts ...Option) (*Hub, error) {
 	if broker == nil {
 		return nil, errors.New("screenpop: NewHub: nil broker")
 	}
-	h := &Hub{bufSize: 256, queueSize: 64, heartbeat: 15 * time.Second, logger: slog.New(slog.DiscardHandler),
-		agents: map[string]*agentState{}, done: make(chan struct{})}
-	for _, o := range opts {
-		if err := o(h); err != nil {
-			return nil, err
-		}
+	o, err := newOptions("Hub", opts)
+	if err != nil {
+		return nil, err
 	}
+	h := &Hub{bufSize: o.bufSize, queueSize: o.queueSize, heartbeat: o.heartbeat, logger: o.logger,
+		agents: map[string]*agentState{}, done: make(chan struct{})}
 	stop, err := broker.Subscribe(h.Deliver)
 	if err != nil {
 		return nil, err
@@ -122,6 +81,9 @@ func NewHub(broker Broker, opts ...HubOption) (*Hub, error) {
 
 // Close unsubscribes from the broker and ends every stream.
 func (h *Hub) Close() {
+	if h == nil || h.agents == nil {
+		return
+	}
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -151,6 +113,9 @@ func (h *Hub) agent(id string) *agentState {
 // Deliver stores m in its agent's buffer and queues it to the agent's
 // subscriptions. It never blocks.
 func (h *Hub) Deliver(m Message) {
+	if h == nil || h.agents == nil {
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed || m.Agent.ID == "" {
@@ -188,6 +153,9 @@ func (h *Hub) Deliver(m Message) {
 // lastID that are no longer buffered (a lower bound after very long
 // absences).
 func (h *Hub) Subscribe(agent string, lastID uint64) (s *Subscription, missed uint64, err error) {
+	if h == nil || h.agents == nil {
+		return nil, 0, ErrNoHub
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -218,6 +186,9 @@ func (h *Hub) Subscribe(agent string, lastID uint64) (s *Subscription, missed ui
 
 // Cancel ends a subscription.
 func (h *Hub) Cancel(s *Subscription) {
+	if h == nil || h.agents == nil || s == nil {
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if a := h.agents[s.Agent]; a != nil {
@@ -230,6 +201,9 @@ func (h *Hub) Cancel(s *Subscription) {
 
 // Subscribers returns how many live subscriptions agent has.
 func (h *Hub) Subscribers(agent string) int {
+	if h == nil || h.agents == nil {
+		return 0
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if a := h.agents[agent]; a != nil {

@@ -2,63 +2,88 @@ package screenpop
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/number"
 )
 
-// MemoryDirectory is a Directory in memory, with dated assignments: an
-// endpoint can pass from one agent to another and past calls stay
-// credited to whoever had it then.
+// MemoryDirectory is a Directory in memory, with dated assignments: a
+// phone can pass from one agent to another and past calls stay credited
+// to whoever had it then. The zero MemoryDirectory is an empty, usable
+// directory; it is safe for concurrent use.
 type MemoryDirectory struct {
 	mu   sync.RWMutex
-	asgs map[string][]assignment // by endpoint id, ascending from
+	asgs []assignment // ascending from
 }
 
 type assignment struct {
+	ep    callmyway.Endpoint
 	from  time.Time
 	agent Agent
 	ok    bool
 }
 
 // NewMemoryDirectory returns an empty directory.
-func NewMemoryDirectory() *MemoryDirectory { return &MemoryDirectory{asgs: map[string][]assignment{}} }
+func NewMemoryDirectory() *MemoryDirectory { return &MemoryDirectory{} }
 
-// Assign maps endpointID to agent from the given time on.
-func (d *MemoryDirectory) Assign(endpointID string, a Agent, from time.Time) {
-	d.set(endpointID, assignment{from: from, agent: a, ok: true})
+// Assign maps the agent's phone (a.Endpoint, which must carry both names)
+// to a from the given time on.
+func (d *MemoryDirectory) Assign(a Agent, from time.Time) error {
+	if a.Endpoint.ID == "" || a.Endpoint.User == "" {
+		return fmt.Errorf("screenpop: Assign: agent %q's endpoint %s needs both its id and its username", a.ID, a.Endpoint)
+	}
+	if a.ID == "" {
+		return errors.New("screenpop: Assign: agent without an id")
+	}
+	d.set(assignment{ep: a.Endpoint, from: from, agent: a, ok: true})
+	return nil
 }
 
-// Unassign unmaps endpointID from the given time on.
-func (d *MemoryDirectory) Unassign(endpointID string, from time.Time) {
-	d.set(endpointID, assignment{from: from})
+// Unassign unmaps the phone ep (by either name) from the given time on.
+func (d *MemoryDirectory) Unassign(ep callmyway.Endpoint, from time.Time) error {
+	if ep.IsZero() {
+		return errors.New("screenpop: Unassign: no endpoint")
+	}
+	d.set(assignment{ep: ep, from: from})
+	return nil
 }
 
-func (d *MemoryDirectory) set(id string, a assignment) {
+func (d *MemoryDirectory) set(a assignment) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	l := append(d.asgs[id], a)
-	sort.SliceStable(l, func(i, j int) bool { return l[i].from.Before(l[j].from) })
-	d.asgs[id] = l
+	// Complete a phone named by one name with the other, so later lookups
+	// by either name see this assignment.
+	for i := len(d.asgs) - 1; i >= 0 && (a.ep.ID == "" || a.ep.User == ""); i-- {
+		if e := d.asgs[i].ep; e.Same(a.ep) {
+			a.ep = e
+		}
+	}
+	d.asgs = append(d.asgs, a)
+	sort.SliceStable(d.asgs, func(i, j int) bool { return d.asgs[i].from.Before(d.asgs[j].from) })
 }
 
-// AgentFor implements Directory.
-func (d *MemoryDirectory) AgentFor(_ context.Context, endpointID string, at time.Time) (Agent, bool, error) {
+// AgentFor implements Directory: the latest assignment of the phone, by
+// either name, made at or before at.
+func (d *MemoryDirectory) AgentFor(_ context.Context, ep callmyway.Endpoint, at time.Time) (Agent, bool, error) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	l := d.asgs[endpointID]
-	for i := len(l) - 1; i >= 0; i-- {
-		if !l[i].from.After(at) {
-			return l[i].agent, l[i].ok, nil
+	for i := len(d.asgs) - 1; i >= 0; i-- {
+		if a := d.asgs[i]; a.ep.Same(ep) && !a.from.After(at) {
+			return a.agent, a.ok, nil
 		}
 	}
 	return Agent{}, false, nil
 }
 
-// MemoryContacts is a Contacts in memory.
+// MemoryContacts is a Contacts in memory, safe for concurrent use. Create
+// it with NewMemoryContacts; the zero MemoryContacts reads numbers only in
+// international form.
 type MemoryContacts struct {
 	mu       sync.RWMutex
 	region   string
@@ -66,19 +91,23 @@ type MemoryContacts struct {
 	byNumber map[string][]int
 }
 
-// NewMemoryContacts returns an empty contact list reading numbers in region.
-func NewMemoryContacts(region string) *MemoryContacts {
-	return &MemoryContacts{region: region, byNumber: map[string][]int{}}
+// NewMemoryContacts returns an empty contact list reading numbers in the
+// account's region.
+func NewMemoryContacts(acct callmyway.Account) *MemoryContacts {
+	return &MemoryContacts{region: acct.Region, byNumber: map[string][]int{}}
 }
 
 // Add adds a contact, indexing its numbers by E.164.
 func (m *MemoryContacts) Add(c Contact) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.byNumber == nil {
+		m.byNumber = map[string][]int{}
+	}
 	i := len(m.contacts)
 	m.contacts = append(m.contacts, c)
 	for _, raw := range c.Numbers {
-		if n, err := callmyway.ParseNumber(raw, m.region); err == nil && !n.Withheld {
+		if n, err := number.Parse(raw, m.region); err == nil && !n.Withheld {
 			m.byNumber[n.E164] = append(m.byNumber[n.E164], i)
 		}
 	}

@@ -20,12 +20,21 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cmwtest"
+	"github.com/callmyway-go/sdk/number"
 	"github.com/callmyway-go/sdk/webhook"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var t0 = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+
+// acct is the test account: UTC, Costa Rica's numbering plan.
+var acct = callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"}
+
+var (
+	anaPhone  = callmyway.Endpoint{ID: "5001", User: "8000001"}
+	betoPhone = callmyway.Endpoint{ID: "5002", User: "8000002"}
+)
 
 type fixture struct {
 	dir      *MemoryDirectory
@@ -38,9 +47,9 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T) *fixture {
-	f := &fixture{dir: NewMemoryDirectory(), contacts: NewMemoryContacts("CR"), broker: NewMemoryBroker(), now: t0}
-	f.dir.Assign("5001", Agent{ID: "ana", Name: "Ana", Endpoint: "8000001"}, t0.Add(-time.Hour))
-	f.dir.Assign("5002", Agent{ID: "beto", Name: "Beto", Endpoint: "8000002"}, t0.Add(-time.Hour))
+	f := &fixture{dir: NewMemoryDirectory(), contacts: NewMemoryContacts(acct), broker: NewMemoryBroker(), now: t0}
+	require.NoError(t, f.dir.Assign(Agent{ID: "ana", Name: "Ana", Endpoint: anaPhone}, t0.Add(-time.Hour)))
+	require.NoError(t, f.dir.Assign(Agent{ID: "beto", Name: "Beto", Endpoint: betoPhone}, t0.Add(-time.Hour)))
 	f.contacts.Add(Contact{ID: "c1", Name: "Carla Solo", Numbers: []string{"8888-1111"}})
 	f.contacts.Add(Contact{ID: "c2", Name: "Diego Casa", Numbers: []string{"2222-3333"}})
 	f.contacts.Add(Contact{ID: "c3", Name: "Elena Casa", Numbers: []string{"+506 2222 3333"}})
@@ -48,7 +57,7 @@ func newFixture(t *testing.T) *fixture {
 	f.hub, err = NewHub(f.broker)
 	require.NoError(t, err)
 	t.Cleanup(f.hub.Close)
-	f.tracker, err = NewTracker(f.dir, f.contacts, f.broker, WithClock(func() time.Time { return f.now }),
+	f.tracker, err = NewTracker(acct, f.dir, f.contacts, f.broker, WithClock(func() time.Time { return f.now }),
 		OnUnrouted(func(ev webhook.Event) { f.unrouted = append(f.unrouted, ev) }), WithMaxCallAge(time.Hour))
 	require.NoError(t, err)
 	return f
@@ -56,7 +65,7 @@ func newFixture(t *testing.T) *fixture {
 
 func event(action webhook.Action, callid, endpoint, dir, ani, dnis string) webhook.Event {
 	d, _ := callmyway.ParseDirection(dir)
-	return webhook.Event{Action: action, Call: webhook.Call{ID: callid, EndpointID: endpoint, Direction: d, ANI: ani, DNIS: dnis,
+	return webhook.Event{Action: action, Call: webhook.Call{ID: callid, Endpoint: callmyway.Endpoint{ID: endpoint}, Direction: d, ANI: ani, DNIS: dnis,
 		DetectTime: callmyway.NewTime(t0)}}
 }
 
@@ -129,8 +138,8 @@ func TestRoutingAndMatching(t *testing.T) {
 	assert.Contains(t, m.Match.Offer, "search")
 
 	// Outbound with the clicked contact: that contact, no picker, even for a shared number.
-	n, _ := callmyway.ParseNumber("22223333", "CR")
-	f.tracker.ExpectOutbound("8000001", n, Contact{ID: "c2", Name: "Diego Casa"})
+	n, _ := number.Parse("22223333", "CR")
+	f.tracker.ExpectOutbound(callmyway.Endpoint{User: "8000001"}, n, Contact{ID: "c2", Name: "Diego Casa"})
 	f.send(t, event(webhook.CallStart, "6", "5001", "out", "8000001", "50622223333"))
 	m = next(t, ana)
 	assert.Equal(t, MatchKnown, m.Match.Kind)
@@ -140,7 +149,7 @@ func TestRoutingAndMatching(t *testing.T) {
 	// Unmapped endpoint: reported, not popped anywhere.
 	f.send(t, event(webhook.CallStart, "7", "5999", "in", "50688881111", "8000999"))
 	require.Len(t, f.unrouted, 1)
-	assert.Equal(t, "5999", f.unrouted[0].Call.EndpointID)
+	assert.Equal(t, "5999", f.unrouted[0].Call.Endpoint.ID)
 	none(t, ana)
 	none(t, beto)
 }
@@ -148,14 +157,22 @@ func TestRoutingAndMatching(t *testing.T) {
 func TestDirectoryHistory(t *testing.T) {
 	f := newFixture(t)
 	// From 11:00 endpoint 5001 belongs to Beto.
-	f.dir.Assign("5001", Agent{ID: "beto", Endpoint: "8000001"}, t0.Add(time.Hour))
-	a, ok, _ := f.dir.AgentFor(context.Background(), "5001", t0)
+	require.NoError(t, f.dir.Assign(Agent{ID: "beto", Endpoint: anaPhone}, t0.Add(time.Hour)))
+	a, ok, _ := f.dir.AgentFor(context.Background(), callmyway.Endpoint{ID: "5001"}, t0)
 	assert.True(t, ok)
 	assert.Equal(t, "ana", a.ID, "a past call is credited to who had the endpoint then")
-	a, _, _ = f.dir.AgentFor(context.Background(), "5001", t0.Add(2*time.Hour))
+	assert.Equal(t, anaPhone, a.Endpoint, "both names come back")
+	a, _, _ = f.dir.AgentFor(context.Background(), callmyway.Endpoint{ID: "5001"}, t0.Add(2*time.Hour))
 	assert.Equal(t, "beto", a.ID)
-	f.dir.Unassign("5001", t0.Add(3*time.Hour))
-	_, ok, _ = f.dir.AgentFor(context.Background(), "5001", t0.Add(4*time.Hour))
+	a, _, _ = f.dir.AgentFor(context.Background(), callmyway.Endpoint{User: "8000001"}, t0.Add(2*time.Hour))
+	assert.Equal(t, "beto", a.ID, "the username resolves too")
+	require.NoError(t, f.dir.Unassign(callmyway.Endpoint{User: "8000001"}, t0.Add(3*time.Hour)))
+	_, ok, _ = f.dir.AgentFor(context.Background(), callmyway.Endpoint{ID: "5001"}, t0.Add(4*time.Hour))
+	assert.False(t, ok)
+	assert.Error(t, f.dir.Assign(Agent{ID: "x", Endpoint: callmyway.Endpoint{ID: "5009"}}, t0), "both names are needed")
+	var zero MemoryDirectory
+	_, ok, err := zero.AgentFor(context.Background(), anaPhone, t0)
+	assert.NoError(t, err)
 	assert.False(t, ok)
 }
 
@@ -171,7 +188,7 @@ func TestDuplicatesReorderingAndExpiry(t *testing.T) {
 	f.send(t, start) // duplicate: no second pop
 	assert.Equal(t, TypePop, next(t, ana).Type)
 	none(t, ana)
-	live, _ := f.tracker.HasLiveCall(context.Background(), "8000001")
+	live, _ := f.tracker.HasLiveCall(context.Background(), callmyway.Endpoint{User: "8000001"})
 	assert.True(t, live)
 	f.send(t, end)
 	f.send(t, end)
@@ -179,7 +196,7 @@ func TestDuplicatesReorderingAndExpiry(t *testing.T) {
 	assert.Equal(t, TypeEnd, e.Type)
 	assert.Equal(t, int64(60), e.Call.DurationSec)
 	none(t, ana)
-	live, _ = f.tracker.HasLiveCall(context.Background(), "ana")
+	live, _ = f.tracker.HasLiveCall(context.Background(), anaPhone)
 	assert.False(t, live)
 
 	// callEnd before callStart: an end, then nothing; no ghost live call.
@@ -201,7 +218,7 @@ func TestDuplicatesReorderingAndExpiry(t *testing.T) {
 	assert.Len(t, f.tracker.LiveCalls(), 1)
 	f.now = f.now.Add(2 * time.Hour)
 	assert.Empty(t, f.tracker.LiveCalls())
-	live, _ = f.tracker.HasLiveCall(context.Background(), "ana")
+	live, _ = f.tracker.HasLiveCall(context.Background(), anaPhone)
 	assert.False(t, live)
 }
 
@@ -341,8 +358,8 @@ func TestSSEReplayAfterReconnect(t *testing.T) {
 func TestEndToEndWithFake(t *testing.T) {
 	f := newFixture(t)
 	f.tracker.now = time.Now
-	f.dir.Assign("5001", Agent{ID: "ana", Endpoint: "8000001"}, time.Now().Add(-time.Hour))
-	h, err := webhook.NewHandler(f.tracker, webhook.WithToken("0123456789abcdef0123"))
+	require.NoError(t, f.dir.Assign(Agent{ID: "ana", Endpoint: anaPhone}, time.Now().Add(-time.Hour)))
+	h, err := webhook.NewHandler(acct, f.tracker, webhook.WithToken("0123456789abcdef0123"))
 	require.NoError(t, err)
 	crm := httptest.NewServer(h)
 	defer crm.Close()
@@ -350,7 +367,7 @@ func TestEndToEndWithFake(t *testing.T) {
 	defer fake.Close()
 	fake.ScriptNext(cmwtest.Script{Ring: 10 * time.Millisecond, Talk: 20 * time.Millisecond})
 	ana, _, _ := f.hub.Subscribe("ana", 0)
-	_, err = fake.Inbound("2222-3333", "5001")
+	_, err = fake.Inbound("2222-3333", anaPhone)
 	require.NoError(t, err)
 	m := next(t, ana)
 	assert.Equal(t, TypePop, m.Type)
@@ -365,12 +382,12 @@ func TestEndToEndWithFake(t *testing.T) {
 // latency from the event entering the Tracker to its SSE frame written
 // (one event in flight at a time, so the figure is latency, not queueing).
 func BenchmarkFanout(b *testing.B) {
-	dir, contacts, broker := NewMemoryDirectory(), NewMemoryContacts("CR"), NewMemoryBroker()
+	dir, contacts, broker := NewMemoryDirectory(), NewMemoryContacts(acct), NewMemoryBroker()
 	hub, err := NewHub(broker)
 	if err != nil {
 		b.Fatal(err)
 	}
-	tr, err := NewTracker(dir, contacts, broker)
+	tr, err := NewTracker(acct, dir, contacts, broker)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -380,7 +397,9 @@ func BenchmarkFanout(b *testing.B) {
 	var wg sync.WaitGroup
 	for i := 0; i < agents; i++ {
 		ep := fmt.Sprint(10000 + i)
-		dir.Assign(ep, Agent{ID: ep, Endpoint: ep}, time.Time{})
+		if err := dir.Assign(Agent{ID: ep, Endpoint: callmyway.Endpoint{ID: ep, User: "7" + ep}}, time.Time{}); err != nil {
+			b.Fatal(err)
+		}
 		s, _, _ := hub.Subscribe(ep, 0)
 		wg.Go(func() {
 			var frame []byte
@@ -396,7 +415,7 @@ func BenchmarkFanout(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		ep := fmt.Sprint(10000 + rand.IntN(agents))
-		ev := webhook.Event{Action: webhook.CallStart, Call: webhook.Call{ID: fmt.Sprint(i), EndpointID: ep,
+		ev := webhook.Event{Action: webhook.CallStart, Call: webhook.Call{ID: fmt.Sprint(i), Endpoint: callmyway.Endpoint{ID: ep},
 			Direction: callmyway.DirectionInbound, ANI: "50688881111", DetectTime: callmyway.NewTime(time.Now())}}
 		start := time.Now()
 		if err := tr.HandleEvent(ctx, ev); err != nil {

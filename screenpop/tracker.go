@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/number"
 	"github.com/callmyway-go/sdk/webhook"
 )
 
@@ -17,6 +18,11 @@ import (
 // matches the number against the CRM's Contacts, and publishes pops
 // through the Broker. It satisfies click2dial.LiveCalls, so an agent on a
 // call cannot be dialled into another.
+//
+// Create it with NewTracker; the zero Tracker is not usable (its methods
+// return ErrNoTracker or nothing). A Tracker is safe for concurrent use:
+// HandleEvent runs on each webhook delivery's goroutine, and it calls the
+// Directory, Contacts and Broker from there, concurrently.
 type Tracker struct {
 	dir        Directory
 	contacts   Contacts
@@ -51,82 +57,55 @@ type expectation struct {
 	at      time.Time
 }
 
-// TrackerOption configures a Tracker.
-type TrackerOption func(*Tracker) error
+// ErrNoTracker is returned by the methods of a zero or nil Tracker.
+var ErrNoTracker = errors.New("screenpop: Tracker not initialised: create it with NewTracker")
 
-// WithRegion sets the default region for numbers without a country code
-// (default "CR").
-func WithRegion(r string) TrackerOption {
-	return func(t *Tracker) error {
-		if _, err := callmyway.New("x", "x", callmyway.WithDefaultRegion(r)); err != nil {
-			return err
-		}
-		t.region = r
-		return nil
+// NewTracker returns a Tracker for account acct (whose region reads the
+// calls' numbers), routing through dir, matching against contacts and
+// publishing through broker, configured by the Tracker options
+// (WithMaxCallAge, WithEndedMemory, WithOutboundWindow, OnUnrouted,
+// WithClock, WithLogger).
+func NewTracker(acct callmyway.Account, dir Directory, contacts Contacts, broker Broker, opts ...Option) (*Tracker, error) {
+	if err := acct.Validate(); err != nil {
+		return nil, fmt.Errorf("screenpop: NewTracker: %w", err)
 	}
-}
-
-// WithMaxCallAge expires a call whose callEnd never came (default 4 h).
-func WithMaxCallAge(d time.Duration) TrackerOption {
-	return func(t *Tracker) error {
-		if d <= 0 {
-			return fmt.Errorf("screenpop: WithMaxCallAge(%v): must be positive", d)
-		}
-		t.maxAge = d
-		return nil
-	}
-}
-
-// OnUnrouted is called for an event whose endpoint is not mapped to any
-// agent (it is also logged at Warn): such events are never silently
-// dropped.
-func OnUnrouted(f func(webhook.Event)) TrackerOption {
-	return func(t *Tracker) error { t.onUnrouted = f; return nil }
-}
-
-// WithTrackerLogger sets the logger (silent by default).
-func WithTrackerLogger(l *slog.Logger) TrackerOption {
-	return func(t *Tracker) error {
-		if l == nil {
-			return errors.New("screenpop: WithTrackerLogger: nil")
-		}
-		t.logger = l
-		return nil
-	}
-}
-
-// WithClock sets the Tracker's clock (for tests).
-func WithClock(now func() time.Time) TrackerOption {
-	return func(t *Tracker) error { t.now = now; return nil }
-}
-
-// NewTracker returns a Tracker.
-func NewTracker(dir Directory, contacts Contacts, broker Broker, opts ...TrackerOption) (*Tracker, error) {
 	if dir == nil || contacts == nil || broker == nil {
 		return nil, errors.New("screenpop: NewTracker: nil directory, contacts or broker")
 	}
-	t := &Tracker{dir: dir, contacts: contacts, broker: broker, region: "CR", maxAge: 4 * time.Hour,
-		keepEnd: 15 * time.Minute, expectOK: 2 * time.Minute, now: time.Now, logger: slog.New(slog.DiscardHandler),
-		calls: map[string]*liveCall{}, liveBy: map[string]int{}, expected: map[string]expectation{}, picks: map[string]string{}}
-	for _, o := range opts {
-		if err := o(t); err != nil {
-			return nil, err
-		}
+	o, err := newOptions("Tracker", opts)
+	if err != nil {
+		return nil, err
 	}
+	t := &Tracker{dir: dir, contacts: contacts, broker: broker, region: acct.Region, maxAge: o.maxAge,
+		keepEnd: o.keepEnd, expectOK: o.expectOK, now: o.now, logger: o.logger, onUnrouted: o.onUnrouted,
+		calls: map[string]*liveCall{}, liveBy: map[string]int{}, expected: map[string]expectation{}, picks: map[string]string{}}
 	return t, nil
 }
 
-// ExpectOutbound tells the Tracker that agent just dialled number for
-// contact (call it from click2dial.WithOnAccepted): the coming outbound
-// call pops that contact, with no picker.
-func (t *Tracker) ExpectOutbound(agentEndpoint string, number callmyway.Number, c Contact) {
+func (t *Tracker) ok() bool { return t != nil && t.calls != nil }
+
+// ExpectOutbound tells the Tracker that agent just dialled n for contact
+// (call it from click2dial.WithOnAccepted): the agent's outbound call to n
+// within the outbound window pops that contact, with no picker.
+func (t *Tracker) ExpectOutbound(agent callmyway.Endpoint, n number.Number, c Contact) {
+	if !t.ok() || agent.User == "" && agent.ID == "" {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.expected[agentEndpoint] = expectation{contact: c, e164: number.E164, at: t.now()}
+	e := expectation{contact: c, e164: n.E164, at: t.now()}
+	for _, name := range []string{agent.ID, agent.User} {
+		if name != "" {
+			t.expected[name] = e
+		}
+	}
 }
 
 // HandleEvent implements webhook.Listener.
 func (t *Tracker) HandleEvent(ctx context.Context, ev webhook.Event) error {
+	if !t.ok() {
+		return ErrNoTracker
+	}
 	now := t.now()
 	t.mu.Lock()
 	t.expire(now)
@@ -205,28 +184,28 @@ func (t *Tracker) newCall(ctx context.Context, ev webhook.Event, now time.Time) 
 	if at.IsZero() {
 		at = now
 	}
-	agent, ok, err := t.dir.AgentFor(ctx, ev.Call.EndpointID, at)
+	agent, ok, err := t.dir.AgentFor(ctx, ev.Call.Endpoint, at)
 	if err != nil {
 		return nil, fmt.Errorf("screenpop: directory: %w", err)
 	}
 	if !ok {
 		t.logger.WarnContext(ctx, "screenpop: event for an unmapped endpoint; map it in the agents admin",
-			"endpoint_id", ev.Call.EndpointID, "callid", ev.Call.ID, "action", ev.Action)
+			"endpoint_id", ev.Call.Endpoint.ID, "callid", ev.Call.ID, "action", ev.Action)
 		if t.onUnrouted != nil {
 			t.onUnrouted(ev)
 		}
 		return nil, nil
 	}
-	number := ev.Call.ANI
+	raw := ev.Call.ANI
 	if ev.Call.Direction == callmyway.DirectionOutbound {
-		number = ev.Call.DNIS
+		raw = ev.Call.DNIS
 	}
-	info := CallInfo{CallID: ev.Call.ID, EndpointID: ev.Call.EndpointID, Direction: ev.Call.Direction, Number: number,
+	info := CallInfo{CallID: ev.Call.ID, Endpoint: agent.Endpoint, Direction: ev.Call.Direction, Number: raw,
 		State: Ringing, DetectTime: ev.Call.DetectTime, ConnectTime: ev.Call.ConnectTime}
 	if !ev.Call.ConnectTime.IsZero() {
 		info.State = Connected
 	}
-	n, perr := callmyway.ParseNumber(number, t.region)
+	n, perr := number.Parse(raw, t.region)
 	if perr == nil && !n.Withheld {
 		info.NumberE164 = n.E164
 	}
@@ -237,14 +216,17 @@ func (t *Tracker) newCall(ctx context.Context, ev webhook.Event, now time.Time) 
 	return &liveCall{info: info, agent: agent, match: m}, nil
 }
 
-func (t *Tracker) match(ctx context.Context, agent Agent, ev webhook.Event, n callmyway.Number, perr error) (Match, error) {
+func (t *Tracker) match(ctx context.Context, agent Agent, ev webhook.Event, n number.Number, perr error) (Match, error) {
 	if ev.Call.Direction == callmyway.DirectionOutbound {
 		t.mu.Lock()
-		exp, ok := t.expected[agent.Endpoint]
-		if ok && (exp.e164 == n.E164 || exp.e164 == "") && t.now().Sub(exp.at) <= t.expectOK {
-			delete(t.expected, agent.Endpoint)
-			t.mu.Unlock()
-			return Match{Kind: MatchKnown, Contacts: []Contact{exp.contact}}, nil
+		for _, name := range []string{agent.Endpoint.ID, agent.Endpoint.User} {
+			exp, ok := t.expected[name]
+			if name != "" && ok && (exp.e164 == n.E164 || exp.e164 == "") && t.now().Sub(exp.at) <= t.expectOK {
+				delete(t.expected, agent.Endpoint.ID)
+				delete(t.expected, agent.Endpoint.User)
+				t.mu.Unlock()
+				return Match{Kind: MatchKnown, Contacts: []Contact{exp.contact}}, nil
+			}
 		}
 		t.mu.Unlock()
 	}
@@ -281,6 +263,9 @@ func (t *Tracker) match(ctx context.Context, agent Agent, ev webhook.Event, n ca
 // candidates, a search, or a new contact), publishes an update with that
 // contact, and remembers it to rank that number's contacts next time.
 func (t *Tracker) Pick(ctx context.Context, callID string, c Contact) error {
+	if !t.ok() {
+		return ErrNoTracker
+	}
 	t.mu.Lock()
 	lc := t.calls[callID]
 	if lc == nil {
@@ -308,7 +293,7 @@ func (t *Tracker) message(typ string, lc *liveCall) Message {
 
 // track counts lc as live (+1) or no longer live (-1). t.mu held.
 func (t *Tracker) track(lc *liveCall, d int) {
-	for _, k := range []string{"id:" + lc.agent.ID, "ep:" + lc.agent.Endpoint} {
+	for _, k := range []string{"id:" + lc.agent.ID, "ep:" + lc.agent.Endpoint.ID, "user:" + lc.agent.Endpoint.User} {
 		if t.liveBy[k] += d; t.liveBy[k] <= 0 {
 			delete(t.liveBy, k)
 		}
@@ -340,6 +325,9 @@ func (t *Tracker) expire(now time.Time) {
 
 // LiveCalls returns the calls in progress (ringing or connected).
 func (t *Tracker) LiveCalls() []CallInfo {
+	if !t.ok() {
+		return nil
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.expire(t.now())
@@ -354,6 +342,9 @@ func (t *Tracker) LiveCalls() []CallInfo {
 
 // Call returns a tracked call (live or recently ended), its agent and match.
 func (t *Tracker) Call(callID string) (CallInfo, Agent, Match, bool) {
+	if !t.ok() {
+		return CallInfo{}, Agent{}, Match{}, false
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	lc := t.calls[callID]
@@ -363,11 +354,26 @@ func (t *Tracker) Call(callID string) (CallInfo, Agent, Match, bool) {
 	return lc.info, lc.agent, lc.match, true
 }
 
-// HasLiveCall implements click2dial.LiveCalls: agent is an agent's id or
-// its endpoint username.
-func (t *Tracker) HasLiveCall(_ context.Context, agent string) (bool, error) {
+// HasLiveCall implements click2dial.LiveCalls: whether the agent's phone,
+// named by either name, has a call ringing or connected.
+func (t *Tracker) HasLiveCall(_ context.Context, agent callmyway.Endpoint) (bool, error) {
+	if !t.ok() {
+		return false, ErrNoTracker
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.expire(t.now())
-	return t.liveBy["id:"+agent] > 0 || t.liveBy["ep:"+agent] > 0, nil
+	return agent.ID != "" && t.liveBy["ep:"+agent.ID] > 0 || agent.User != "" && t.liveBy["user:"+agent.User] > 0, nil
+}
+
+// HasLiveCallAgent reports whether the CRM agent with id agentID has a
+// call ringing or connected.
+func (t *Tracker) HasLiveCallAgent(agentID string) bool {
+	if !t.ok() {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.expire(t.now())
+	return t.liveBy["id:"+agentID] > 0
 }

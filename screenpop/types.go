@@ -7,21 +7,26 @@ import (
 	"github.com/callmyway-go/sdk/callmyway"
 )
 
-// Agent is a CRM user who answers calls on a CallMyWay endpoint.
+// Agent is a CRM user who answers calls on a CallMyWay phone. It is a
+// plain value.
 type Agent struct {
-	ID       string `json:"id"`       // the CRM's id for the agent
-	Name     string `json:"name"`     // for display
-	Endpoint string `json:"endpoint"` // the CallMyWay username/number of the agent's phone
+	ID       string             `json:"id"`       // the CRM's id for the agent
+	Name     string             `json:"name"`     // for display
+	Endpoint callmyway.Endpoint `json:"endpoint"` // the agent's phone, by both names
 }
 
-// Directory maps CallMyWay endpoints to agents: the CRM's mapping table
-// (SPEC §1). It is consulted on every event, so edits take effect without
-// a restart.
+// Directory maps CallMyWay phones to agents: the CRM's mapping table (see
+// docs/provider.md, Agents and endpoints). It is consulted on every event,
+// so edits take effect without a restart. Implementations must be safe
+// for concurrent use: the Tracker calls them from concurrent webhook
+// deliveries.
 type Directory interface {
-	// AgentFor returns the agent who had the endpoint (by endpoint_id) at
-	// time at, so a past call is credited to the right agent. ok is false
-	// when the endpoint is not mapped.
-	AgentFor(ctx context.Context, endpointID string, at time.Time) (a Agent, ok bool, err error)
+	// AgentFor returns the agent who had the phone ep — named by either
+	// name: webhooks give its id, CDRs its username — at time at, so a
+	// past call is credited to the right agent. The returned Agent's
+	// Endpoint carries both names. ok is false when the phone is not
+	// mapped.
+	AgentFor(ctx context.Context, ep callmyway.Endpoint, at time.Time) (a Agent, ok bool, err error)
 }
 
 // Contact is a CRM contact a call may belong to.
@@ -34,7 +39,8 @@ type Contact struct {
 	Fields       map[string]string `json:"fields,omitempty"` // anything the CRM wants on the card
 }
 
-// Contacts finds CRM contacts.
+// Contacts finds CRM contacts. Implementations must be safe for
+// concurrent use.
 type Contacts interface {
 	// FindByNumber returns the contacts with a number whose E.164 form is
 	// e164 (for example "+50688887777").
@@ -80,7 +86,7 @@ const (
 // CallInfo is the call part of a Message.
 type CallInfo struct {
 	CallID         string              `json:"callid"`
-	EndpointID     string              `json:"endpoint_id"`
+	Endpoint       callmyway.Endpoint  `json:"endpoint"`
 	Direction      callmyway.Direction `json:"direction"`
 	Number         string              `json:"number"`      // the other party as sent (ANI inbound, DNIS outbound)
 	NumberE164     string              `json:"number_e164"` // normalised, "" when withheld or unparseable
@@ -104,8 +110,8 @@ const (
 // Message is what a browser receives, one per SSE event (event: the Type,
 // id: the ID, data: this JSON). Version 1:
 //
-//	{"v":1,"id":42,"type":"pop","agent":{"id":"a1","name":"Ana","endpoint":"8000001"},
-//	 "call":{"callid":"900000001","endpoint_id":"5001","direction":"in","number":"50688887777",
+//	{"v":1,"id":42,"type":"pop","agent":{"id":"a1","name":"Ana","endpoint":{"id":"5001","user":"8000001"}},
+//	 "call":{"callid":"900000001","endpoint":{"id":"5001","user":"8000001"},"direction":"in","number":"50688887777",
 //	         "number_e164":"+50688887777","state":"ringing","detect_time":"2026-11-24 10:00:00",...},
 //	 "match":{"kind":"candidates","contacts":[...],"offer":["pick","create","link","ignore"]}}
 //
