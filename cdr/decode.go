@@ -7,6 +7,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/internal/provider"
 	"github.com/callmyway-go/sdk/internal/wire"
 )
 
@@ -44,7 +45,11 @@ func DecodePage(body []byte, loc *time.Location) ([]Record, error) {
 			if msg == "" {
 				msg = string(e.MarshalTo(nil))
 			}
-			return nil, &callmyway.APIError{Op: "cdr", Message: msg, Body: callmyway.Excerpt(body), Kind: callmyway.ClassifyMessage(msg)}
+			err := provider.Error("cdr", 0, body, nil)
+			if ae, ok := err.(*callmyway.APIError); ok && ae.Message == "" {
+				ae.Message = msg
+			}
+			return nil, err
 		}
 		var inner *fastjson.Value
 		for _, k := range []string{"cdrs", "data", "records"} {
@@ -79,5 +84,9 @@ func DecodePage(body []byte, loc *time.Location) ([]Record, error) {
 }
 
 func malformed(body []byte, why string) error {
-	return &callmyway.APIError{Op: "cdr", Message: "unreadable answer: " + why, Body: callmyway.Excerpt(body), Kind: callmyway.ErrMalformedResponse}
+	err := provider.Error("cdr", 0, body, callmyway.ErrMalformedResponse)
+	if ae, ok := err.(*callmyway.APIError); ok {
+		ae.Message = "unreadable answer: " + why
+	}
+	return err
 }

@@ -15,7 +15,7 @@ func ExampleRange() {
 	defer fake.Close()
 	from := time.Date(2017, 6, 1, 0, 0, 0, 0, time.UTC)
 	fake.GenerateHistory(3, from, from.Add(time.Hour), 1)
-	client, err := fake.NewClient() // in production: callmyway.New(username, password, callmyway.WithLocation(loc))
+	client, err := fake.NewClient() // in production: callmyway.New(account, password)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -96,7 +96,7 @@ func TestRangeYieldsOneErrorAndStops(t *testing.T) {
 func TestRecentLiveAndShapes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake, c := fakeAndClient(t)
-		_, err := fake.Inbound("88887777", "5001")
+		_, err := fake.Inbound("88887777", callmyway.Endpoint{ID: "5001"})
 		require.NoError(t, err)
 		live, err := cdr.Live(t.Context(), c)
 		require.NoError(t, err)
@@ -153,9 +153,9 @@ func TestConcurrentQueriesNeverViolate(t *testing.T) {
 func TestGroupCalls(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake, c := fakeAndClient(t)
-		parent, err := fake.Inbound("88887777", "5001", cmwtest.RingGroup("5002", "5003"))
+		parent, err := fake.Inbound("88887777", callmyway.Endpoint{ID: "5001"}, cmwtest.RingGroup(callmyway.Endpoint{ID: "5002"}, callmyway.Endpoint{ID: "5003"}))
 		require.NoError(t, err)
-		_, err = fake.Inbound("88886666", "5002")
+		_, err = fake.Inbound("88886666", callmyway.Endpoint{ID: "5002"})
 		require.NoError(t, err)
 		time.Sleep(time.Minute)
 		recs, err := cdr.Recent(t.Context(), c)

@@ -198,7 +198,7 @@ func (s *Syncer) SyncOnce(ctx context.Context) (Progress, error) {
 }
 
 func (s *Syncer) step(ctx context.Context) (Progress, error) {
-	account := s.client.Username()
+	account := s.client.Account().Username
 	cp, err := s.store.LoadCheckpoint(ctx, account)
 	if err != nil {
 		return s.progress(cp, false, 0), fmt.Errorf("cdr: loading checkpoint: %w", err)

@@ -137,7 +137,7 @@ func TestLateRecordsInsideOverlap(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			fake, c := fakeAndClient(t)
 			store := open(t)
-			_, err := fake.Inbound("88887777", "5001")
+			_, err := fake.Inbound("88887777", callmyway.Endpoint{ID: "5001"})
 			require.NoError(t, err)
 			time.Sleep(time.Minute)
 			s, err := cdr.NewSyncer(c, store, cdr.Overlap(15*time.Minute), cdr.Interval(30*time.Second))
@@ -167,12 +167,12 @@ func TestProvisionalRecordUpdatedInPlace(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake, c := fakeAndClient(t)
 		store := cdr.NewMemoryStore()
-		id, err := fake.Inbound("88887777", "5001")
+		id, err := fake.Inbound("88887777", callmyway.Endpoint{ID: "5001"})
 		require.NoError(t, err)
 		time.Sleep(5 * time.Second)
 		live, err := cdr.Live(t.Context(), c)
 		require.NoError(t, err)
-		require.NoError(t, store.Commit(t.Context(), c.Username(), live, cdr.Checkpoint{}))
+		require.NoError(t, store.Commit(t.Context(), c.Account().Username, live, cdr.Checkpoint{}))
 		require.True(t, store.Records()[0].Live())
 
 		time.Sleep(time.Minute)
@@ -205,7 +205,7 @@ func TestTailStaysFreshDuringBackfill(t *testing.T) {
 		now := time.Now()
 		start := now.Add(-60 * 24 * time.Hour)
 		fake.GenerateHistory(20_000, start, now.Add(-48*time.Hour), 5)
-		_, err := fake.Inbound("88887777", "5001") // a call right now
+		_, err := fake.Inbound("88887777", callmyway.Endpoint{ID: "5001"}) // a call right now
 		require.NoError(t, err)
 		time.Sleep(time.Minute)
 		store := cdr.NewMemoryStore()
@@ -214,7 +214,7 @@ func TestTailStaysFreshDuringBackfill(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 		defer cancel()
 		_ = s.Run(ctx)
-		cp, err := store.LoadCheckpoint(t.Context(), c.Username())
+		cp, err := store.LoadCheckpoint(t.Context(), c.Account().Username)
 		require.NoError(t, err)
 		assert.True(t, cp.Through.Before(now.Add(-24*time.Hour)), "still backfilling")
 		found := false

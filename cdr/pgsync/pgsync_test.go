@@ -63,13 +63,13 @@ func TestFailover(t *testing.T) {
 		require.NoError(t, err)
 		t.Cleanup(func() { st.Close() })
 		store = st
-		lim, err := pgsync.NewLimiter(ctx, pool, fake.Username(), callmyway.DefaultQueryMargin)
+		lim, err := pgsync.NewLimiter(ctx, pool, fake.Account().Username, callmyway.DefaultQueryMargin)
 		require.NoError(t, err)
 		client, err := fake.NewClient(callmyway.WithQueryLimiter(lim))
 		require.NoError(t, err)
 		syncer, err := cdr.NewSyncer(client, st, cdr.StartAt(start), cdr.SyncPageSize(500), cdr.TailEvery(time.Hour))
 		require.NoError(t, err)
-		el := pgsync.NewElector(pool, "cdr-sync:"+fake.Username(), 500*time.Millisecond, nil)
+		el := pgsync.NewElector(pool, "cdr-sync:"+fake.Account().Username, 500*time.Millisecond, nil)
 		wg.Go(func() {
 			el.Run(ctx, func(lctx context.Context) error {
 				leads[i].Add(1)

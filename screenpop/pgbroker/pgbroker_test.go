@@ -25,6 +25,9 @@ import (
 	"github.com/callmyway-go/sdk/webhook/pgdedupe"
 )
 
+// acct is the test account.
+var acct = callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"}
+
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // collector gathers what a subscription delivers.
@@ -126,11 +129,11 @@ func newInstance(t *testing.T, dsn string, i int, dir screenpop.Directory, conta
 	hub, err := screenpop.NewHub(b, screenpop.WithQueueSize(1024))
 	require.NoError(t, err)
 	t.Cleanup(hub.Close)
-	tr, err := screenpop.NewTracker(dir, contacts, b)
+	tr, err := screenpop.NewTracker(acct, dir, contacts, b)
 	require.NoError(t, err)
 	dd, err := pgdedupe.New(context.Background(), pool, 10*time.Minute, 30*time.Second)
 	require.NoError(t, err)
-	h, err := webhook.NewHandler(tr, webhook.WithDeduper(dd), webhook.WithLogger(slogDiscard()))
+	h, err := webhook.NewHandler(acct, tr, webhook.WithDeduper(dd), webhook.WithLogger(slogDiscard()))
 	require.NoError(t, err)
 	return &instance{hub: hub, handler: h}
 }
@@ -142,9 +145,10 @@ func TestPopsAcrossThreeInstances(t *testing.T) {
 	dsn := pgtest.Schema(t)
 	dir := screenpop.NewMemoryDirectory()
 	for i := 0; i < 3; i++ {
-		dir.Assign(fmt.Sprint(5001+i), screenpop.Agent{ID: fmt.Sprintf("agent%d", i), Endpoint: fmt.Sprint(8000001 + i)}, time.Time{})
+		ep := callmyway.Endpoint{ID: fmt.Sprint(5001 + i), User: fmt.Sprint(8000001 + i)}
+		require.NoError(t, dir.Assign(screenpop.Agent{ID: fmt.Sprintf("agent%d", i), Endpoint: ep}, time.Time{}))
 	}
-	contacts := screenpop.NewMemoryContacts("CR")
+	contacts := screenpop.NewMemoryContacts(acct)
 	contacts.Add(screenpop.Contact{ID: "c1", Name: "Carla", Numbers: []string{"88881111"}})
 	var inst []*instance
 	for i := 0; i < 3; i++ {
@@ -251,7 +255,7 @@ func benchBroker(b *testing.B, pub, sub screenpop.Broker) {
 	stop, err := sub.Subscribe(func(screenpop.Message) { got <- time.Now() })
 	require.NoError(b, err)
 	defer stop()
-	msg := screenpop.Message{Type: screenpop.TypePop, Agent: screenpop.Agent{ID: "a", Endpoint: "8000001"},
+	msg := screenpop.Message{Type: screenpop.TypePop, Agent: screenpop.Agent{ID: "a", Endpoint: callmyway.Endpoint{ID: "5001", User: "8000001"}},
 		Call:  screenpop.CallInfo{CallID: "1", Direction: callmyway.DirectionInbound, Number: "50688881111"},
 		Match: screenpop.Match{Kind: screenpop.MatchKnown, Contacts: []screenpop.Contact{{ID: "c1", Name: "Carla"}}}}
 	var lat []time.Duration
