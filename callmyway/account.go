@@ -26,6 +26,8 @@ var ErrInvalidAccount = errors.New("callmyway: invalid account settings")
 type Account struct {
 	// Username is the account's main CallMyWay username: a 7-digit number
 	// in practice, the endpoint that queries and dials are billed to.
+	// New requires it; a program that only receives webhooks may leave it
+	// empty.
 	Username string
 	// Location is the zone CallMyWay writes the account's timestamps in
 	// (they carry no zone), for example America/Costa_Rica. Required.
@@ -51,11 +53,10 @@ func (e *AccountError) Error() string {
 func (e *AccountError) Is(target error) bool { return target == ErrInvalidAccount }
 
 // Validate reports the first field that is missing or wrong as an
-// *AccountError. Every constructor that takes an Account calls it.
+// *AccountError. Every constructor that takes an Account calls it. An
+// empty Username is valid here (New requires one).
 func (a Account) Validate() error {
 	switch {
-	case strings.TrimSpace(a.Username) == "":
-		return &AccountError{Field: "Username", Reason: "empty"}
 	case strings.TrimSpace(a.Username) != a.Username || strings.ContainsAny(a.Username, "&=?#/\\ \t\r\n"):
 		return &AccountError{Field: "Username", Reason: fmt.Sprintf("%q holds spaces or URL syntax", a.Username)}
 	case a.Location == nil:

@@ -3,7 +3,7 @@ package callmyway
 import (
 	"bytes"
 	"context"
-		"errors"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -55,6 +55,9 @@ func (*credential) GoString() string { return redact.Mask }
 func New(acct Account, password string, opts ...Option) (*Client, error) {
 	if err := acct.Validate(); err != nil {
 		return nil, err
+	}
+	if acct.Username == "" {
+		return nil, &AccountError{Field: "Username", Reason: "empty: New needs the account's username"}
 	}
 	if password == "" {
 		return nil, errors.New("callmyway: New: empty password")

@@ -26,7 +26,9 @@ func cmdDial(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	var opts []click2dial.Option
-	req := click2dial.Request{Agent: fs.Arg(0), Contact: fs.Arg(1)}
+	// The agent is named by username: webhooks (which name endpoints by
+	// id) are not read here.
+	req := click2dial.Request{Agent: callmyway.Endpoint{User: fs.Arg(0)}, Number: fs.Arg(1)}
 	if *contactFirst {
 		req.Order = click2dial.ContactFirst
 	}
@@ -55,7 +57,7 @@ func cmdDial(ctx context.Context, g *globals, args []string) error {
 	case err != nil:
 		return err
 	}
-	fmt.Fprintf(g.stdout, "accepted: %s (%s) -> %s, caller ID %s\n", res.Agent, res.Order, res.Contact.E164, res.CallerID)
+	fmt.Fprintf(g.stdout, "accepted: %s (%s) -> %s, caller ID %s\n", res.Agent, res.Order, res.Number.E164, res.CallerID)
 	fmt.Fprintf(g.stdout, "CallMyWay answered %q. Accepted is not connected: the outcome arrives by webhook and in the CDR.\n", res.Raw)
 	return nil
 }

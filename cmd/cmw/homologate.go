@@ -18,6 +18,7 @@ import (
 	"github.com/callmyway-go/sdk/cdr"
 	"github.com/callmyway-go/sdk/click2dial"
 	"github.com/callmyway-go/sdk/cmwtest"
+	"github.com/callmyway-go/sdk/number"
 	"github.com/callmyway-go/sdk/screenpop"
 	"github.com/callmyway-go/sdk/webhook"
 )
@@ -133,15 +134,19 @@ type fakeHomologation struct {
 }
 
 func newFakeHomologation(loc *time.Location, crmHook string) (*fakeHomologation, error) {
+	acct := cmwtest.DefaultAccount
+	acct.Location = loc
 	h := &fakeHomologation{calls: map[string]int{}, subs: map[string]*screenpop.Subscription{}}
 	hook := crmHook
 	if hook == "" {
 		h.builtin = true
 		dir := screenpop.NewMemoryDirectory()
 		for _, e := range cmwtest.DefaultEndpoints {
-			dir.Assign(e.ID, screenpop.Agent{ID: e.ID, Name: e.Name, Endpoint: e.Username}, time.Time{})
+			if err := dir.Assign(screenpop.Agent{ID: e.ID, Name: e.Name, Endpoint: e.Endpoint}, time.Time{}); err != nil {
+				return nil, err
+			}
 		}
-		contacts := screenpop.NewMemoryContacts("CR")
+		contacts := screenpop.NewMemoryContacts(acct)
 		contacts.Add(screenpop.Contact{ID: "known", Name: "Marta Solís", Numbers: []string{"8888-1111"}})
 		contacts.Add(screenpop.Contact{ID: "shared-1", Name: "Diego Mora", Numbers: []string{"2222-3333"}})
 		contacts.Add(screenpop.Contact{ID: "shared-2", Name: "Elena Mora", Numbers: []string{"2222-3333"}})
@@ -150,7 +155,7 @@ func newFakeHomologation(loc *time.Location, crmHook string) (*fakeHomologation,
 		if h.hub, err = screenpop.NewHub(h.broker, screenpop.WithQueueSize(1024)); err != nil {
 			return nil, err
 		}
-		if h.tracker, err = screenpop.NewTracker(dir, contacts, h.broker); err != nil {
+		if h.tracker, err = screenpop.NewTracker(acct, dir, contacts, h.broker); err != nil {
 			return nil, err
 		}
 		for _, e := range cmwtest.DefaultEndpoints {
@@ -162,19 +167,21 @@ func newFakeHomologation(loc *time.Location, crmHook string) (*fakeHomologation,
 			h.mu.Unlock()
 			return nil
 		})
-		wh, err := webhook.NewHandler(webhook.Listeners(h.tracker, count), webhook.WithLocation(loc), webhook.WithToken("homologation-token-0001"))
+		wh, err := webhook.NewHandler(acct, webhook.Listeners(h.tracker, count), webhook.WithToken("homologation-token-0001"))
 		if err != nil {
 			return nil, err
 		}
 		h.receiver = httptest.NewServer(wh)
 		hook = h.receiver.URL + "/hook/homologation-token-0001"
 	}
-	h.fake = cmwtest.NewServer(cmwtest.WithWebhook(hook), cmwtest.WithLocation(loc), cmwtest.WithAllowedFirstNumbers("50688881111"))
+	var err error
+	if h.fake, err = cmwtest.Start(cmwtest.WithWebhook(hook), cmwtest.WithAccount(acct, cmwtest.DefaultPassword), cmwtest.WithAllowedFirstNumbers("50688881111")); err != nil {
+		return nil, err
+	}
 	h.fake.SetScript(func(cmwtest.DialRequest) cmwtest.Script {
 		return cmwtest.Script{Ring: 100 * time.Millisecond, Talk: 300 * time.Millisecond}
 	})
-	var err error
-	if h.client, err = callmyway.New(h.fake.Username(), h.fake.Password(), callmyway.WithBaseURL(h.fake.URL), callmyway.WithLocation(loc)); err != nil {
+	if h.client, err = callmyway.New(h.fake.Account(), h.fake.Password(), callmyway.WithBaseURL(h.fake.URL)); err != nil {
 		return nil, err
 	}
 	if h.dialer, err = click2dial.New(h.client, click2dial.WithDoubleClickWindow(0)); err != nil {
@@ -255,7 +262,7 @@ func (h *fakeHomologation) lastDial() cmwtest.Request {
 func (h *fakeHomologation) scenarios() []scenario {
 	inbound := func(name, number string, want screenpop.MatchKind) scenario {
 		return scenario{"inbound " + name + " caller reaches the CRM webhook and is acked", func(ctx context.Context) error {
-			id, err := h.fake.Inbound(number, "5003", h.short())
+			id, err := h.fake.Inbound(number, callmyway.Endpoint{ID: "5003"}, h.short())
 			if err != nil {
 				return err
 			}
@@ -280,8 +287,10 @@ func (h *fakeHomologation) scenarios() []scenario {
 			return err
 		}},
 		{"a non-allow-listed IP is refused with a clear message", func(ctx context.Context) error {
-			h.fake.SetAllowedIPs("203.0.113.0/24")
-			defer h.fake.SetAllowedIPs("127.0.0.0/8", "::1/128")
+			if err := h.fake.SetAllowedIPs("203.0.113.0/24"); err != nil {
+				return err
+			}
+			defer func() { _ = h.fake.SetAllowedIPs("127.0.0.0/8", "::1/128") }()
 			_, err := cdr.Recent(ctx, h.client)
 			if !errors.Is(err, callmyway.ErrIPNotAllowed) || !strings.Contains(err.Error(), "allow list") {
 				return fmt.Errorf("got %v, want ErrIPNotAllowed telling to ask CallMyWay", err)
@@ -290,7 +299,7 @@ func (h *fakeHomologation) scenarios() []scenario {
 		}},
 		{"outbound agent-first dial accepted, events acked", func(ctx context.Context) error {
 			seen := len(h.fake.Deliveries())
-			if _, err := h.dialer.Dial(ctx, click2dial.Request{Agent: "8000001", Contact: "8888-1111"}); err != nil {
+			if _, err := h.dialer.Dial(ctx, click2dial.Request{Agent: callmyway.Endpoint{User: "8000001"}, Number: "8888-1111"}); err != nil {
 				return err
 			}
 			r := h.lastDial()
@@ -300,30 +309,30 @@ func (h *fakeHomologation) scenarios() []scenario {
 			return h.ackedCallOf(ctx, "8000001", seen)
 		}},
 		{"a busy agent is refused without a second request", func(ctx context.Context) error {
-			if _, err := h.dialer.Dial(ctx, click2dial.Request{Agent: "8000002", Contact: "2222-3333"}); err != nil {
+			if _, err := h.dialer.Dial(ctx, click2dial.Request{Agent: callmyway.Endpoint{User: "8000002"}, Number: "2222-3333"}); err != nil {
 				return err
 			}
 			before := h.fake.RequestCount("")
-			_, err := h.dialer.Dial(ctx, click2dial.Request{Agent: "8000002", Contact: "8888-1111"})
+			_, err := h.dialer.Dial(ctx, click2dial.Request{Agent: callmyway.Endpoint{User: "8000002"}, Number: "8888-1111"})
 			if !errors.Is(err, click2dial.ErrCallInProgress) {
 				return fmt.Errorf("got %v, want ErrCallInProgress", err)
 			}
 			if n := h.fake.RequestCount(""); n != before {
 				return fmt.Errorf("%d request(s) sent for a refused dial", n-before)
 			}
-			if err := waitFor(ctx, 10*time.Second, "the call to end", func() bool { return !h.fake.Busy("8000002") }); err != nil {
+			if err := waitFor(ctx, 10*time.Second, "the call to end", func() bool { return !h.fake.Busy(callmyway.Endpoint{User: "8000002"}) }); err != nil {
 				return err
 			}
-			h.dialer.Release("8000002")
+			h.dialer.Release(callmyway.Endpoint{User: "8000002"})
 			return nil
 		}},
 		{"outbound contact-first dial accepted", func(ctx context.Context) error {
-			if err := waitFor(ctx, 10*time.Second, "agent 8000001 free", func() bool { return !h.fake.Busy("8000001") }); err != nil {
+			if err := waitFor(ctx, 10*time.Second, "agent 8000001 free", func() bool { return !h.fake.Busy(callmyway.Endpoint{User: "8000001"}) }); err != nil {
 				return err
 			}
-			h.dialer.Release("8000001")
+			h.dialer.Release(callmyway.Endpoint{User: "8000001"})
 			seen := len(h.fake.Deliveries())
-			if _, err := h.dialer.Dial(ctx, click2dial.Request{Agent: "8000001", Contact: "8888-1111", Order: click2dial.ContactFirst}); err != nil {
+			if _, err := h.dialer.Dial(ctx, click2dial.Request{Agent: callmyway.Endpoint{User: "8000001"}, Number: "8888-1111", Order: click2dial.ContactFirst}); err != nil {
 				return err
 			}
 			r := h.lastDial()
@@ -339,7 +348,7 @@ func (h *fakeHomologation) scenarios() []scenario {
 		{"duplicated and reordered events are acked and counted once", func(ctx context.Context) error {
 			h.fake.SetWebhookMode(cmwtest.WebhookMode{Duplicates: 2, EndBeforeStart: true, StringNumbers: true})
 			defer h.fake.SetWebhookMode(cmwtest.WebhookMode{})
-			id, err := h.fake.Inbound("8888-1111", "5002", h.short())
+			id, err := h.fake.Inbound("8888-1111", callmyway.Endpoint{ID: "5002"}, h.short())
 			if err != nil {
 				return err
 			}
@@ -436,7 +445,7 @@ func (h *fakeHomologation) ackedCallOf(ctx context.Context, agent string, seen i
 // liveScenarios certify the real account.
 func liveScenarios(c *callmyway.Client, agent, testNumber, listen, token string, bound time.Duration) []scenario {
 	var dialAt time.Time
-	var dialled callmyway.Number
+	var dialled number.Number
 	events := make(chan webhook.Event, 64)
 	return []scenario{
 		{"credentials valid and this IP allow-listed", func(ctx context.Context) error {
@@ -468,11 +477,11 @@ func liveScenarios(c *callmyway.Client, agent, testNumber, listen, token string,
 				return errSkip{"give -agent and -test-number"}
 			}
 			if listen != "" {
-				opts := []webhook.Option{webhook.WithLocation(c.Location())}
+				var opts []webhook.Option
 				if token != "" {
 					opts = append(opts, webhook.WithToken(token))
 				}
-				h, err := webhook.NewHandler(webhook.ListenerFunc(func(_ context.Context, ev webhook.Event) error {
+				h, err := webhook.NewHandler(c.Account(), webhook.ListenerFunc(func(_ context.Context, ev webhook.Event) error {
 					select {
 					case events <- ev:
 					default:
@@ -495,8 +504,8 @@ func liveScenarios(c *callmyway.Client, agent, testNumber, listen, token string,
 				return err
 			}
 			dialAt = time.Now()
-			res, err := d.Dial(ctx, click2dial.Request{Agent: agent, Contact: testNumber})
-			dialled = res.Contact
+			res, err := d.Dial(ctx, click2dial.Request{Agent: callmyway.Endpoint{User: agent}, Number: testNumber})
+			dialled = res.Number
 			return err
 		}},
 		{"its webhook reaches the CRM's public URL", func(ctx context.Context) error {

@@ -26,14 +26,14 @@ func cmdListen(ctx context.Context, g *globals, args []string) error {
 	if err := parse(fs, g, args); err != nil {
 		return err
 	}
-	loc, err := g.location()
+	acct, err := g.account()
 	if err != nil {
 		return err
 	}
 	if *format != "text" && *format != "json" {
 		return usagef("-format %q: want text or json", *format)
 	}
-	opts := []webhook.Option{webhook.WithLocation(loc)}
+	var opts []webhook.Option
 	if *token != "" {
 		opts = append(opts, webhook.WithToken(*token))
 	}
@@ -51,18 +51,18 @@ func cmdListen(ctx context.Context, g *globals, args []string) error {
 		opts = append(opts, webhook.WithTrustedProxies(strings.Split(*proxies, ",")...))
 	}
 	var mu sync.Mutex
-	h, err := webhook.NewHandler(webhook.ListenerFunc(func(_ context.Context, ev webhook.Event) error {
+	h, err := webhook.NewHandler(acct, webhook.ListenerFunc(func(_ context.Context, ev webhook.Event) error {
 		mu.Lock()
 		defer mu.Unlock()
 		if *format == "json" {
-			b, _ := json.Marshal(map[string]any{"action": ev.Action, "callid": ev.Call.ID, "endpoint_id": ev.Call.EndpointID,
+			b, _ := json.Marshal(map[string]any{"action": ev.Action, "callid": ev.Call.ID, "endpoint_id": ev.Call.Endpoint.ID,
 				"ani": ev.Call.ANI, "dnis": ev.Call.DNIS, "type": ev.Call.Direction, "detect_time": ev.Call.DetectTime,
 				"duration_s": int64(ev.Call.Duration / time.Second), "cost": ev.Call.Cost.String()})
 			fmt.Fprintln(g.stdout, string(b))
 			return nil
 		}
 		fmt.Fprintf(g.stdout, "%s %s callid=%s endpoint=%s %s ani=%s dnis=%s duration=%s cost=%s\n",
-			ev.ReceivedAt.Format(time.RFC3339), ev.Action, ev.Call.ID, ev.Call.EndpointID, ev.Call.Direction,
+			ev.ReceivedAt.Format(time.RFC3339), ev.Action, ev.Call.ID, ev.Call.Endpoint.ID, ev.Call.Direction,
 			ev.Call.ANI, ev.Call.DNIS, ev.Call.Duration, ev.Call.Cost)
 		return nil
 	}), opts...)

@@ -78,6 +78,20 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.region, "region", envOr("CMW_REGION", "CR"), "default region for phone numbers")
 }
 
+// account builds the account settings from -username, -tz and -region:
+// given once, every package below takes them from here.
+func (g *globals) account() (callmyway.Account, error) {
+	loc, err := g.location()
+	if err != nil {
+		return callmyway.Account{}, err
+	}
+	a := callmyway.Account{Username: g.username, Location: loc, Region: strings.ToUpper(strings.TrimSpace(g.region))}
+	if err := a.Validate(); err != nil {
+		return a, usagef("%v", err)
+	}
+	return a, nil
+}
+
 func (g *globals) location() (*time.Location, error) {
 	loc, err := time.LoadLocation(g.tz)
 	if err != nil {
@@ -94,14 +108,11 @@ func (g *globals) client() (*callmyway.Client, error) {
 	if g.username == "" || g.password == "" {
 		return nil, usagef("credentials missing: set CMW_USERNAME and CMW_PASSWORD")
 	}
-	loc, err := g.location()
+	acct, err := g.account()
 	if err != nil {
 		return nil, err
 	}
-	opts := []callmyway.Option{callmyway.WithLocation(loc)}
-	if g.region != "" {
-		opts = append(opts, callmyway.WithDefaultRegion(g.region))
-	}
+	var opts []callmyway.Option
 	host := callmyway.DefaultCDRURL
 	if g.baseURL != "" {
 		opts = append(opts, callmyway.WithBaseURL(g.baseURL))
@@ -112,7 +123,7 @@ func (g *globals) client() (*callmyway.Client, error) {
 		return nil, err
 	}
 	opts = append(opts, callmyway.WithQueryLimiter(lim))
-	c, err := callmyway.New(g.username, g.password, opts...)
+	c, err := callmyway.New(acct, g.password, opts...)
 	if err != nil {
 		return nil, usagef("%v", err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cmwtest"
 )
 
@@ -36,7 +37,7 @@ func TestScripts(t *testing.T) {
 			fakesMu.Unlock()
 			env.Defer(s.Close)
 			env.Setenv("CMW_BASE_URL", s.URL)
-			env.Setenv("CMW_USERNAME", s.Username())
+			env.Setenv("CMW_USERNAME", s.Account().Username)
 			env.Setenv("CMW_PASSWORD", s.Password())
 			env.Setenv("CMW_TZ", "UTC")
 			env.Setenv("CMW_STATE_DIR", env.WorkDir)
@@ -74,7 +75,7 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		s.GenerateHistory(n, from, to, 1)
 	case "inbound":
-		if _, err := s.Inbound(args[1], args[2]); err != nil {
+		if _, err := s.Inbound(args[1], callmyway.Endpoint{ID: args[2]}); err != nil {
 			ts.Fatalf("%v", err)
 		}
 	case "webhook":

@@ -20,23 +20,29 @@ func cmdSim(ctx context.Context, g *globals, args []string) error {
 	if err := parse(fs, g, args); err != nil {
 		return err
 	}
-	loc, err := g.location()
+	acct, err := g.account()
 	if err != nil {
 		return err
 	}
-	opts := []cmwtest.Option{cmwtest.WithAddr(*addr), cmwtest.WithLocation(loc), cmwtest.WithAllowedIPs(splitComma(*allow)...)}
+	if acct.Username == "" {
+		acct.Username = cmwtest.DefaultUsername
+	}
+	opts := []cmwtest.Option{cmwtest.WithAddr(*addr), cmwtest.WithAccount(acct, cmwtest.DefaultPassword), cmwtest.WithAllowedIPs(splitComma(*allow)...)}
 	if *hook != "" {
 		opts = append(opts, cmwtest.WithWebhook(*hook))
 	}
-	s := cmwtest.NewServer(opts...)
+	s, err := cmwtest.Start(opts...)
+	if err != nil {
+		return usagef("%v", err)
+	}
 	defer s.Close()
 	if *history > 0 {
 		s.GenerateHistory(*history, time.Now().AddDate(0, 0, -7), time.Now(), 1)
 	}
 	fmt.Fprintf(g.stdout, "simulated CallMyWay on %s\n", s.URL)
-	fmt.Fprintf(g.stdout, "  export CMW_BASE_URL=%s CMW_USERNAME=%s CMW_PASSWORD=%s\n", s.URL, s.Username(), s.Password())
+	fmt.Fprintf(g.stdout, "  export CMW_BASE_URL=%s CMW_USERNAME=%s CMW_PASSWORD=%s\n", s.URL, s.Account().Username, s.Password())
 	for _, e := range s.Endpoints() {
-		fmt.Fprintf(g.stdout, "  endpoint id=%s username=%s name=%q private=%v\n", e.ID, e.Username, e.Name, e.Private)
+		fmt.Fprintf(g.stdout, "  endpoint id=%s username=%s name=%q private=%v\n", e.ID, e.User, e.Name, e.Private)
 	}
 	var tick <-chan time.Time
 	if *every > 0 {
@@ -51,7 +57,7 @@ func cmdSim(ctx context.Context, g *globals, args []string) error {
 			return nil
 		case <-tick:
 			from := fmt.Sprintf("506%d%07d", 6+rand.IntN(3), rand.IntN(10_000_000))
-			id, err := s.Inbound(from, eps[rand.IntN(len(eps))].ID)
+			id, err := s.Inbound(from, eps[rand.IntN(len(eps))].Endpoint)
 			if err == nil {
 				fmt.Fprintf(g.stdout, "inbound call %s from %s\n", id, from)
 			}

@@ -40,17 +40,12 @@ type App struct {
 	tracker     *screenpop.Tracker
 	hook        http.Handler
 	log         *slog.Logger
+	dialer      *click2dial.Dialer // one for the account: caller IDs are chosen per request
 
-	// pendingContact remembers which contact a dial was for, until its
-	// pop: agent endpoint -> contact id.
-	pendingContact sync.Map
-
-	mu      sync.Mutex
-	dialers map[string]*click2dial.Dialer // by caller-id username set, rebuilt when endpoints change
-	dialer  *click2dial.Dialer
-	syncer  *cdr.Syncer
-	sync    cdr.Progress
-	syncAt  time.Time
+	mu     sync.Mutex
+	syncer *cdr.Syncer
+	sync   cdr.Progress
+	syncAt time.Time
 }
 
 // Config is everything main reads from flags and the environment.
@@ -76,8 +71,14 @@ type Config struct {
 // it starts a cmwtest fake with seeded data whose webhooks post back to
 // publicURL.
 func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
-	a := &App{cfg: cfg, log: logger, dialers: map[string]*click2dial.Dialer{}}
+	a := &App{cfg: cfg, log: logger}
 	var err error
+	// The account's zone and region are given once, here; every SDK
+	// package takes them from the Client's Account.
+	acct := callmyway.Account{Username: cfg.Username, Location: cfg.Loc, Region: cfg.Region}
+	if cfg.Demo {
+		acct.Username, cfg.Password = cmwtest.DefaultUsername, cmwtest.DefaultPassword
+	}
 	if strings.HasPrefix(cfg.DB, "postgres://") || strings.HasPrefix(cfg.DB, "postgresql://") {
 		a.cdrs, err = sqlstore.OpenPostgres(ctx, cfg.DB, cfg.Loc)
 	} else {
@@ -91,11 +92,13 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		a.cdrs.Close()
 		return nil, err
 	}
-	opts := []callmyway.Option{callmyway.WithLocation(cfg.Loc), callmyway.WithDefaultRegion(cfg.Region), callmyway.WithLogger(logger)}
+	opts := []callmyway.Option{callmyway.WithLogger(logger)}
 	if cfg.Demo {
-		a.fake = cmwtest.NewServer(cmwtest.WithLocation(cfg.Loc), cmwtest.WithAllowedFirstNumbers("50688881111"),
-			cmwtest.WithWebhook(strings.TrimRight(cfg.PublicURL, "/")+cfg.WebhookPath+"/"+cfg.WebhookToken))
-		cfg.Username, cfg.Password = a.fake.Username(), a.fake.Password()
+		if a.fake, err = cmwtest.Start(cmwtest.WithAccount(acct, cfg.Password), cmwtest.WithAllowedFirstNumbers("50688881111"),
+			cmwtest.WithWebhook(strings.TrimRight(cfg.PublicURL, "/")+cfg.WebhookPath+"/"+cfg.WebhookToken)); err != nil {
+			a.Close()
+			return nil, err
+		}
 		opts = append(opts, callmyway.WithBaseURL(a.fake.URL))
 		if err := a.seed(ctx); err != nil {
 			a.Close()
@@ -104,7 +107,7 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	} else if cfg.BaseURL != "" {
 		opts = append(opts, callmyway.WithBaseURL(cfg.BaseURL))
 	}
-	if a.client, err = callmyway.New(cfg.Username, cfg.Password, opts...); err != nil {
+	if a.client, err = callmyway.New(acct, cfg.Password, opts...); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -127,7 +130,7 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 			a.Close()
 			return nil, err
 		}
-		lim, err := pgsync.NewLimiter(ctx, a.pool, cfg.Username, callmyway.DefaultQueryMargin)
+		lim, err := pgsync.NewLimiter(ctx, a.pool, acct.Username, callmyway.DefaultQueryMargin)
 		if err != nil {
 			a.Close()
 			return nil, err
@@ -140,15 +143,19 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		mb := screenpop.NewMemoryBroker()
 		a.broker, a.closeBroker = mb, mb.Close
 	}
-	if a.hub, err = screenpop.NewHub(a.broker, screenpop.WithHubLogger(logger)); err != nil {
+	if a.hub, err = screenpop.NewHub(a.broker, screenpop.WithLogger(logger)); err != nil {
 		a.Close()
 		return nil, err
 	}
-	if a.tracker, err = screenpop.NewTracker(a.db, a.db, a.broker, screenpop.WithRegion(cfg.Region), screenpop.WithTrackerLogger(logger)); err != nil {
+	if a.tracker, err = screenpop.NewTracker(a.client.Account(), a.db, a.db, a.broker, screenpop.WithLogger(logger)); err != nil {
 		a.Close()
 		return nil, err
 	}
-	hookOpts := []webhook.Option{webhook.WithLocation(cfg.Loc), webhook.WithLogger(logger)}
+	if a.dialer, err = click2dial.New(a.client, click2dial.WithLiveCalls(a.tracker), click2dial.WithOnAccepted(a.expectOutbound)); err != nil {
+		a.Close()
+		return nil, err
+	}
+	hookOpts := []webhook.Option{webhook.WithLogger(logger)}
 	if dedupe != nil {
 		hookOpts = append(hookOpts, webhook.WithDeduper(dedupe))
 	}
@@ -164,7 +171,8 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	if cfg.WebhookBasicUser != "" {
 		hookOpts = append(hookOpts, webhook.WithBasicAuth(cfg.WebhookBasicUser, cfg.WebhookBasicPass))
 	}
-	if a.hook, err = webhook.NewHandler(webhook.Listeners(webhook.ListenerFunc(a.recordEvent), a.tracker, webhook.ListenerFunc(a.releaseAgent)), hookOpts...); err != nil {
+	// The tracker first: recordEvent reads the contact it matched.
+	if a.hook, err = webhook.NewHandler(a.client.Account(), webhook.Listeners(a.tracker, webhook.ListenerFunc(a.recordEvent), a.dialer), hookOpts...); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -208,7 +216,7 @@ func (a *App) RunSync(ctx context.Context) {
 		_ = a.syncer.Run(ctx)
 		return
 	}
-	el := pgsync.NewElector(a.pool, "cdr-sync:"+a.client.Username(), time.Second, a.log)
+	el := pgsync.NewElector(a.pool, "cdr-sync:"+a.client.Account().Username, time.Second, a.log)
 	_ = el.Run(ctx, a.syncer.Run)
 }
 
@@ -235,7 +243,7 @@ func (a *App) seed(ctx context.Context) error {
 		}
 		for i, epID := range ag.eps {
 			e := eps[epID]
-			if err := a.db.AssignEndpoint(ctx, Endpoint{AgentID: id, EndpointID: e.ID, Username: e.Username, Password: e.Password,
+			if err := a.db.AssignEndpoint(ctx, Endpoint{AgentID: id, EndpointID: e.ID, Username: e.User, Password: e.Password,
 				Private: e.Private, Primary: i == 0, ValidFrom: from}); err != nil {
 				return err
 			}
@@ -263,7 +271,8 @@ func (a *App) seed(ctx context.Context) error {
 	return nil
 }
 
-// dialerFor returns a Dialer that knows the agent's caller-ID endpoints.
+// dialerFor returns the account's Dialer with the agent's caller-ID
+// endpoints registered, and the agent's endpoints (primary first).
 func (a *App) dialerFor(ctx context.Context, agentID string) (*click2dial.Dialer, []Endpoint, error) {
 	eps, err := a.db.endpoints(ctx, agentID)
 	if err != nil {
@@ -272,53 +281,34 @@ func (a *App) dialerFor(ctx context.Context, agentID string) (*click2dial.Dialer
 	if len(eps) == 0 {
 		return nil, nil, errors.New("the agent has no CallMyWay endpoint")
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.dialer == nil {
-		d, err := click2dial.New(a.client, click2dial.WithLiveCalls(a.tracker), click2dial.WithOnAccepted(a.expectOutbound))
-		if err != nil {
-			return nil, nil, err
-		}
-		a.dialer = d
-	}
-	// Caller-ID endpoints each need their own credentials: one Dialer per
-	// set, sharing the one-call guard through the tracker and the fake.
-	key := ""
-	var opts []click2dial.Option
 	for _, e := range eps {
-		if e.Password != "" && e.Username != a.client.Username() {
-			key += e.Username + ","
-			opts = append(opts, click2dial.WithCallerID(e.Username, e.Password))
+		if e.Password != "" && e.Username != a.client.Account().Username {
+			if err := a.dialer.SetCallerID(e.Username, e.Password); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
-	if key == "" {
-		return a.dialer, eps, nil
-	}
-	if d := a.dialers[key]; d != nil {
-		return d, eps, nil
-	}
-	opts = append(opts, click2dial.WithLiveCalls(a.tracker), click2dial.WithOnAccepted(a.expectOutbound))
-	d, err := click2dial.New(a.client, opts...)
-	if err != nil {
-		return nil, nil, err
-	}
-	a.dialers[key] = d
-	return d, eps, nil
+	return a.dialer, eps, nil
 }
 
-func (a *App) expectOutbound(r click2dial.Result) {
-	id, _ := a.pendingContact.LoadAndDelete(r.Agent)
-	contactID, _ := id.(string)
-	c, ok, _ := a.db.Contact(context.Background(), contactID)
+// expectOutbound tells the tracker which contact an accepted dial is for:
+// the contact id travels in the request's metadata.
+func (a *App) expectOutbound(ctx context.Context, r click2dial.Result) error {
+	contactID := r.Meta["contact"]
+	c, ok, err := a.db.Contact(ctx, contactID)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		c = screenpop.Contact{ID: contactID}
 	}
-	a.tracker.ExpectOutbound(r.Agent, r.Contact, c)
+	a.tracker.ExpectOutbound(r.Agent, r.Number, c)
+	return nil
 }
 
 // recordEvent keeps the CRM's provisional call row (webhook listener).
 func (a *App) recordEvent(ctx context.Context, ev webhook.Event) error {
-	agent, _, err := a.db.AgentFor(ctx, ev.Call.EndpointID, orNow(ev.Call.DetectTime.Time()))
+	agent, _, err := a.db.AgentFor(ctx, ev.Call.Endpoint, orNow(ev.Call.DetectTime.Time()))
 	if err != nil {
 		return err
 	}
@@ -326,44 +316,18 @@ func (a *App) recordEvent(ctx context.Context, ev webhook.Event) error {
 	if ev.Call.Direction == callmyway.DirectionOutbound {
 		number = ev.Call.DNIS
 	}
-	row := CallRow{CallID: ev.Call.ID, AgentID: agent.ID, EndpointID: ev.Call.EndpointID, Direction: string(ev.Call.Direction),
+	row := CallRow{CallID: ev.Call.ID, AgentID: agent.ID, EndpointID: ev.Call.Endpoint.ID, Direction: string(ev.Call.Direction),
 		Number: number, Detect: ev.Call.DetectTime.Time(), State: "ringing"}
 	if ev.Action == webhook.CallEnd {
 		row.State, row.End, row.Duration = "ended", orNow(ev.Call.DisconnectTime.Time()), ev.Call.Duration
 	}
 	if ev.Call.Direction == callmyway.DirectionOutbound {
-		if v, ok := a.pendingContact.Load(agent.Endpoint); ok {
-			row.ContactID, _ = v.(string)
+		// The tracker matched the dialled contact (from the dial's metadata).
+		if _, _, m, ok := a.tracker.Call(ev.Call.ID); ok && m.Kind == screenpop.MatchKnown && len(m.Contacts) == 1 {
+			row.ContactID = m.Contacts[0].ID
 		}
 	}
 	return a.db.RecordEvent(ctx, row)
-}
-
-// releaseAgent frees the agent in the Dialers when a call ends.
-func (a *App) releaseAgent(ctx context.Context, ev webhook.Event) error {
-	if ev.Action != webhook.CallEnd {
-		return nil
-	}
-	agent, ok, err := a.db.AgentFor(ctx, ev.Call.EndpointID, orNow(ev.Call.DetectTime.Time()))
-	if err != nil || !ok {
-		return err
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, d := range append([]*click2dial.Dialer{a.dialer}, mapValues(a.dialers)...) {
-		if d != nil {
-			d.Release(agent.Endpoint)
-		}
-	}
-	return nil
-}
-
-func mapValues[K comparable, V any](m map[K]V) []V {
-	out := make([]V, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	return out
 }
 
 func orNow(t time.Time) time.Time {
@@ -391,7 +355,7 @@ func (a *App) History(ctx context.Context, f CallsFilter) ([]HistoryRow, error) 
 	if err != nil {
 		return nil, err
 	}
-	recs, err := a.cdrs.List(ctx, sqlstore.Filter{Account: a.client.Username(), From: f.From, To: f.To, Limit: 5000})
+	recs, err := a.cdrs.List(ctx, sqlstore.Filter{Account: a.client.Account().Username, From: f.From, To: f.To, Limit: 5000})
 	if err != nil {
 		return nil, err
 	}

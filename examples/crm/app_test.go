@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/screenpop"
 )
 
@@ -136,11 +137,11 @@ func TestAgentsAdminKeepsHistory(t *testing.T) {
 	assert.Equal(t, 200, code)
 	assert.Contains(t, body, "Diana")
 	assert.Contains(t, body, "Historial", "Carla's mapping of 5003 is kept as history")
-	old, ok, err := a.db.AgentFor(context.Background(), "5003", before)
+	old, ok, err := a.db.AgentFor(context.Background(), callmyway.Endpoint{ID: "5003"}, before)
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, "Carla Jiménez", old.Name, "a past call stays credited to Carla")
-	now, _, _ := a.db.AgentFor(context.Background(), "5003", time.Now())
+	now, _, _ := a.db.AgentFor(context.Background(), callmyway.Endpoint{ID: "5003"}, time.Now())
 	assert.Equal(t, "Diana Núñez", now.Name)
 	_, body = a.post(t, "/agents/endpoint", url.Values{"agent_id": {diana}, "endpoint_id": {"x"}, "username": {"abc"}})
 	assert.Contains(t, body, "numeric CallMyWay username")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cdr/sqlstore"
+	"github.com/callmyway-go/sdk/number"
 	"github.com/callmyway-go/sdk/screenpop"
 )
 
@@ -202,20 +203,19 @@ func (db *DB) endpoints(ctx context.Context, agentID string) ([]Endpoint, error)
 }
 
 // AgentFor implements screenpop.Directory over crm_endpoints: who had the
-// endpoint at that time.
-func (db *DB) AgentFor(ctx context.Context, endpointID string, at time.Time) (screenpop.Agent, bool, error) {
+// phone (by endpoint id or username) at that time, and the phone's two
+// names.
+func (db *DB) AgentFor(ctx context.Context, ep callmyway.Endpoint, at time.Time) (screenpop.Agent, bool, error) {
 	var a screenpop.Agent
-	err := db.QueryRowContext(ctx, db.q(`SELECT a.id, a.name, e.username FROM crm_endpoints e JOIN crm_agents a ON a.id = e.agent_id
-		WHERE e.endpoint_id = ? AND e.valid_from <= ? AND (e.valid_to = 0 OR e.valid_to > ?)
-		ORDER BY e.valid_from DESC LIMIT 1`), endpointID, at.Unix(), at.Unix()).Scan(&a.ID, &a.Name, &a.Endpoint)
+	err := db.QueryRowContext(ctx, db.q(`SELECT a.id, a.name, e.endpoint_id, e.username FROM crm_endpoints e JOIN crm_agents a ON a.id = e.agent_id
+		WHERE (e.endpoint_id = ? OR e.username = ?) AND e.valid_from <= ? AND (e.valid_to = 0 OR e.valid_to > ?)
+		ORDER BY e.valid_from DESC LIMIT 1`), ep.ID, ep.User, at.Unix(), at.Unix()).Scan(&a.ID, &a.Name, &a.Endpoint.ID, &a.Endpoint.User)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, false, nil
 	}
 	if err != nil {
 		return a, false, err
 	}
-	// The agent's primary endpoint is the one click to dial rings.
-	db.QueryRowContext(ctx, db.q(`SELECT username FROM crm_endpoints WHERE agent_id = ? AND valid_to = 0 AND is_primary = 1`), a.ID).Scan(&a.Endpoint)
 	return a, true, nil
 }
 
@@ -258,7 +258,7 @@ func (db *DB) AddContact(ctx context.Context, customerID, name string, numbers .
 }
 
 func (db *DB) AddNumber(ctx context.Context, contactID, raw string) error {
-	n, err := callmyway.ParseNumber(raw, db.region)
+	n, err := number.Parse(raw, db.region)
 	if err != nil {
 		return err
 	}

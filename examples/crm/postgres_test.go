@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cmwtest"
 	"github.com/callmyway-go/sdk/internal/pgtest"
 	"github.com/callmyway-go/sdk/screenpop"
@@ -22,10 +23,11 @@ import (
 func TestTwoInstancesOnPostgres(t *testing.T) {
 	dsn := pgtest.Schema(t)
 	loc, _ := time.LoadLocation("America/Costa_Rica")
-	fake := cmwtest.NewServer(cmwtest.WithLocation(loc)) // the account's zone, as the CRM is told
+	acct := callmyway.Account{Username: cmwtest.DefaultUsername, Location: loc, Region: "CR"}
+	fake := cmwtest.NewServer(cmwtest.WithAccount(acct, cmwtest.DefaultPassword)) // the account's zone, as the CRM is told
 	defer fake.Close()
 	open := func() (*App, http.Handler) {
-		app, err := NewApp(context.Background(), Config{DB: dsn, Username: fake.Username(), Password: fake.Password(), BaseURL: fake.URL,
+		app, err := NewApp(context.Background(), Config{DB: dsn, Username: fake.Account().Username, Password: fake.Password(), BaseURL: fake.URL,
 			Loc: loc, Region: "CR", WebhookPath: "/cmw/hook", WebhookToken: "pg-token-0123456789"}, slog.New(slog.DiscardHandler))
 		require.NoError(t, err)
 		t.Cleanup(app.Close)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/click2dial"
 )
 
@@ -300,23 +301,20 @@ func (a *App) handleDial(w http.ResponseWriter, r *http.Request) {
 		redirectMsg(w, r, "/customers", err)
 		return
 	}
-	primary := eps[0].Username // endpoints come primary first
+	primary := eps[0] // endpoints come primary first
 	for _, e := range eps {
 		if e.Primary && !e.Private {
-			primary = e.Username
+			primary = e
 			break
 		}
 	}
-	a.pendingContact.Store(primary, r.FormValue("contact_id"))
-	_, err = d.Dial(r.Context(), click2dial.Request{Agent: primary, Contact: r.FormValue("number"), CallerID: r.FormValue("caller_id")})
+	_, err = d.Dial(r.Context(), click2dial.Request{Agent: callmyway.Endpoint{ID: primary.EndpointID, User: primary.Username},
+		Number: r.FormValue("number"), CallerID: r.FormValue("caller_id"), Meta: map[string]string{"contact": r.FormValue("contact_id"), "agent": agentID}})
 	switch {
 	case err == nil:
 		err = errors.New(translate(l, "dial_ok"))
 	case errors.Is(err, click2dial.ErrCallInProgress):
-		a.pendingContact.Delete(primary)
 		err = errors.New(translate(l, "dial_busy"))
-	default:
-		a.pendingContact.Delete(primary)
 	}
 	if r.Header.Get("Accept") == "application/json" {
 		writeJSON(w, http.StatusOK, map[string]string{"message": err.Error()})
@@ -407,7 +405,7 @@ func (a *App) handleDemoInbound(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	id, err := a.fake.Inbound(number, endpointID)
+	id, err := a.fake.Inbound(number, callmyway.Endpoint{ID: endpointID})
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
