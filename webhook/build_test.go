@@ -74,3 +74,21 @@ func main() {
 		t.Fatalf("a handler without an account built: %v\n%s", err, out)
 	}
 }
+
+// TestWebhookDoesNotLinkPhoneNumbers keeps programs that only receive
+// webhooks small: libphonenumber's metadata (several MB) is not in the
+// dependency closure of package webhook.
+func TestWebhookDoesNotLinkPhoneNumbers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "list", "-deps", "github.com/callmyway-go/sdk/webhook").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, heavy := range []string{"github.com/nyaruka/phonenumbers", "google.golang.org/protobuf", "github.com/jackc/pgx", "modernc.org/sqlite"} {
+		if strings.Contains(string(out), heavy) {
+			t.Errorf("package webhook links %s", heavy)
+		}
+	}
+}
