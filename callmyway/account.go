@@ -22,7 +22,8 @@ var ErrInvalidAccount = errors.New("callmyway: invalid account settings")
 //
 // The zero Account is not valid: Location and Region must be set
 // explicitly (time.UTC if the account really is on UTC). Account is a
-// small value, safe to copy and to share between goroutines.
+// small value, safe to copy and to use from several goroutines
+// concurrently.
 type Account struct {
 	// Username is the account's main CallMyWay username: a 7-digit number
 	// in practice, the endpoint that queries and dials are billed to.
@@ -39,6 +40,9 @@ type Account struct {
 
 // AccountError names the Account field that is wrong. It matches
 // ErrInvalidAccount.
+//
+// The zero AccountError names no field. It is a plain value: safe to copy,
+// and to read from several goroutines concurrently.
 type AccountError struct {
 	Field  string // "Username", "Location" or "Region"
 	Reason string

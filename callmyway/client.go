@@ -138,6 +138,9 @@ func (c Client) Format(f fmt.State, verb rune) {
 }
 
 // Response is a 2xx answer from CallMyWay. Body has the password removed.
+//
+// The zero Response is an empty answer. A Response is not modified after it
+// is returned, so it may be read concurrently.
 type Response struct {
 	StatusCode int
 	Header     http.Header

@@ -7,6 +7,9 @@ import (
 
 // Direction is which way a call went. Webhooks say in/out/internal, CDRs
 // incoming/outgoing/internal; both parse to the same Direction.
+//
+// The zero Direction is DirectionUnknown. It is a plain value: safe to
+// copy, and to read from several goroutines concurrently.
 type Direction string
 
 // Directions.

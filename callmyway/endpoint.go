@@ -10,7 +10,7 @@ import "strings"
 //
 // Either name may be empty when it is not known; an Endpoint with neither
 // is the zero Endpoint, "no phone". Endpoint is a comparable value, safe to
-// copy and share.
+// copy and to use concurrently.
 type Endpoint struct {
 	ID   string `json:"id,omitempty"`   // endpoint_id in webhooks
 	User string `json:"user,omitempty"` // username: first_num, ani_user, dnis_user

@@ -38,6 +38,9 @@ var (
 // ErrRateLimited, ErrMalformedResponse) when one applies.
 //
 // Body is a short excerpt of the answer with the password removed.
+//
+// The zero APIError is an unclassified failure. It is a plain value: safe
+// to copy, and to read from several goroutines concurrently.
 type APIError struct {
 	Op         string // the SDK operation, e.g. "cdr.Recent" or "click2dial.Dial"
 	StatusCode int    // HTTP status; 0 when the error came from the body of a 2xx
@@ -78,6 +81,9 @@ func (e *APIError) Unwrap() error { return e.Kind }
 // TLS, timeout, reset. URL has the password removed. Sent reports whether
 // the request may have reached the server (always true unless the
 // connection was never established).
+//
+// The zero TransportError has no cause. It is a plain value: safe to copy,
+// and to read from several goroutines concurrently.
 type TransportError struct {
 	Op   string
 	URL  string
@@ -95,6 +101,9 @@ func (e *TransportError) Unwrap() error { return e.Err }
 
 // NumberError reports a phone number that could not be used. It matches
 // ErrInvalidNumber.
+//
+// The zero NumberError has no input. It is a plain value: safe to copy, and
+// to read from several goroutines concurrently.
 type NumberError struct {
 	Input  string // the number as given
 	Region string // the default region used to parse it

@@ -22,6 +22,9 @@ const DefaultQueryMargin = 250 * time.Millisecond
 // Limiter paces CDR and live-call queries. Wait blocks until one query may
 // be sent or ctx is done. *rate.Limiter from golang.org/x/time/rate
 // satisfies it.
+//
+// A nil Limiter is refused by WithQueryLimiter. Implementations must be
+// safe for concurrent use: every Client of the account calls Wait.
 type Limiter interface {
 	Wait(ctx context.Context) error
 }

@@ -11,6 +11,9 @@ import (
 )
 
 // Host names one of the CallMyWay hosts the SDK talks to.
+//
+// The zero Host is HostClickToDial. It is a plain value: safe to copy, and
+// to read from several goroutines concurrently.
 type Host int
 
 const (
@@ -52,6 +55,9 @@ func (h Host) String() string {
 
 // Option configures a Client. Options validate their arguments: New
 // returns the first option error.
+//
+// A nil Option is skipped by New. Options are plain functions, safe to
+// reuse and to share between goroutines concurrently.
 type Option func(*config) error
 
 type config struct {

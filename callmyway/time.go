@@ -23,11 +23,17 @@ const zeroText = "1970-01-01 00:00:00"
 // from JSON (which assumes UTC). "1970-01-01 00:00:00",
 // "0000-00-00 00:00:00" and "" all decode to the zero Time, meaning "not
 // connected" or "not yet".
+//
+// The zero Time means "not connected" or "not yet". It is a plain value:
+// safe to copy, and to read from several goroutines concurrently.
 type Time struct {
 	t time.Time
 }
 
 // TimeError reports text that is not a CallMyWay timestamp.
+//
+// The zero TimeError has no input. It is a plain value: safe to copy, and
+// to read from several goroutines concurrently.
 type TimeError struct {
 	Input  string
 	Reason string

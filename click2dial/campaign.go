@@ -39,6 +39,9 @@ type Campaign struct {
 }
 
 // CampaignOption configures a Campaign. Options validate their arguments.
+//
+// A nil CampaignOption is refused by NewCampaign. Options are plain
+// functions, safe to reuse and to share between goroutines concurrently.
 type CampaignOption func(*Campaign) error
 
 // WithPace sets the pace across the campaign, in dials per minute
@@ -160,6 +163,10 @@ func NewCampaign(d *Dialer, agents []callmyway.Endpoint, opts ...CampaignOption)
 // CallingHours is a daily window in the contact's local time, found from
 // the number's country (the first of its time zones); Fallback is used
 // when none is known (default UTC).
+//
+// The zero CallingHours allows nothing (an empty window); WithCallingHours
+// refuses it. It is a plain value: safe to copy, and to read from several
+// goroutines concurrently.
 type CallingHours struct {
 	Start, End time.Duration  // since local midnight, e.g. 8*time.Hour and 20*time.Hour
 	Days       []time.Weekday // allowed days; empty means every day
@@ -195,6 +202,9 @@ func (h *CallingHours) Allows(n number.Number, t time.Time) bool {
 }
 
 // Status is what happened to one number of a campaign.
+//
+// The zero Status is Pending. It is a plain value: safe to copy, and to
+// read from several goroutines concurrently.
 type Status int
 
 // Statuses.
@@ -222,6 +232,9 @@ func (s Status) String() string {
 }
 
 // NumberResult is the outcome of one number.
+//
+// The zero NumberResult is a Pending number with no input. It is a plain
+// value: safe to copy, and to read from several goroutines concurrently.
 type NumberResult struct {
 	Input  string
 	Number number.Number
@@ -232,6 +245,9 @@ type NumberResult struct {
 }
 
 // Progress counts a running campaign.
+//
+// The zero Progress counts nothing. It is a plain value: safe to copy, and
+// to read from several goroutines concurrently.
 type Progress struct {
 	Total, Dialled, Skipped, Failed int
 }

@@ -47,6 +47,9 @@ var ErrNoDialer = errors.New("click2dial: Dialer not initialised: create it with
 var ErrHookFailed = errors.New("click2dial: the call was placed but the accept hook failed")
 
 // Order is which party CallMyWay rings first.
+//
+// The zero Order is AgentFirst. It is a plain value: safe to copy, and to
+// read from several goroutines concurrently.
 type Order int
 
 const (
@@ -71,6 +74,9 @@ func (o Order) String() string {
 }
 
 // Request is one click to dial. It is a plain value.
+//
+// The zero Request is invalid (no agent, no number): Dial refuses it. It is
+// safe to copy; do not modify Meta while Dial runs concurrently with it.
 type Request struct {
 	// Agent is the agent's CallMyWay phone. User (the username dialled as
 	// first_num) is required. Give ID (the endpoint_id webhooks carry) too:
@@ -103,6 +109,9 @@ type Request struct {
 // database. It is not a call outcome: the agent may not answer, the
 // contact may be busy. The outcome arrives later by webhook (callStart,
 // callEnd) and in the CDR.
+//
+// The zero Result is no accepted dial. Meta is the Result's own copy; the
+// Result may be read concurrently.
 type Result struct {
 	Agent     callmyway.Endpoint
 	Number    number.Number // the customer's number as dialled
@@ -117,11 +126,16 @@ type Result struct {
 // LiveCalls reports calls the Dialer did not start, such as inbound calls
 // seen by webhook. The calls ledger and screenpop's Tracker satisfy it.
 // It is called on Dial's goroutine and must be safe for concurrent use.
+//
+// A nil LiveCalls is refused by WithLiveCalls.
 type LiveCalls interface {
 	HasLiveCall(ctx context.Context, agent callmyway.Endpoint) (bool, error)
 }
 
 // Option configures a Dialer. Options validate their arguments.
+//
+// A nil Option is refused by New. Options are plain functions, safe to
+// reuse and to share between goroutines concurrently.
 type Option func(*Dialer) error
 
 // WithLiveCalls makes the Dialer refuse agents that have a live call it did

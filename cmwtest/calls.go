@@ -11,6 +11,9 @@ import (
 )
 
 // Outcome is how a simulated call ends.
+//
+// The zero Outcome is Answered. It is a plain value: safe to copy, and to
+// read from several goroutines concurrently.
 type Outcome int
 
 // Outcomes a Script can ask for.
@@ -24,6 +27,10 @@ const (
 
 // Script says how the next simulated call goes. Zero durations take the
 // defaults: Ring 3s per leg, Talk 30s.
+//
+// The zero Script is an answered call with the default durations. It is a
+// plain value: safe to copy, and to read from several goroutines
+// concurrently.
 type Script struct {
 	Outcome Outcome
 	Ring    time.Duration
@@ -41,6 +48,9 @@ func (sc Script) withDefaults() Script {
 }
 
 // DialRequest is an accepted click to dial, as the fake saw it.
+//
+// The zero DialRequest is no request. It is a plain value: safe to copy,
+// and to read from several goroutines concurrently.
 type DialRequest struct {
 	Path         string
 	Username     string // the billed endpoint (its caller ID)
@@ -218,6 +228,9 @@ func costOf(rate string, seconds int) string {
 }
 
 // CallOption tunes an injected call.
+//
+// A nil CallOption must not be passed. Options are plain functions, safe to
+// reuse and to share between goroutines concurrently.
 type CallOption func(*callOpts)
 
 type callOpts struct {

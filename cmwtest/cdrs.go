@@ -15,6 +15,9 @@ import (
 
 // CDR is one call record as the fake stores it. Zero times are written as
 // "1970-01-01 00:00:00".
+//
+// The zero CDR is an empty record. It is a plain value: safe to copy, and
+// to read from several goroutines concurrently.
 type CDR struct {
 	CallID           string
 	OriginalCallID   string
@@ -41,6 +44,9 @@ type CDR struct {
 
 // Shape is the form of a getCdrs answer. The real provider's is
 // unverified, so clients must accept each.
+//
+// The zero Shape is the first listed. It is a plain value: safe to copy,
+// and to read from several goroutines concurrently.
 type Shape int
 
 // Answer shapes.
@@ -52,6 +58,10 @@ const (
 )
 
 // CDRMode tunes how records are written.
+//
+// The zero CDRMode answers bare JSON arrays with numbers as JSON numbers.
+// It is a plain value: safe to copy, and to read from several goroutines
+// concurrently.
 type CDRMode struct {
 	Shape              Shape
 	StringNumbers      bool // duration and ring_time as strings

@@ -8,6 +8,9 @@ import (
 )
 
 // FaultKind is a failure the fake can inject.
+//
+// The zero FaultKind is the first listed. It is a plain value: safe to
+// copy, and to read from several goroutines concurrently.
 type FaultKind int
 
 // Faults on demand.
@@ -23,6 +26,9 @@ const (
 )
 
 // Fault is one injected failure.
+//
+// The zero Fault is the zero FaultKind with no delay. It is a plain value:
+// safe to copy, and to read from several goroutines concurrently.
 type Fault struct {
 	Kind  FaultKind
 	Delay time.Duration // for FaultSlow and FaultRateLimited

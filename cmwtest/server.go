@@ -21,6 +21,9 @@ import (
 // two names (the embedded callmyway.Endpoint: ID is endpoint_id in
 // webhooks, User the username called as first_num and written in CDRs)
 // and what the fake needs besides.
+//
+// The zero Endpoint is not a phone: WithEndpoints refuses it. It is a plain
+// value: safe to copy, and to read from several goroutines concurrently.
 type Endpoint struct {
 	callmyway.Endpoint
 	Password string // its SIP password; click to dial may bill any endpoint
@@ -53,6 +56,9 @@ var DefaultAccount = callmyway.Account{Username: DefaultUsername, Location: time
 
 // Option configures a Server. Options validate their arguments: Start
 // returns the first error, NewServer panics with it.
+//
+// A nil Option is refused by Start. Options are plain functions, safe to
+// reuse and to share between goroutines concurrently.
 type Option func(*Server) error
 
 // WithAccount sets the account the fake serves (its main username, the
@@ -191,6 +197,9 @@ var inProcessSeq atomic.Int64
 
 // Server is a fake CallMyWay. Create it with NewServer and Close it when
 // done.
+//
+// The zero Server is not usable: create it with NewServer or Start. A
+// Server is safe for concurrent use.
 type Server struct {
 	// URL is the base URL of the fake, for callmyway.WithBaseURL.
 	URL string
@@ -226,6 +235,9 @@ type Server struct {
 
 // Request is one request the fake received, with its query (password
 // included: it is a test fake).
+//
+// The zero Request is no request. It is a plain value: safe to copy, and to
+// read from several goroutines concurrently.
 type Request struct {
 	Path     string
 	Query    map[string]string

@@ -15,6 +15,10 @@ import (
 
 // WebhookMode makes the fake send webhooks the way real senders do, so a
 // receiver can be tested against each of them.
+//
+// The zero WebhookMode sends every event once, in order, as JSON with
+// numbers. It is a plain value: safe to copy, and to read from several
+// goroutines concurrently.
 type WebhookMode struct {
 	Duplicates     int  // extra deliveries of every event
 	EndBeforeStart bool // hold each callStart back and send it after its callEnd
@@ -24,6 +28,9 @@ type WebhookMode struct {
 }
 
 // Delivery is one webhook POST and the receiver's answer.
+//
+// The zero Delivery is no delivery. It is a plain value: safe to copy, and
+// to read from several goroutines concurrently.
 type Delivery struct {
 	URL     string
 	Action  string

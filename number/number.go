@@ -23,7 +23,8 @@ import (
 // Number is a phone number as CallMyWay or a CRM wrote it, with its E.164
 // form. A withheld caller ID (empty, "anonymous", "private"...) is a Number
 // with Withheld set and no E.164. The zero Number is a withheld number
-// with no text. Number is a comparable value, safe to copy and share.
+// with no text. Number is a comparable value, safe to copy and to use
+// concurrently.
 type Number struct {
 	Raw      string // as given, trimmed
 	E164     string // "+50688887777"; empty when Withheld

@@ -11,6 +11,8 @@ import (
 // broker serves one process; a broker over a shared database lets a
 // webhook received by one CRM instance pop on a browser connected to
 // another. Publish assigns the message its monotonic ID.
+//
+// A nil Broker is refused by NewHub and NewTracker.
 type Broker interface {
 	Publish(ctx context.Context, m Message) (Message, error)
 	// Subscribe calls deliver for every message published from now on,

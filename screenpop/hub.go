@@ -40,6 +40,10 @@ type agentState struct {
 }
 
 // Subscription is one browser's stream of an agent's messages.
+//
+// Subscriptions come from Hub.Subscribe; the zero Subscription is not
+// usable. C is read by one goroutine; Overflowed is safe for concurrent
+// use.
 type Subscription struct {
 	Agent string
 	// C receives the agent's messages. It is closed when the subscription
@@ -214,6 +218,9 @@ func (h *Hub) Subscribers(agent string) int {
 
 // IdentifyFunc tells the SSE handler which agent a request belongs to
 // (from the CRM's session). An error answers 401.
+//
+// A nil IdentifyFunc must not be given to Handler. It is called
+// concurrently, once per SSE request.
 type IdentifyFunc func(r *http.Request) (agentID string, err error)
 
 // Handler returns the SSE endpoint: each request is one browser of the

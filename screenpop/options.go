@@ -12,6 +12,9 @@ import (
 // Option configures a Tracker or a Hub. Options validate their
 // arguments; an option given to the type it does not configure (say
 // WithReplayBuffer to NewTracker) is an error naming both.
+//
+// A nil Option is refused. Options are plain functions, safe to reuse and
+// to share between goroutines concurrently.
 type Option func(*options) error
 
 // options holds the settings of both types; target says which is being

@@ -9,6 +9,9 @@ import (
 
 // Agent is a CRM user who answers calls on a CallMyWay phone. It is a
 // plain value.
+//
+// The zero Agent is no agent. It is a plain value: safe to copy, and to
+// read from several goroutines concurrently.
 type Agent struct {
 	ID       string             `json:"id"`       // the CRM's id for the agent
 	Name     string             `json:"name"`     // for display
@@ -20,6 +23,8 @@ type Agent struct {
 // so edits take effect without a restart. Implementations must be safe
 // for concurrent use: the Tracker calls them from concurrent webhook
 // deliveries.
+//
+// A nil Directory is refused by NewTracker.
 type Directory interface {
 	// AgentFor returns the agent who had the phone ep — named by either
 	// name: webhooks give its id, CDRs its username — at time at, so a
@@ -30,6 +35,9 @@ type Directory interface {
 }
 
 // Contact is a CRM contact a call may belong to.
+//
+// The zero Contact is an empty card. It is safe to copy; its slices and map
+// are shared by copies, so do not modify them concurrently.
 type Contact struct {
 	ID           string            `json:"id"`
 	Name         string            `json:"name"`
@@ -41,6 +49,8 @@ type Contact struct {
 
 // Contacts finds CRM contacts. Implementations must be safe for
 // concurrent use.
+//
+// A nil Contacts is refused by NewTracker.
 type Contacts interface {
 	// FindByNumber returns the contacts with a number whose E.164 form is
 	// e164 (for example "+50688887777").
@@ -51,6 +61,9 @@ type Contacts interface {
 }
 
 // MatchKind says how a call's number matched the CRM's contacts.
+//
+// The zero MatchKind is no match yet. It is a plain value: safe to copy,
+// and to read from several goroutines concurrently.
 type MatchKind string
 
 // Match kinds.
@@ -67,6 +80,9 @@ const (
 )
 
 // Match is the contact side of a pop.
+//
+// The zero Match is no match yet. It is safe to copy and to read
+// concurrently.
 type Match struct {
 	Kind     MatchKind `json:"kind"`
 	Contacts []Contact `json:"contacts,omitempty"` // ranked, best first
@@ -74,6 +90,9 @@ type Match struct {
 }
 
 // CallState is where a live call is.
+//
+// The zero CallState is no state yet. It is a plain value: safe to copy,
+// and to read from several goroutines concurrently.
 type CallState string
 
 // Call states.
@@ -84,6 +103,9 @@ const (
 )
 
 // CallInfo is the call part of a Message.
+//
+// The zero CallInfo is no call. It is a plain value: safe to copy, and to
+// read from several goroutines concurrently.
 type CallInfo struct {
 	CallID         string              `json:"callid"`
 	Endpoint       callmyway.Endpoint  `json:"endpoint"`
@@ -117,6 +139,9 @@ const (
 //
 // ID is monotonic: a reconnecting browser sends the last one it saw as
 // Last-Event-ID and gets what it missed.
+//
+// The zero Message is not a valid message (no type). It is safe to copy and
+// to read concurrently.
 type Message struct {
 	Version int      `json:"v"`
 	ID      uint64   `json:"id"`

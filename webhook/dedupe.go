@@ -11,6 +11,9 @@ import (
 // the key is (callid, action). Implementations shared by several CRM
 // instances (a database table) make a duplicate landing on another
 // instance recognisable too.
+//
+// A nil Deduper is refused by WithDeduper. Implementations must be safe for
+// concurrent use: the handler calls them from concurrent deliveries.
 type Deduper interface {
 	// Acquire claims key for processing. done is true when key was already
 	// processed within the window: the caller acks without processing. If

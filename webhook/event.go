@@ -14,6 +14,9 @@ import (
 )
 
 // Action is what happened to a call.
+//
+// The zero Action is no action (Parse never returns it). It is a plain
+// value: safe to copy, and to read from several goroutines concurrently.
 type Action string
 
 // Actions CallMyWay sends.
@@ -23,6 +26,9 @@ const (
 )
 
 // Call is the data of an event (see docs/provider.md, Webhook).
+//
+// The zero Call has no callid. It is a plain value: safe to copy, and to
+// read from several goroutines concurrently.
 type Call struct {
 	ID        string // callid
 	AccountID string
@@ -42,6 +48,10 @@ type Call struct {
 
 // Event is one call event received from CallMyWay. It is a plain value,
 // safe to copy; Raw must not be modified.
+//
+// The zero Event has no action.
+//
+// Events may be read concurrently.
 type Event struct {
 	Action     Action
 	Call       Call
@@ -60,6 +70,9 @@ var ErrInvalidEvent = errors.New("webhook: invalid event")
 var ErrUnknownAction = errors.New("webhook: unknown action")
 
 // ParseError names what was wrong with a body.
+//
+// The zero ParseError names no field. It is a plain value: safe to copy,
+// and to read from several goroutines concurrently.
 type ParseError struct {
 	Field  string // "body", "action", "data.callid", ...
 	Reason string

@@ -19,11 +19,16 @@ import (
 // delivery whose listener failed is retried by the sender. The handler
 // calls it on the request's goroutine, concurrently for concurrent
 // deliveries, so it must be safe for concurrent use.
+//
+// A nil Listener is refused by NewHandler.
 type Listener interface {
 	HandleEvent(ctx context.Context, ev Event) error
 }
 
 // ListenerFunc adapts a function to Listener.
+//
+// A nil ListenerFunc must not be used as a Listener. It must be safe for
+// concurrent use, as every Listener.
 type ListenerFunc func(ctx context.Context, ev Event) error
 
 // HandleEvent calls f.
@@ -49,6 +54,9 @@ const (
 )
 
 // Option configures NewHandler. Options validate their arguments.
+//
+// A nil Option is refused by NewHandler. Options are plain functions, safe
+// to reuse and to share between goroutines concurrently.
 type Option func(*config) error
 
 type config struct {

@@ -1,0 +1,63 @@
+package doccheck
+
+import (
+	"go/ast"
+	"go/doc"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// packages are the public library packages (commands and examples are
+// programs, internal packages are not API).
+var packages = []string{
+	"callmyway", "number", "webhook", "click2dial", "screenpop", "cmwtest",
+}
+
+// TestExportedTypesSayZeroValueAndConcurrency: every exported type's doc
+// comment states whether its zero value is usable ("zero", or "nil" for
+// interface and func types) and whether it may be used concurrently
+// ("concurrent"), and starts with its name.
+func TestExportedTypesSayZeroValueAndConcurrency(t *testing.T) {
+	root := filepath.Join("..", "..")
+	for _, dir := range packages {
+		fset := token.NewFileSet()
+		pkgs, err := parser.ParseDir(fset, filepath.Join(root, dir), func(fi fs.FileInfo) bool {
+			return !strings.HasSuffix(fi.Name(), "_test.go")
+		}, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, p := range pkgs {
+			dp := doc.New(p, "github.com/callmyway-go/sdk/"+dir, 0)
+			for _, typ := range dp.Types {
+				if !ast.IsExported(typ.Name) {
+					continue
+				}
+				d := typ.Doc
+				where := dir + "." + typ.Name + " (package " + name + ")"
+				if !strings.HasPrefix(d, typ.Name+" ") && !strings.HasPrefix(d, "A "+typ.Name+" ") && !strings.HasPrefix(d, "An "+typ.Name+" ") {
+					t.Errorf("%s: doc does not start with its name: %.40q", where, d)
+				}
+				low := strings.ToLower(d)
+				// The zero value of an interface or func type is nil.
+				isRef := false
+				if len(typ.Decl.Specs) == 1 {
+					switch typ.Decl.Specs[0].(*ast.TypeSpec).Type.(type) {
+					case *ast.InterfaceType, *ast.FuncType:
+						isRef = true
+					}
+				}
+				if !strings.Contains(low, "zero") && !(isRef && strings.Contains(low, "nil")) {
+					t.Errorf("%s: doc does not say whether the zero value is usable", where)
+				}
+				if !strings.Contains(low, "concurren") {
+					t.Errorf("%s: doc does not say whether it is safe for concurrent use", where)
+				}
+			}
+		}
+	}
+}
