@@ -266,10 +266,11 @@ func (c *Client) finish(ctx context.Context, op string, u *url.URL, start time.T
 	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body, URL: c.redactor.URL(u)}, nil
 }
 
-// redactBody scrubs an answer that echoes the password or a password=
-// parameter. The check does not copy the body: CDR pages are large.
+// redactBody scrubs an answer that echoes the password, in any encoding,
+// or a password= parameter. The check does not copy the body: CDR pages
+// are large.
 func (c *Client) redactBody(b []byte) []byte {
-	if bytes.Contains(b, []byte(c.cred.password)) || bytes.Contains(b, []byte("assword=")) || bytes.Contains(b, []byte("ASSWORD=")) {
+	if c.redactor.ContainsBytes(b) || bytes.Contains(b, []byte("assword=")) || bytes.Contains(b, []byte("ASSWORD=")) {
 		return []byte(c.redactor.String(string(b)))
 	}
 	return b

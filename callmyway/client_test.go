@@ -2,6 +2,9 @@ package callmyway
 
 import (
 	"bytes"
+	"html"
+	"strconv"
+	"strings"
 	"context"
 	"errors"
 	"fmt"
@@ -497,4 +500,33 @@ func TestOperationNameFromContext(t *testing.T) {
 	_, err = c.Query(t.Context(), HostCDR, PathCDR, nil)
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "Query", ae.Op)
+}
+
+// A provider echoing the password in another form than the URL query:
+// raw with special characters, HTML-escaped, JSON/PHP-escaped, non-ASCII.
+func TestEchoedPasswordInAnyFormNeverShows(t *testing.T) {
+	for _, pw := range []string{`ab/cd&ef+gh ij%kl"mn<op>'qr=st`, "páss/wörd€12345"} {
+		forms := []string{pw, url.QueryEscape(pw), url.PathEscape(pw), html.EscapeString(pw),
+			strings.ReplaceAll(strconv.QuoteToASCII(pw), "/", `\/`)}
+		for _, form := range forms {
+			for _, status := range []int{200, 500} {
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.WriteHeader(status)
+					fmt.Fprintf(w, "<b>Warning</b>: login failed for password %s in /var/www/x.php", form)
+				}))
+				c, err := New(testAcct, pw, WithBaseURL(srv.URL), WithQueryLimiter(rate.NewLimiter(rate.Inf, 1)), WithRetry(0, time.Millisecond))
+				require.NoError(t, err)
+				resp, qerr := c.Query(t.Context(), HostCDR, PathCDR, nil)
+				_, serr := c.Send(t.Context(), HostClickToDial, PathClickToDial, nil)
+				srv.Close()
+				texts := []string{fmt.Sprint(qerr), fmt.Sprintf("%+v", qerr), fmt.Sprint(serr), fmt.Sprintf("%#v", c)}
+				if resp != nil {
+					texts = append(texts, string(resp.Body))
+				}
+				for _, s := range texts {
+					assert.NotContains(t, s, form, "status %d, form %q", status, form)
+				}
+			}
+		}
+	}
 }
