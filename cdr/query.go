@@ -23,7 +23,7 @@ func query(ctx context.Context, c *callmyway.Client, op string, params url.Value
 	if err != nil {
 		return nil, err
 	}
-	recs, err := DecodePage(resp.Body, c.Location())
+	recs, err := DecodePage(resp.Body, c.Account().Location)
 	if err != nil {
 		if ae, ok := err.(*callmyway.APIError); ok {
 			ae.Op, ae.StatusCode = op, resp.StatusCode
@@ -47,7 +47,7 @@ func Live(ctx context.Context, c *callmyway.Client) ([]Record, error) {
 
 // rangePage fetches one page of a date range.
 func rangePage(ctx context.Context, c *callmyway.Client, start, end time.Time, ini, cant int) ([]Record, error) {
-	loc := c.Location()
+	loc := c.Account().Location
 	return query(ctx, c, "cdr.Range", url.Values{
 		"dateStart": {start.In(loc).Format(callmyway.TimeLayout)},
 		"dateEnd":   {end.In(loc).Format(callmyway.TimeLayout)},
@@ -109,7 +109,7 @@ func Range(ctx context.Context, c *callmyway.Client, from, to time.Time, opts ..
 			yield(Record{}, fmt.Errorf("cdr: Range: to %v is before from %v", to, from))
 			return
 		}
-		loc := c.Location()
+		loc := c.Account().Location
 		from, to = from.In(loc).Truncate(time.Second), to.In(loc).Truncate(time.Second)
 		var boundary map[string]bool // callids yielded at the previous chunk's last second
 		for start := from; ; {

@@ -15,8 +15,10 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cdr"
+	"github.com/callmyway-go/sdk/cdr/internal/storetest"
 	"github.com/callmyway-go/sdk/cdr/pgsync"
 	"github.com/callmyway-go/sdk/cdr/sqlstore"
+	"github.com/callmyway-go/sdk/cdr/sqlstore/postgres"
 	"github.com/callmyway-go/sdk/cmwtest"
 	"github.com/callmyway-go/sdk/internal/pgtest"
 )
@@ -59,7 +61,7 @@ func TestFailover(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		app := fmt.Sprintf("inst%d", i)
 		pool := pgtest.Pool(t, dsn, app)
-		st, err := sqlstore.OpenPostgres(ctx, dsn, time.UTC)
+		st, err := postgres.Open(ctx, dsn, storetest.Account)
 		require.NoError(t, err)
 		t.Cleanup(func() { st.Close() })
 		store = st

@@ -1,7 +1,12 @@
 // Package sqlstore is a cdr.Store over database/sql, with a SQLite dialect
-// (modernc.org/sqlite, no cgo) and a PostgreSQL dialect (jackc/pgx). Both
-// use the same migrations; records are upserted by callid in batches, and
-// the sync checkpoint is saved in the same transaction.
+// and a PostgreSQL dialect. Both use the same migrations; records are
+// upserted by callid in batches, and the sync checkpoint is saved in the
+// same transaction.
+//
+// This package links no database driver. Open a store with
+// cdr/sqlstore/sqlite (modernc.org/sqlite, no cgo) or cdr/sqlstore/postgres
+// (jackc/pgx), so a program links only the driver it uses; or bring your
+// own *sql.DB to Open or New.
 package sqlstore
 
 import (
@@ -38,6 +43,8 @@ func (d Dialect) String() string {
 }
 
 // Store is a cdr.Store in a SQL database. It is safe for concurrent use.
+// Its zero value is not usable: get one from New, Open, sqlite.Open or
+// postgres.Open.
 type Store struct {
 	db      *sql.DB
 	dialect Dialect
@@ -45,14 +52,45 @@ type Store struct {
 	batch   int
 }
 
-// New returns a Store on db. Call Migrate before use. Times are returned
-// in loc (the account's zone; nil means UTC).
-func New(db *sql.DB, d Dialect, loc *time.Location) *Store {
-	if loc == nil {
-		loc = time.UTC
+// New returns a Store on db, whose times are read in acct's zone. It
+// returns acct.Validate's error (matching callmyway.ErrInvalidAccount) for
+// an incomplete account. Call Migrate before use, or use Open.
+func New(db *sql.DB, d Dialect, acct callmyway.Account) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("sqlstore: New: nil *sql.DB")
 	}
-	return &Store{db: db, dialect: d, loc: loc, batch: 500}
+	if d != SQLite && d != Postgres {
+		return nil, fmt.Errorf("sqlstore: New: unknown dialect %d", int(d))
+	}
+	if err := acct.Validate(); err != nil {
+		return nil, fmt.Errorf("sqlstore: %w", err)
+	}
+	return &Store{db: db, dialect: d, loc: acct.Location, batch: 500}, nil
 }
+
+// Open returns a Store on db after checking the connection and migrating
+// the schema. On failure it closes db.
+func Open(ctx context.Context, db *sql.DB, d Dialect, acct callmyway.Account) (*Store, error) {
+	s, err := New(db, d, acct)
+	if err == nil {
+		if err = db.PingContext(ctx); err != nil {
+			err = fmt.Errorf("sqlstore: connect (%s): %w", d, err)
+		}
+	}
+	if err == nil {
+		err = s.Migrate(ctx)
+	}
+	if err != nil {
+		if db != nil {
+			db.Close()
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
 
 // DB returns the underlying database.
 func (s *Store) DB() *sql.DB { return s.db }

@@ -51,11 +51,11 @@ func cmdCDRs(ctx context.Context, g *globals, args []string) error {
 		}
 		return nil
 	}
-	start, err := callmyway.ParseTime(*from, c.Location())
+	start, err := c.Account().ParseTime(*from)
 	if err != nil || start.IsZero() {
 		return usagef("-from %q: want YYYY-MM-DD HH:mm:ss", *from)
 	}
-	end, err := callmyway.ParseTime(*to, c.Location())
+	end, err := c.Account().ParseTime(*to)
 	if err != nil || end.IsZero() {
 		return usagef("-to %q: want YYYY-MM-DD HH:mm:ss", *to)
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/callmyway-go/sdk/cdr"
 	"github.com/callmyway-go/sdk/cdr/pgsync"
 	"github.com/callmyway-go/sdk/cdr/sqlstore"
+	"github.com/callmyway-go/sdk/cdr/sqlstore/postgres"
+	"github.com/callmyway-go/sdk/cdr/sqlstore/sqlite"
 	"github.com/callmyway-go/sdk/click2dial"
 	"github.com/callmyway-go/sdk/cmwtest"
 	"github.com/callmyway-go/sdk/screenpop"
@@ -78,10 +80,14 @@ type Config struct {
 func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 	a := &App{cfg: cfg, log: logger, dialers: map[string]*click2dial.Dialer{}}
 	var err error
+	acct := callmyway.Account{Username: cfg.Username, Location: cfg.Loc, Region: cfg.Region}
+	if cfg.Demo {
+		acct.Username = "demo" // the fake's, known below; the store reads only the zone
+	}
 	if strings.HasPrefix(cfg.DB, "postgres://") || strings.HasPrefix(cfg.DB, "postgresql://") {
-		a.cdrs, err = sqlstore.OpenPostgres(ctx, cfg.DB, cfg.Loc)
+		a.cdrs, err = postgres.Open(ctx, cfg.DB, acct)
 	} else {
-		a.cdrs, err = sqlstore.OpenSQLite(ctx, cfg.DB, cfg.Loc)
+		a.cdrs, err = sqlite.Open(ctx, cfg.DB, acct)
 	}
 	if err != nil {
 		return nil, err
