@@ -19,6 +19,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/internal/migrate"
+	"github.com/callmyway-go/sdk/internal/migrate/pgxmigrate"
 	"github.com/callmyway-go/sdk/internal/wait"
 )
 
@@ -33,13 +35,18 @@ type Limiter struct {
 
 // NewLimiter returns the account's shared Limiter, creating its table.
 func NewLimiter(ctx context.Context, pool *pgxpool.Pool, account string, margin time.Duration) (*Limiter, error) {
-	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS cmw_query_clock (account TEXT PRIMARY KEY, last_query TIMESTAMPTZ NOT NULL)`); err != nil {
-		return nil, fmt.Errorf("pgsync: create table: %w", err)
+	if _, err := pgxmigrate.Apply(ctx, pool, "cdr_query_clock", migrations); err != nil {
+		return nil, fmt.Errorf("pgsync: %w", err)
 	}
 	if _, err := pool.Exec(ctx, `INSERT INTO cmw_query_clock (account, last_query) VALUES ($1, 'epoch') ON CONFLICT DO NOTHING`, account); err != nil {
 		return nil, fmt.Errorf("pgsync: init clock: %w", err)
 	}
 	return &Limiter{pool: pool, account: account, interval: callmyway.QueryInterval + margin}, nil
+}
+
+// migrations are the "cdr_query_clock" component's schema steps.
+var migrations = []migrate.Step{
+	{Version: 1, SQL: `CREATE TABLE IF NOT EXISTS cmw_query_clock (account TEXT PRIMARY KEY, last_query TIMESTAMPTZ NOT NULL)`},
 }
 
 // Wait implements callmyway.Limiter. It holds the account's row lock while

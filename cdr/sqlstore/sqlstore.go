@@ -23,6 +23,7 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cdr"
+	"github.com/callmyway-go/sdk/internal/migrate"
 )
 
 // Dialect selects the SQL flavour.
@@ -104,7 +105,9 @@ var columns = []string{"callid", "account", "original_callid", "ref_callid", "an
 	"route_pattern", "route_name", "end_reason", "name_endpoint_ani", "name_endpoint_dnis", "direction", "type",
 	"extra", "live", "updated_at"}
 
-// migrations are applied in order; {MONEY} and {BOOL} are per dialect.
+// migrations are the "cdr" component's migrate steps; {MONEY} and {BOOL}
+// are per dialect. IF NOT EXISTS lets databases created before
+// schema_migrations existed adopt them.
 var migrations = []string{
 	`CREATE TABLE IF NOT EXISTS cmw_cdr (
 		callid TEXT PRIMARY KEY,
@@ -151,40 +154,22 @@ func (s *Store) ddl(q string) string {
 	return strings.NewReplacer("{MONEY}", money, "{BOOL}", boolean).Replace(q)
 }
 
-// Migrate creates or upgrades the schema. It is idempotent and records the
-// applied version in cmw_schema_version.
+// Migrate creates or upgrades the schema through internal/migrate
+// (component "cdr" in schema_migrations). It is idempotent and safe when
+// several processes start at once.
 func (s *Store) Migrate(ctx context.Context) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlstore: migrate: %w", err)
+	steps := make([]migrate.Step, len(migrations))
+	for i, q := range migrations {
+		steps[i] = migrate.Step{Version: i + 1, SQL: s.ddl(q)}
 	}
-	defer tx.Rollback()
+	d := migrate.SQLite
 	if s.dialect == Postgres {
-		// Serialise concurrent migrations of several instances.
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7417001)`); err != nil {
-			return fmt.Errorf("sqlstore: migrate lock: %w", err)
-		}
+		d = migrate.Postgres
 	}
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS cmw_schema_version (id INTEGER PRIMARY KEY, version INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("sqlstore: migrate: %w", err)
+	if _, err := migrate.Apply(ctx, migrate.SQL(s.db, d), "cdr", steps); err != nil {
+		return fmt.Errorf("sqlstore: %w", err)
 	}
-	var v int
-	err = tx.QueryRowContext(ctx, `SELECT version FROM cmw_schema_version WHERE id = 1`).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		v = 0
-	} else if err != nil {
-		return fmt.Errorf("sqlstore: migrate: %w", err)
-	}
-	for i := v; i < len(migrations); i++ {
-		if _, err := tx.ExecContext(ctx, s.ddl(migrations[i])); err != nil {
-			return fmt.Errorf("sqlstore: migration %d: %w", i+1, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO cmw_schema_version (id, version) VALUES (1, ?)
-		ON CONFLICT (id) DO UPDATE SET version = excluded.version`), len(migrations)); err != nil {
-		return fmt.Errorf("sqlstore: migrate: %w", err)
-	}
-	return tx.Commit()
+	return nil
 }
 
 // rebind turns ? placeholders into the dialect's form.

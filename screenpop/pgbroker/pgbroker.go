@@ -21,6 +21,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/callmyway-go/sdk/internal/migrate"
+	"github.com/callmyway-go/sdk/internal/migrate/pgxmigrate"
 	"github.com/callmyway-go/sdk/screenpop"
 )
 
@@ -54,12 +56,16 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Broker, erro
 	for _, o := range opts {
 		o(b)
 	}
-	_, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS cmw_pop_messages (
-		id BIGSERIAL PRIMARY KEY, created_at TIMESTAMPTZ NOT NULL DEFAULT now(), body JSONB NOT NULL)`)
-	if err != nil {
-		return nil, fmt.Errorf("pgbroker: create table: %w", err)
+	if _, err := pgxmigrate.Apply(ctx, pool, "screenpop_broker", migrations); err != nil {
+		return nil, fmt.Errorf("pgbroker: %w", err)
 	}
 	return b, nil
+}
+
+// migrations are the "screenpop_broker" component's schema steps.
+var migrations = []migrate.Step{
+	{Version: 1, SQL: `CREATE TABLE IF NOT EXISTS cmw_pop_messages (
+		id BIGSERIAL PRIMARY KEY, created_at TIMESTAMPTZ NOT NULL DEFAULT now(), body JSONB NOT NULL)`},
 }
 
 // Publish implements screenpop.Broker: the message gets the row's id.

@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/callmyway-go/sdk/internal/migrate"
+	"github.com/callmyway-go/sdk/internal/migrate/pgxmigrate"
 	"github.com/callmyway-go/sdk/webhook"
 )
 
@@ -30,12 +32,16 @@ func New(ctx context.Context, pool *pgxpool.Pool, window, claimTTL time.Duration
 	if window <= 0 || claimTTL <= 0 {
 		return nil, errors.New("pgdedupe: window and claimTTL must be positive")
 	}
-	_, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS cmw_webhook_dedupe (
-		key TEXT PRIMARY KEY, done BOOLEAN NOT NULL, expires_at TIMESTAMPTZ NOT NULL)`)
-	if err != nil {
-		return nil, fmt.Errorf("pgdedupe: create table: %w", err)
+	if _, err := pgxmigrate.Apply(ctx, pool, "webhook_dedupe", migrations); err != nil {
+		return nil, fmt.Errorf("pgdedupe: %w", err)
 	}
 	return &Deduper{pool: pool, window: window, claimTTL: claimTTL, poll: 50 * time.Millisecond}, nil
+}
+
+// migrations are the "webhook_dedupe" component's schema steps.
+var migrations = []migrate.Step{
+	{Version: 1, SQL: `CREATE TABLE IF NOT EXISTS cmw_webhook_dedupe (
+		key TEXT PRIMARY KEY, done BOOLEAN NOT NULL, expires_at TIMESTAMPTZ NOT NULL)`},
 }
 
 // Acquire implements webhook.Deduper.
