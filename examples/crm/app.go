@@ -129,11 +129,11 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 			return nil, err
 		}
 		a.broker = pb
-		if dedupe, err = pgdedupe.New(ctx, a.pool, webhook.DefaultDedupeWindow, 30*time.Second); err != nil {
+		if dedupe, err = pgdedupe.New(ctx, a.pool); err != nil {
 			a.Close()
 			return nil, err
 		}
-		lim, err := pgsync.NewLimiter(ctx, a.pool, cfg.Username, callmyway.DefaultQueryMargin)
+		lim, err := pgsync.NewLimiter(ctx, a.pool, cfg.Username)
 		if err != nil {
 			a.Close()
 			return nil, err
@@ -214,7 +214,11 @@ func (a *App) RunSync(ctx context.Context) {
 		_ = a.syncer.Run(ctx)
 		return
 	}
-	el := pgsync.NewElector(a.pool, "cdr-sync:"+a.client.Username(), time.Second, a.log)
+	el, err := pgsync.NewElector(a.pool, "cdr-sync:"+a.client.Username(), pgsync.WithLogger(a.log))
+	if err != nil {
+		a.log.Error("cdr sync: no elector", "error", err)
+		return
+	}
 	_ = el.Run(ctx, a.syncer.Run)
 }
 
