@@ -56,14 +56,14 @@ func rangePage(ctx context.Context, c *callmyway.Client, start, end time.Time, i
 	})
 }
 
-// Page is what a range query fetched in one request.
+// Page is what a range query fetched in one request. It is a plain value.
 type Page struct {
 	From, To time.Time // the chunk being read
 	Offset   int       // ini
 	Records  int       // records in this page
 }
 
-// RangeOption tunes Range.
+// RangeOption tunes Range. Range checks the values and yields the error.
 type RangeOption func(*rangeConfig)
 
 type rangeConfig struct {

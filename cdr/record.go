@@ -20,7 +20,9 @@ import (
 // Record is one CallMyWay call record (SPEC §4). Times are in the
 // account's zone; a zero ConnectTime means the call was not connected (or,
 // in a live query, not yet). Fields the SDK does not know are kept in
-// Extra, so nothing the provider sends is lost.
+// Extra, so nothing the provider sends is lost. A Record is a plain
+// value: the zero Record is an empty record, and copies may be read
+// concurrently (copies share Extra's map: do not modify it).
 type Record struct {
 	CallID           string // unique per record: the key to store it once
 	OriginalCallID   string // shared by the records (legs) of one call
@@ -85,7 +87,7 @@ var known = func() map[string]string {
 }()
 
 // FieldError reports a record field that could not be read. It matches
-// callmyway.ErrMalformedResponse.
+// callmyway.ErrMalformedResponse. It is a plain value.
 type FieldError struct {
 	Index  int    // the record's position in its page
 	CallID string // when known

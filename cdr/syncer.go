@@ -16,6 +16,11 @@ import (
 // from a start date, then a steady poll. It never queries faster than the
 // account's limiter allows, and moves the checkpoint only together with
 // committed records.
+//
+// A Syncer is not safe for concurrent use: call Run, or SyncOnce, from
+// one goroutine at a time (run one Syncer per account; see cdr/pgsync to
+// run one across instances). Its zero value is not usable (its methods
+// return ErrNotInitialized): get one from NewSyncer.
 type Syncer struct {
 	client *callmyway.Client
 	store  Store
@@ -27,7 +32,11 @@ type Syncer struct {
 	spanDone       time.Duration
 }
 
-// Progress reports a Syncer's work.
+// ErrNotInitialized is returned by the methods of a Syncer not made by
+// NewSyncer.
+var ErrNotInitialized = errors.New("cdr: Syncer not made by NewSyncer")
+
+// Progress reports a Syncer's work. It is a plain value.
 type Progress struct {
 	Backfilling bool          // still catching up with the past
 	Checkpoint  time.Time     // everything before it is stored
@@ -37,7 +46,8 @@ type Progress struct {
 	Err         error         // the last step's error, if any
 }
 
-// SyncOption configures a Syncer.
+// SyncOption configures a Syncer. Options check their values: NewSyncer
+// returns the first option's error.
 type SyncOption func(*syncConfig) error
 
 type syncConfig struct {
@@ -122,16 +132,24 @@ func TailEvery(d time.Duration) SyncOption {
 	}
 }
 
-// OnProgress calls f after every step.
+// OnProgress calls f after every step, from the goroutine running the
+// step; nil is an error.
 func OnProgress(f func(Progress)) SyncOption {
-	return func(c *syncConfig) error { c.progress = f; return nil }
+	return func(c *syncConfig) error {
+		if f == nil {
+			return errors.New("cdr: OnProgress(nil)")
+		}
+		c.progress = f
+		return nil
+	}
 }
 
-// SyncLogger sets the logger (silent by default).
-func SyncLogger(l *slog.Logger) SyncOption {
+// WithLogger sets the Syncer's logger (default: the Client's logger,
+// silent unless the Client was given one); nil is an error.
+func WithLogger(l *slog.Logger) SyncOption {
 	return func(c *syncConfig) error {
 		if l == nil {
-			return errors.New("cdr: SyncLogger: nil")
+			return errors.New("cdr: WithLogger(nil)")
 		}
 		c.logger = l
 		return nil
@@ -162,6 +180,9 @@ func (s *Syncer) recentWindow() time.Duration { return 24*time.Hour - s.cfg.over
 // through OnProgress and the logger and retried with backoff; Run returns
 // only ctx's error.
 func (s *Syncer) Run(ctx context.Context) error {
+	if s.client == nil {
+		return ErrNotInitialized
+	}
 	fails := 0
 	for {
 		p, err := s.SyncOnce(ctx)
@@ -189,6 +210,9 @@ func (s *Syncer) Run(ctx context.Context) error {
 // the last day, else one backfill chunk (committed page by page), with a
 // recent-tail poll first when one is due.
 func (s *Syncer) SyncOnce(ctx context.Context) (Progress, error) {
+	if s.client == nil {
+		return Progress{Err: ErrNotInitialized}, ErrNotInitialized
+	}
 	p, err := s.step(ctx)
 	p.Err = err
 	if s.cfg.progress != nil {

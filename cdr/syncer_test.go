@@ -191,7 +191,7 @@ func TestProvisionalRecordUpdatedInPlace(t *testing.T) {
 func TestSyncerOptionsValidate(t *testing.T) {
 	_, c := fakeAndClient(t)
 	for _, o := range []cdr.SyncOption{cdr.Interval(time.Second), cdr.Overlap(-1), cdr.SyncPageSize(0), cdr.SyncChunk(time.Second),
-		cdr.TailEvery(0), cdr.StartAt(time.Time{}), cdr.SyncLogger(nil)} {
+		cdr.TailEvery(0), cdr.StartAt(time.Time{}), cdr.WithLogger(nil), cdr.OnProgress(nil)} {
 		_, err := cdr.NewSyncer(c, cdr.NewMemoryStore(), o)
 		assert.Error(t, err)
 	}
@@ -224,4 +224,22 @@ func TestTailStaysFreshDuringBackfill(t *testing.T) {
 		assert.True(t, found, "the call of a minute ago is stored while the backfill runs")
 		assert.Zero(t, fake.Violations())
 	})
+}
+
+func TestZeroValues(t *testing.T) {
+	var s cdr.Syncer
+	_, err := s.SyncOnce(context.Background())
+	assert.ErrorIs(t, err, cdr.ErrNotInitialized)
+	assert.ErrorIs(t, s.Run(context.Background()), cdr.ErrNotInitialized)
+
+	// The zero MemoryStore is an empty store.
+	var m cdr.MemoryStore
+	cp, err := m.LoadCheckpoint(context.Background(), "a")
+	require.NoError(t, err)
+	assert.True(t, cp.Through.IsZero())
+	require.NoError(t, m.Commit(context.Background(), "a", []cdr.Record{{CallID: "1"}}, cdr.Checkpoint{Through: time.Unix(1, 0)}))
+	assert.Equal(t, 1, m.Len())
+	cp, err = m.LoadCheckpoint(context.Background(), "a")
+	require.NoError(t, err)
+	assert.Equal(t, time.Unix(1, 0), cp.Through)
 }

@@ -26,7 +26,7 @@ import (
 	"github.com/callmyway-go/sdk/internal/migrate"
 )
 
-// Dialect selects the SQL flavour.
+// Dialect selects the SQL flavour. The zero Dialect is SQLite.
 type Dialect int
 
 // Dialects.
@@ -90,8 +90,17 @@ func Open(ctx context.Context, db *sql.DB, d Dialect, acct callmyway.Account) (*
 	return s, nil
 }
 
+// ErrNotInitialized is returned by the methods of a Store not made by New
+// or Open.
+var ErrNotInitialized = errors.New("sqlstore: Store not made by New or Open")
+
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	if s.db == nil {
+		return ErrNotInitialized
+	}
+	return s.db.Close()
+}
 
 // DB returns the underlying database.
 func (s *Store) DB() *sql.DB { return s.db }
@@ -158,6 +167,9 @@ func (s *Store) ddl(q string) string {
 // (component "cdr" in schema_migrations). It is idempotent and safe when
 // several processes start at once.
 func (s *Store) Migrate(ctx context.Context) error {
+	if s.db == nil {
+		return ErrNotInitialized
+	}
 	steps := make([]migrate.Step, len(migrations))
 	for i, q := range migrations {
 		steps[i] = migrate.Step{Version: i + 1, SQL: s.ddl(q)}
@@ -197,6 +209,9 @@ func (d Dialect) Rebind(q string) string {
 
 // LoadCheckpoint implements cdr.Store.
 func (s *Store) LoadCheckpoint(ctx context.Context, account string) (cdr.Checkpoint, error) {
+	if s.db == nil {
+		return cdr.Checkpoint{}, ErrNotInitialized
+	}
 	var through int64
 	err := s.db.QueryRowContext(ctx, s.rebind(`SELECT through FROM cmw_sync_checkpoint WHERE account = ?`), account).Scan(&through)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -211,6 +226,9 @@ func (s *Store) LoadCheckpoint(ctx context.Context, account string) (cdr.Checkpo
 // Commit implements cdr.Store: the records are upserted by callid in
 // batches and the checkpoint saved, in one transaction.
 func (s *Store) Commit(ctx context.Context, account string, recs []cdr.Record, cp cdr.Checkpoint) error {
+	if s.db == nil {
+		return ErrNotInitialized
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: commit: %w", err)
@@ -234,6 +252,9 @@ func (s *Store) Commit(ctx context.Context, account string, recs []cdr.Record, c
 // Upsert stores records by callid without touching the checkpoint (for
 // records that arrive by other paths, such as provisional webhook rows).
 func (s *Store) Upsert(ctx context.Context, account string, recs []cdr.Record) error {
+	if s.db == nil {
+		return ErrNotInitialized
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: upsert: %w", err)
@@ -325,7 +346,8 @@ func (s *Store) fromUnix(n int64) callmyway.Time {
 	return callmyway.NewTime(time.Unix(n, 0).In(s.loc))
 }
 
-// Filter selects records for List. Zero fields select everything.
+// Filter selects records for List. Zero fields select everything, so the
+// zero Filter lists the first 1000 records.
 type Filter struct {
 	Account  string
 	From, To time.Time // detect time, From inclusive, To exclusive
@@ -337,6 +359,9 @@ type Filter struct {
 
 // List returns records matching f in detect order.
 func (s *Store) List(ctx context.Context, f Filter) ([]cdr.Record, error) {
+	if s.db == nil {
+		return nil, ErrNotInitialized
+	}
 	q := "SELECT " + strings.Join(columns, ", ") + " FROM cmw_cdr WHERE 1=1"
 	var args []any
 	if f.Account != "" {
@@ -382,6 +407,9 @@ func (s *Store) List(ctx context.Context, f Filter) ([]cdr.Record, error) {
 
 // Get returns the record with callid, and whether it exists.
 func (s *Store) Get(ctx context.Context, callid string) (cdr.Record, bool, error) {
+	if s.db == nil {
+		return cdr.Record{}, false, ErrNotInitialized
+	}
 	rows, err := s.db.QueryContext(ctx, s.rebind("SELECT "+strings.Join(columns, ", ")+" FROM cmw_cdr WHERE callid = ?"), callid)
 	if err != nil {
 		return cdr.Record{}, false, fmt.Errorf("sqlstore: get: %w", err)
@@ -396,6 +424,9 @@ func (s *Store) Get(ctx context.Context, callid string) (cdr.Record, bool, error
 
 // Count returns how many records account has ("" for all).
 func (s *Store) Count(ctx context.Context, account string) (int, error) {
+	if s.db == nil {
+		return 0, ErrNotInitialized
+	}
 	var n int
 	q, args := "SELECT COUNT(*) FROM cmw_cdr", []any{}
 	if account != "" {

@@ -175,7 +175,7 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		return nil, err
 	}
 	start := time.Now().AddDate(0, 0, -7)
-	if a.syncer, err = cdr.NewSyncer(a.client, a.cdrs, cdr.StartAt(start), cdr.Interval(15*time.Second), cdr.SyncLogger(logger),
+	if a.syncer, err = cdr.NewSyncer(a.client, a.cdrs, cdr.StartAt(start), cdr.Interval(15*time.Second), cdr.WithLogger(logger),
 		cdr.OnProgress(func(p cdr.Progress) {
 			a.mu.Lock()
 			a.sync, a.syncAt = p, time.Now()
