@@ -191,3 +191,12 @@ func TestDecodePageNeedsZone(t *testing.T) {
 	_, err := DecodePage([]byte(`[]`), nil)
 	assert.ErrorIs(t, err, callmyway.ErrInvalidAccount, "no silent UTC")
 }
+
+func TestRecordParties(t *testing.T) {
+	in := Record{ANI: "50688887777", DNIS: "8000001", DNISUser: "8000001", Direction: callmyway.DirectionInbound}
+	assert.Equal(t, "50688887777", in.CustomerNumber())
+	assert.Equal(t, callmyway.Endpoint{User: "8000001"}, in.Agent())
+	out := Record{ANI: "8000002", ANIUser: "8000002", DNIS: "50622223333", Direction: callmyway.DirectionOutbound}
+	assert.Equal(t, "50622223333", out.CustomerNumber())
+	assert.Equal(t, callmyway.Endpoint{User: "8000002"}, out.Agent())
+}

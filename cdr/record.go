@@ -58,6 +58,18 @@ func (r Record) Connected() bool { return !r.ConnectTime.IsZero() }
 // disconnect time yet): a provisional record a later sync will complete.
 func (r Record) Live() bool { return r.DisconnectTime.IsZero() }
 
+// CustomerNumber returns the customer's number: the ANI of an inbound
+// call, the DNIS of an outbound one (see callmyway.Direction.Customer).
+func (r Record) CustomerNumber() string { return r.Direction.Customer(r.ANI, r.DNIS) }
+
+// Agent returns the agent's phone: the endpoint username on the agent's
+// side of the call (DNISUser inbound, ANIUser outbound; see
+// callmyway.Direction.Agent). Its ID is empty: CDRs do not carry endpoint
+// ids.
+func (r Record) Agent() callmyway.Endpoint {
+	return callmyway.Endpoint{User: r.Direction.Agent(r.ANIUser, r.DNISUser)}
+}
+
 // IsLeg reports whether the record is one leg of a larger call (a ring
 // attempt of a group), rather than the call's parent record.
 func (r Record) IsLeg() bool {

@@ -252,11 +252,12 @@ func (s *Syncer) step(ctx context.Context) (Progress, error) {
 	if end.After(now) {
 		end = now
 	}
-	for ini := 0; ; ini += s.cfg.pageSize {
-		recs, err := rangePage(ctx, s.client, start, end, ini, s.cfg.pageSize)
+	var stepErr error
+	eachPage(ctx, s.client, start, end, s.cfg.pageSize, func(_ int, recs []Record, err error) bool {
 		s.pages++
 		if err != nil {
-			return s.progress(cp, true, now.Sub(cp.Through)), err
+			stepErr = err
+			return false
 		}
 		next := cp
 		full := len(recs) == s.cfg.pageSize
@@ -270,14 +271,16 @@ func (s *Syncer) step(ctx context.Context) (Progress, error) {
 			next.Through = cp.Through
 		}
 		if err := s.store.Commit(ctx, account, recs, next); err != nil {
-			return s.progress(cp, true, now.Sub(cp.Through)), fmt.Errorf("cdr: committing: %w", err)
+			stepErr = fmt.Errorf("cdr: committing: %w", err)
+			return false
 		}
 		s.records += len(recs)
 		s.spanDone += next.Through.Sub(cp.Through)
 		cp = next
-		if !full {
-			break
-		}
+		return true
+	})
+	if stepErr != nil {
+		return s.progress(cp, true, now.Sub(cp.Through)), stepErr
 	}
 	backfilling := now.Sub(cp.Through) > s.recentWindow()
 	return s.progress(cp, backfilling, now.Sub(cp.Through)), nil
@@ -316,14 +319,8 @@ func (s *Syncer) pollRecent(ctx context.Context, account string, cp Checkpoint, 
 // progress builds a Progress; left is the span still to backfill.
 func (s *Syncer) progress(cp Checkpoint, backfilling bool, left time.Duration) Progress {
 	p := Progress{Backfilling: backfilling, Checkpoint: cp.Through, Pages: s.pages, Records: s.records}
-	if backfilling && left > 0 {
-		per := callmyway.QueryInterval + callmyway.DefaultQueryMargin
-		pages := math.Ceil(float64(left) / float64(s.cfg.chunk)) // at least one request per chunk
-		if s.spanDone > 0 && s.records > 0 {
-			est := float64(s.records) / float64(s.spanDone) * float64(left)
-			pages += math.Ceil(est / float64(s.cfg.pageSize))
-		}
-		p.Remaining = time.Duration(pages) * per
+	if backfilling {
+		p.Remaining = TimeLeft(s.spanDone, s.records, left, s.cfg.pageSize, s.cfg.chunk)
 	}
 	return p
 }

@@ -243,3 +243,11 @@ func TestZeroValues(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, time.Unix(1, 0), cp.Through)
 }
+
+func TestTimeLeft(t *testing.T) {
+	per := callmyway.QueryInterval + callmyway.DefaultQueryMargin
+	assert.Zero(t, cdr.TimeLeft(time.Hour, 10, 0, 0, 0))
+	assert.Equal(t, 3*per, cdr.TimeLeft(0, 0, 25*24*time.Hour, 0, 0), "one request per 10-day chunk")
+	// 2000 records a day, 2 days left, 1000 a page: 4 pages plus 1 chunk.
+	assert.Equal(t, 5*per, cdr.TimeLeft(24*time.Hour, 2000, 48*time.Hour, 1000, 0))
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cdr"
 	"github.com/callmyway-go/sdk/internal/migrate"
+	"github.com/callmyway-go/sdk/internal/unixtime"
 )
 
 // Dialect selects the SQL flavour. The zero Dialect is SQLite.
@@ -332,19 +333,9 @@ func lastByCallID(recs []cdr.Record) []cdr.Record {
 	return out
 }
 
-func unix(t callmyway.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.Time().Unix()
-}
+func unix(t callmyway.Time) int64 { return unixtime.Seconds(t.Time()) }
 
-func (s *Store) fromUnix(n int64) callmyway.Time {
-	if n == 0 {
-		return callmyway.Time{}
-	}
-	return callmyway.NewTime(time.Unix(n, 0).In(s.loc))
-}
+func (s *Store) fromUnix(n int64) callmyway.Time { return callmyway.NewTime(unixtime.Time(n, s.loc)) }
 
 // Filter selects records for List. Zero fields select everything, so the
 // zero Filter lists the first 1000 records.
