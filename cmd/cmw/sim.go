@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/callmyway-go/sdk/cmwtest"
+	"github.com/callmyway-go/sdk/internal/netaddr"
 )
 
 func cmdSim(ctx context.Context, g *globals, args []string) error {
@@ -20,11 +21,15 @@ func cmdSim(ctx context.Context, g *globals, args []string) error {
 	if err := parse(fs, g, args); err != nil {
 		return err
 	}
+	allowed := splitComma(*allow)
+	if _, err := netaddr.ParsePrefixes(allowed); err != nil {
+		return usagef("-allow: %v", err)
+	}
 	loc, err := g.location()
 	if err != nil {
 		return err
 	}
-	opts := []cmwtest.Option{cmwtest.WithAddr(*addr), cmwtest.WithLocation(loc), cmwtest.WithAllowedIPs(splitComma(*allow)...)}
+	opts := []cmwtest.Option{cmwtest.WithAddr(*addr), cmwtest.WithLocation(loc), cmwtest.WithAllowedIPs(allowed...)}
 	if *hook != "" {
 		opts = append(opts, cmwtest.WithWebhook(*hook))
 	}
