@@ -28,7 +28,8 @@ const (
 	numHosts
 )
 
-// Default host URLs and paths (SPEC §2 and §4).
+// Default host URLs and paths (see docs/provider.md, Click to dial and
+// Call history).
 const (
 	DefaultClickToDialURL    = "https://www.callmyway.com"
 	DefaultClickToDialAltURL = "https://ws2.callmyway.net"

@@ -17,7 +17,8 @@ import (
 	"github.com/callmyway-go/sdk/internal/wire"
 )
 
-// Record is one CallMyWay call record (SPEC §4). Times are in the
+// Record is one CallMyWay call record (see docs/provider.md, Call
+// history). Times are in the
 // account's zone; a zero ConnectTime means the call was not connected (or,
 // in a live query, not yet). Fields the SDK does not know are kept in
 // Extra, so nothing the provider sends is lost. A Record is a plain

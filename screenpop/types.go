@@ -15,7 +15,8 @@ type Agent struct {
 }
 
 // Directory maps CallMyWay endpoints to agents: the CRM's mapping table
-// (SPEC §1). It is consulted on every event, so edits take effect without
+// (see docs/provider.md, Accounts and endpoints). It is consulted on
+// every event, so edits take effect without
 // a restart.
 type Directory interface {
 	// AgentFor returns the agent who had the endpoint (by endpoint_id) at

@@ -22,7 +22,7 @@ const (
 	CallEnd   Action = "callEnd"
 )
 
-// Call is the data of an event (SPEC §3).
+// Call is the data of an event (see docs/provider.md, Call events).
 type Call struct {
 	ID             string // callid
 	AccountID      string

@@ -78,7 +78,8 @@ func newID() string {
 	return hex.EncodeToString(b)
 }
 
-// Agent and endpoint mapping (SPEC §1).
+// Agent and endpoint mapping (see docs/provider.md, Accounts and
+// endpoints).
 
 type Endpoint struct {
 	ID, AgentID, EndpointID, Username, Password string
