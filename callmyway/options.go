@@ -29,7 +29,8 @@ const (
 	numHosts
 )
 
-// Default host URLs and paths (see docs/provider.md).
+// Default host URLs and paths (see docs/provider.md, Click to dial and
+// Call history).
 const (
 	DefaultClickToDialURL    = "https://www.callmyway.com"
 	DefaultClickToDialAltURL = "https://ws2.callmyway.net"

@@ -2,6 +2,7 @@ package cdr
 
 import (
 	"bytes"
+	"fmt"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -21,9 +22,13 @@ var parsers fastjson.ParserPool
 // callmyway.ErrUnauthorized, ErrIPNotAllowed or ErrRateLimited where the
 // message is recognised. Anything else matches
 // callmyway.ErrMalformedResponse.
+//
+// loc is required (the provider's times carry no zone, so guessing one
+// would shift every call): a nil loc is an error matching
+// callmyway.ErrInvalidAccount. Pass the Account's Location.
 func DecodePage(body []byte, loc *time.Location) ([]Record, error) {
 	if loc == nil {
-		loc = time.UTC
+		return nil, fmt.Errorf("cdr: DecodePage: %w", &callmyway.AccountError{Field: "Location", Reason: "nil: the account's zone is required to read CDR times"})
 	}
 	b := bytes.TrimSpace(body)
 	if len(b) == 0 {

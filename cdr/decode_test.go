@@ -51,7 +51,7 @@ func TestDecodeShapes(t *testing.T) {
 func TestDecodeTolerance(t *testing.T) {
 	body := `[{"callid":202,"duration":"0","ring_time":"-3","cost":0.01,"connect_time":"","disconnect_time":"1970-01-01 00:00:00","detect_time":"2017-06-01 10:00:00","type":"out"},
 	          {"callid":"203","connect_time":"0000-00-00 00:00:00","type":"outgoing","cost":null,"rate":""}]`
-	recs, err := DecodePage([]byte(body), nil)
+	recs, err := DecodePage([]byte(body), time.UTC)
 	require.NoError(t, err)
 	require.Len(t, recs, 2)
 	assert.Equal(t, "202", recs[0].CallID)
@@ -79,16 +79,16 @@ func TestDecodeErrors(t *testing.T) {
 		`[{"ani":"1"}]`:                                  callmyway.ErrMalformedResponse,
 		`[{"callid":["x"]}]`:                             callmyway.ErrMalformedResponse,
 	} {
-		_, err := DecodePage([]byte(body), nil)
+		_, err := DecodePage([]byte(body), time.UTC)
 		assert.ErrorIs(t, err, kind, body)
 	}
-	_, err := DecodePage([]byte(`{"error":"Something odd"}`), nil)
+	_, err := DecodePage([]byte(`{"error":"Something odd"}`), time.UTC)
 	var ae *callmyway.APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "Something odd", ae.Message)
 	assert.Nil(t, ae.Kind)
 
-	_, err = DecodePage([]byte(`[{"callid":"77","duration":"long"}]`), nil)
+	_, err = DecodePage([]byte(`[{"callid":"77","duration":"long"}]`), time.UTC)
 	var fe *FieldError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "duration", fe.Field)
@@ -185,4 +185,18 @@ func BenchmarkDecodePageBaseline(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestDecodePageNeedsZone(t *testing.T) {
+	_, err := DecodePage([]byte(`[]`), nil)
+	assert.ErrorIs(t, err, callmyway.ErrInvalidAccount, "no silent UTC")
+}
+
+func TestRecordParties(t *testing.T) {
+	in := Record{ANI: "50688887777", DNIS: "8000001", DNISUser: "8000001", Direction: callmyway.DirectionInbound}
+	assert.Equal(t, "50688887777", in.CustomerNumber())
+	assert.Equal(t, callmyway.Endpoint{User: "8000001"}, in.Agent())
+	out := Record{ANI: "8000002", ANIUser: "8000002", DNIS: "50622223333", Direction: callmyway.DirectionOutbound}
+	assert.Equal(t, "50622223333", out.CustomerNumber())
+	assert.Equal(t, callmyway.Endpoint{User: "8000002"}, out.Agent())
 }

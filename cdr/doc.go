@@ -1,4 +1,5 @@
-// Package cdr reads CallMyWay's call history (SPEC §4) and keeps a CRM's
+// Package cdr reads CallMyWay's call history (see docs/provider.md, Call
+// history) and keeps a CRM's
 // copy of it in step.
 //
 // Record is one typed call record; unknown fields are kept in Extra.

@@ -35,7 +35,7 @@ func ExampleSyncer() {
 	fake := cmwtest.NewServer()
 	defer fake.Close()
 	client, _ := fake.NewClient()
-	store := cdr.NewMemoryStore() // or sqlstore.OpenSQLite / sqlstore.OpenPostgres
+	store := cdr.NewMemoryStore() // or sqlite.Open / postgres.Open (cdr/sqlstore/...)
 	syncer, err := cdr.NewSyncer(client, store,
 		cdr.StartAt(time.Now().Add(-2*time.Hour)), // backfill from here
 		cdr.Overlap(15*time.Minute),               // re-read to catch late records

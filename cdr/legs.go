@@ -3,7 +3,10 @@ package cdr
 import "sort"
 
 // Call is the records of one call: the parent record and its legs (ring
-// attempts to several endpoints share original_callid).
+// attempts to several endpoints share original_callid). It is a plain
+// value; the zero Call has no records.
+//
+// It may be read concurrently.
 type Call struct {
 	ID     string   // the original callid
 	Parent *Record  // the record with ref_callid "0" (or the only record)

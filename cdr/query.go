@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"math"
 	"net/url"
 	"strconv"
 	"time"
@@ -57,14 +58,58 @@ func rangePage(ctx context.Context, c *callmyway.Client, start, end time.Time, i
 	})
 }
 
-// Page is what a range query fetched in one request.
+// eachPage reads [start, end] page by page (ini = 0, size, 2*size...),
+// calling f with each page's offset and records, or with the error of a
+// failed request. It stops after a page shorter than size, an error, or f
+// returning false.
+func eachPage(ctx context.Context, c *callmyway.Client, start, end time.Time, size int, f func(ini int, recs []Record, err error) bool) {
+	for ini := 0; ; ini += size {
+		recs, err := rangePage(ctx, c, start, end, ini, size)
+		if !f(ini, recs, err) || err != nil || len(recs) < size {
+			return
+		}
+	}
+}
+
+// TimeLeft estimates how long reading the rest of a date range takes
+// under the account's 4-second rule (callmyway.QueryInterval plus
+// callmyway.DefaultQueryMargin per request). records were found in the
+// span done so far; left is the span still to read; pageSize and chunk
+// are the range's settings (0 for DefaultPageSize and DefaultChunkSize).
+// Every chunk costs at least one request; until records have been seen,
+// that is all the estimate counts.
+func TimeLeft(done time.Duration, records int, left time.Duration, pageSize int, chunk time.Duration) time.Duration {
+	if left <= 0 {
+		return 0
+	}
+	if pageSize <= 0 {
+		pageSize = DefaultPageSize
+	}
+	if chunk <= 0 {
+		chunk = DefaultChunkSize
+	}
+	requests := math.Ceil(float64(left) / float64(chunk))
+	if done > 0 && records > 0 {
+		expected := float64(records) / float64(done) * float64(left)
+		requests += math.Ceil(expected / float64(pageSize))
+	}
+	return time.Duration(requests) * (callmyway.QueryInterval + callmyway.DefaultQueryMargin)
+}
+
+// Page is what a range query fetched in one request. It is a plain value.
+//
+// The zero Page is an empty first page. It is a plain value: safe to copy,
+// and to read from several goroutines concurrently.
 type Page struct {
 	From, To time.Time // the chunk being read
 	Offset   int       // ini
 	Records  int       // records in this page
 }
 
-// RangeOption tunes Range.
+// RangeOption tunes Range. Range checks the values and yields the error.
+//
+// A nil option is refused. Options are plain functions, safe to reuse and
+// to share between goroutines concurrently.
 type RangeOption func(*rangeConfig)
 
 type rangeConfig struct {
@@ -119,11 +164,12 @@ func Range(ctx context.Context, c *callmyway.Client, from, to time.Time, opts ..
 				end = to
 			}
 			var atEnd map[string]bool
-			for ini := 0; ; ini += cfg.pageSize {
-				recs, err := rangePage(ctx, c, start, end, ini, cfg.pageSize)
+			stop := false
+			eachPage(ctx, c, start, end, cfg.pageSize, func(ini int, recs []Record, err error) bool {
 				if err != nil {
 					yield(Record{}, err)
-					return
+					stop = true
+					return false
 				}
 				if cfg.onPage != nil {
 					cfg.onPage(Page{From: start, To: end, Offset: ini, Records: len(recs)})
@@ -139,14 +185,13 @@ func Range(ctx context.Context, c *callmyway.Client, from, to time.Time, opts ..
 						atEnd[r.CallID] = true
 					}
 					if !yield(r, nil) {
-						return
+						stop = true
+						return false
 					}
 				}
-				if len(recs) < cfg.pageSize {
-					break
-				}
-			}
-			if !end.Before(to) {
+				return true
+			})
+			if stop || !end.Before(to) {
 				return
 			}
 			boundary, start = atEnd, end

@@ -17,10 +17,13 @@ import (
 	"github.com/callmyway-go/sdk/internal/wire"
 )
 
-// Record is one CallMyWay call record (SPEC §4). Times are in the
+// Record is one CallMyWay call record (see docs/provider.md, Call
+// history). Times are in the
 // account's zone; a zero ConnectTime means the call was not connected (or,
 // in a live query, not yet). Fields the SDK does not know are kept in
-// Extra, so nothing the provider sends is lost.
+// Extra, so nothing the provider sends is lost. A Record is a plain
+// value: the zero Record is an empty record, and copies may be read
+// concurrently (copies share Extra's map: do not modify it).
 type Record struct {
 	CallID           string // unique per record: the key to store it once
 	OriginalCallID   string // shared by the records (legs) of one call
@@ -56,6 +59,18 @@ func (r Record) Connected() bool { return !r.ConnectTime.IsZero() }
 // disconnect time yet): a provisional record a later sync will complete.
 func (r Record) Live() bool { return r.DisconnectTime.IsZero() }
 
+// CustomerNumber returns the customer's number: the ANI of an inbound
+// call, the DNIS of an outbound one (see callmyway.Direction.Customer).
+func (r Record) CustomerNumber() string { return r.Direction.Customer(r.ANI, r.DNIS) }
+
+// Agent returns the agent's phone: the endpoint username on the agent's
+// side of the call (DNISUser inbound, ANIUser outbound; see
+// callmyway.Direction.Agent). Its ID is empty: CDRs do not carry endpoint
+// ids.
+func (r Record) Agent() callmyway.Endpoint {
+	return callmyway.Endpoint{User: r.Direction.Agent(r.ANIUser, r.DNISUser)}
+}
+
 // IsLeg reports whether the record is one leg of a larger call (a ring
 // attempt of a group), rather than the call's parent record.
 func (r Record) IsLeg() bool {
@@ -85,7 +100,10 @@ var known = func() map[string]string {
 }()
 
 // FieldError reports a record field that could not be read. It matches
-// callmyway.ErrMalformedResponse.
+// callmyway.ErrMalformedResponse. It is a plain value.
+//
+// The zero FieldError names no field. It is a plain value: safe to copy,
+// and to read from several goroutines concurrently.
 type FieldError struct {
 	Index  int    // the record's position in its page
 	CallID string // when known

@@ -9,7 +9,10 @@ import (
 
 // Checkpoint is how far a Syncer got: every record detected before
 // Through has been stored (records that arrive late inside the overlap
-// window are caught by the next polls).
+// window are caught by the next polls). The zero Checkpoint means
+// "nothing synced yet".
+//
+// It may be read concurrently.
 type Checkpoint struct {
 	Through time.Time
 }
@@ -20,12 +23,16 @@ type Checkpoint struct {
 // committed. Records are upserted by CallID (a later version of a record,
 // such as the final form of a live one, replaces the earlier).
 // cdr/sqlstore implements it over SQLite and PostgreSQL.
+//
+// A nil Store is refused by NewSyncer. Implementations must be safe for
+// concurrent use.
 type Store interface {
 	LoadCheckpoint(ctx context.Context, account string) (Checkpoint, error)
 	Commit(ctx context.Context, account string, recs []Record, cp Checkpoint) error
 }
 
-// MemoryStore is a Store in memory, for tests and examples.
+// MemoryStore is a Store in memory, for tests and examples. It is safe
+// for concurrent use, and its zero value is an empty store ready to use.
 type MemoryStore struct {
 	mu      sync.Mutex
 	recs    map[string]Record
@@ -52,6 +59,9 @@ func (m *MemoryStore) Commit(ctx context.Context, account string, recs []Record,
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.recs == nil {
+		m.recs, m.cps = map[string]Record{}, map[string]Checkpoint{}
+	}
 	for _, r := range recs {
 		m.recs[r.CallID] = r
 	}

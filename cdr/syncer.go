@@ -16,6 +16,11 @@ import (
 // from a start date, then a steady poll. It never queries faster than the
 // account's limiter allows, and moves the checkpoint only together with
 // committed records.
+//
+// A Syncer is not safe for concurrent use: call Run, or SyncOnce, from
+// one goroutine at a time (run one Syncer per account; see cdr/pgsync to
+// run one across instances). Its zero value is not usable (its methods
+// return ErrNotInitialized): get one from NewSyncer.
 type Syncer struct {
 	client *callmyway.Client
 	store  Store
@@ -27,7 +32,14 @@ type Syncer struct {
 	spanDone       time.Duration
 }
 
-// Progress reports a Syncer's work.
+// ErrNotInitialized is returned by the methods of a Syncer not made by
+// NewSyncer.
+var ErrNotInitialized = errors.New("cdr: Syncer not made by NewSyncer")
+
+// Progress reports a Syncer's work. It is a plain value.
+//
+// The zero Progress counts nothing. It is a plain value: safe to copy, and
+// to read from several goroutines concurrently.
 type Progress struct {
 	Backfilling bool          // still catching up with the past
 	Checkpoint  time.Time     // everything before it is stored
@@ -37,7 +49,11 @@ type Progress struct {
 	Err         error         // the last step's error, if any
 }
 
-// SyncOption configures a Syncer.
+// SyncOption configures a Syncer. Options check their values: NewSyncer
+// returns the first option's error.
+//
+// A nil option is refused. Options are plain functions, safe to reuse and
+// to share between goroutines concurrently.
 type SyncOption func(*syncConfig) error
 
 type syncConfig struct {
@@ -122,16 +138,24 @@ func TailEvery(d time.Duration) SyncOption {
 	}
 }
 
-// OnProgress calls f after every step.
+// OnProgress calls f after every step, from the goroutine running the
+// step; nil is an error.
 func OnProgress(f func(Progress)) SyncOption {
-	return func(c *syncConfig) error { c.progress = f; return nil }
+	return func(c *syncConfig) error {
+		if f == nil {
+			return errors.New("cdr: OnProgress(nil)")
+		}
+		c.progress = f
+		return nil
+	}
 }
 
-// SyncLogger sets the logger (silent by default).
-func SyncLogger(l *slog.Logger) SyncOption {
+// WithLogger sets the Syncer's logger (default: the Client's logger,
+// silent unless the Client was given one); nil is an error.
+func WithLogger(l *slog.Logger) SyncOption {
 	return func(c *syncConfig) error {
 		if l == nil {
-			return errors.New("cdr: SyncLogger: nil")
+			return errors.New("cdr: WithLogger(nil)")
 		}
 		c.logger = l
 		return nil
@@ -162,6 +186,9 @@ func (s *Syncer) recentWindow() time.Duration { return 24*time.Hour - s.cfg.over
 // through OnProgress and the logger and retried with backoff; Run returns
 // only ctx's error.
 func (s *Syncer) Run(ctx context.Context) error {
+	if s.client == nil {
+		return ErrNotInitialized
+	}
 	fails := 0
 	for {
 		p, err := s.SyncOnce(ctx)
@@ -189,6 +216,9 @@ func (s *Syncer) Run(ctx context.Context) error {
 // the last day, else one backfill chunk (committed page by page), with a
 // recent-tail poll first when one is due.
 func (s *Syncer) SyncOnce(ctx context.Context) (Progress, error) {
+	if s.client == nil {
+		return Progress{Err: ErrNotInitialized}, ErrNotInitialized
+	}
 	p, err := s.step(ctx)
 	p.Err = err
 	if s.cfg.progress != nil {
@@ -228,11 +258,12 @@ func (s *Syncer) step(ctx context.Context) (Progress, error) {
 	if end.After(now) {
 		end = now
 	}
-	for ini := 0; ; ini += s.cfg.pageSize {
-		recs, err := rangePage(ctx, s.client, start, end, ini, s.cfg.pageSize)
+	var stepErr error
+	eachPage(ctx, s.client, start, end, s.cfg.pageSize, func(_ int, recs []Record, err error) bool {
 		s.pages++
 		if err != nil {
-			return s.progress(cp, true, now.Sub(cp.Through)), err
+			stepErr = err
+			return false
 		}
 		next := cp
 		full := len(recs) == s.cfg.pageSize
@@ -246,14 +277,16 @@ func (s *Syncer) step(ctx context.Context) (Progress, error) {
 			next.Through = cp.Through
 		}
 		if err := s.store.Commit(ctx, account, recs, next); err != nil {
-			return s.progress(cp, true, now.Sub(cp.Through)), fmt.Errorf("cdr: committing: %w", err)
+			stepErr = fmt.Errorf("cdr: committing: %w", err)
+			return false
 		}
 		s.records += len(recs)
 		s.spanDone += next.Through.Sub(cp.Through)
 		cp = next
-		if !full {
-			break
-		}
+		return true
+	})
+	if stepErr != nil {
+		return s.progress(cp, true, now.Sub(cp.Through)), stepErr
 	}
 	backfilling := now.Sub(cp.Through) > s.recentWindow()
 	return s.progress(cp, backfilling, now.Sub(cp.Through)), nil
@@ -292,14 +325,8 @@ func (s *Syncer) pollRecent(ctx context.Context, account string, cp Checkpoint, 
 // progress builds a Progress; left is the span still to backfill.
 func (s *Syncer) progress(cp Checkpoint, backfilling bool, left time.Duration) Progress {
 	p := Progress{Backfilling: backfilling, Checkpoint: cp.Through, Pages: s.pages, Records: s.records}
-	if backfilling && left > 0 {
-		per := callmyway.QueryInterval + callmyway.DefaultQueryMargin
-		pages := math.Ceil(float64(left) / float64(s.cfg.chunk)) // at least one request per chunk
-		if s.spanDone > 0 && s.records > 0 {
-			est := float64(s.records) / float64(s.spanDone) * float64(left)
-			pages += math.Ceil(est / float64(s.cfg.pageSize))
-		}
-		p.Remaining = time.Duration(pages) * per
+	if backfilling {
+		p.Remaining = TimeLeft(s.spanDone, s.records, left, s.cfg.pageSize, s.cfg.chunk)
 	}
 	return p
 }

@@ -191,7 +191,7 @@ func TestProvisionalRecordUpdatedInPlace(t *testing.T) {
 func TestSyncerOptionsValidate(t *testing.T) {
 	_, c := fakeAndClient(t)
 	for _, o := range []cdr.SyncOption{cdr.Interval(time.Second), cdr.Overlap(-1), cdr.SyncPageSize(0), cdr.SyncChunk(time.Second),
-		cdr.TailEvery(0), cdr.StartAt(time.Time{}), cdr.SyncLogger(nil)} {
+		cdr.TailEvery(0), cdr.StartAt(time.Time{}), cdr.WithLogger(nil), cdr.OnProgress(nil)} {
 		_, err := cdr.NewSyncer(c, cdr.NewMemoryStore(), o)
 		assert.Error(t, err)
 	}
@@ -224,4 +224,30 @@ func TestTailStaysFreshDuringBackfill(t *testing.T) {
 		assert.True(t, found, "the call of a minute ago is stored while the backfill runs")
 		assert.Zero(t, fake.Violations())
 	})
+}
+
+func TestZeroValues(t *testing.T) {
+	var s cdr.Syncer
+	_, err := s.SyncOnce(context.Background())
+	assert.ErrorIs(t, err, cdr.ErrNotInitialized)
+	assert.ErrorIs(t, s.Run(context.Background()), cdr.ErrNotInitialized)
+
+	// The zero MemoryStore is an empty store.
+	var m cdr.MemoryStore
+	cp, err := m.LoadCheckpoint(context.Background(), "a")
+	require.NoError(t, err)
+	assert.True(t, cp.Through.IsZero())
+	require.NoError(t, m.Commit(context.Background(), "a", []cdr.Record{{CallID: "1"}}, cdr.Checkpoint{Through: time.Unix(1, 0)}))
+	assert.Equal(t, 1, m.Len())
+	cp, err = m.LoadCheckpoint(context.Background(), "a")
+	require.NoError(t, err)
+	assert.Equal(t, time.Unix(1, 0), cp.Through)
+}
+
+func TestTimeLeft(t *testing.T) {
+	per := callmyway.QueryInterval + callmyway.DefaultQueryMargin
+	assert.Zero(t, cdr.TimeLeft(time.Hour, 10, 0, 0, 0))
+	assert.Equal(t, 3*per, cdr.TimeLeft(0, 0, 25*24*time.Hour, 0, 0), "one request per 10-day chunk")
+	// 2000 records a day, 2 days left, 1000 a page: 4 pages plus 1 chunk.
+	assert.Equal(t, 5*per, cdr.TimeLeft(24*time.Hour, 2000, 48*time.Hour, 1000, 0))
 }

@@ -17,7 +17,8 @@ import (
 	"github.com/callmyway-go/sdk/number"
 )
 
-// Campaign dials a list of numbers (a BLAST campaign) through a Dialer:
+// Campaign dials a list of numbers (a BLAST campaign, see docs/provider.md,
+// Click to dial) through a Dialer:
 // paced, at most one call per agent at a time, skipping numbers that are
 // invalid, on a do-not-call list or outside calling hours. Coordinate
 // BLAST campaigns with CallMyWay before running them.

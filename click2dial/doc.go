@@ -1,4 +1,5 @@
-// Package click2dial places outbound calls by click: CallMyWay
+// Package click2dial places outbound calls by click (see
+// docs/provider.md, Click to dial): CallMyWay
 // rings the agent's phone, and when the agent answers, the contact.
 //
 // A Dialer validates and normalises numbers before sending anything,

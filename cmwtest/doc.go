@@ -19,7 +19,7 @@
 //
 // # What the fake does, and what is a guess
 //
-//	SPEC behaviour                        The fake                                          Verified?
+//	Provider behaviour                    The fake                                          Verified?
 //	------------------------------------  ------------------------------------------------  ----------
 //	click to dial, two hosts              /Welcome/ClickToDialExtenal and /clickToDial.php   yes (paths)
 //	username/password = billed endpoint   any endpoint's own credentials; Private withholds  partly
@@ -29,8 +29,8 @@
 //	wrong credentials                     200 "ERROR: Invalid username or password";         no
 //	                                      getCdrs: 200 {"error": "..."}
 //	IP not allow-listed                   403 "Error: IP not allowed (ip)"                   no
-//	webhook body                          SPEC §3 JSON; knobs for duplicates, end before     shape yes
-//	                                      start, numbers as strings, single quotes
+//	webhook body                          the documented JSON; knobs for duplicates, end     shape yes
+//	                                      before start, numbers as strings, single quotes
 //	webhook retries                       none unless WebhookMode.Retries                    no
 //	getCdrs recent=1                      detect_time in the last 24 h of the clock          yes
 //	getCdrs dateStart/dateEnd             inclusive at both ends, ordered by detect_time,     order/bounds no
@@ -47,6 +47,6 @@
 //	                                      DECLINE, CANCELLED                                 mapping no
 //
 // Everything marked "no" is this package's guess about the real provider;
-// clients built on the SDK accept every shape the SPEC lists, so they do
+// clients built on the SDK accept every shape docs/provider.md lists, so they do
 // not depend on these guesses.
 package cmwtest

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/internal/netaddr"
 )
 
 // Endpoint is a CallMyWay phone (a SIP endpoint) of the fake account: its
@@ -108,7 +109,7 @@ func WithEndpoints(eps ...Endpoint) Option {
 // an IP or a CIDR; anything else is an error naming it.
 func WithAllowedIPs(prefixes ...string) Option {
 	return func(s *Server) error {
-		p, err := parsePrefixes(prefixes)
+		p, err := netaddr.ParsePrefixes(prefixes)
 		if err != nil {
 			return fmt.Errorf("cmwtest: WithAllowedIPs: %w", err)
 		}
@@ -385,7 +386,7 @@ func (s *Server) RequestCount(path string) int {
 // SetAllowedIPs replaces the IP allow list at run time. A bad entry is an
 // error naming it, and the list is left as it was.
 func (s *Server) SetAllowedIPs(prefixes ...string) error {
-	p, err := parsePrefixes(prefixes)
+	p, err := netaddr.ParsePrefixes(prefixes)
 	if err != nil {
 		return fmt.Errorf("cmwtest: SetAllowedIPs: %w", err)
 	}
@@ -393,28 +394,6 @@ func (s *Server) SetAllowedIPs(prefixes ...string) error {
 	s.allowed = p
 	s.mu.Unlock()
 	return nil
-}
-
-// parsePrefixes reads IPs and CIDRs.
-func parsePrefixes(list []string) ([]netip.Prefix, error) {
-	out := make([]netip.Prefix, 0, len(list))
-	for _, p := range list {
-		p = strings.TrimSpace(p)
-		if !strings.Contains(p, "/") {
-			a, err := netip.ParseAddr(p)
-			if err != nil {
-				return nil, fmt.Errorf("%q is not an IP address or CIDR", p)
-			}
-			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
-			continue
-		}
-		pr, err := netip.ParsePrefix(p)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not an IP address or CIDR", p)
-		}
-		out = append(out, pr.Masked())
-	}
-	return out, nil
 }
 
 // endpoint returns the endpoint with username user. s.mu held or not

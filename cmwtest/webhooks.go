@@ -74,7 +74,8 @@ type hookData struct {
 	Cost           any    `json:"cost"`
 }
 
-// event builds the SPEC §3 payload for c. s.mu held.
+// event builds the webhook payload for c (see docs/provider.md, Call
+// events). s.mu held.
 func (s *Server) event(action string, c *call) hookEvent {
 	f := func(t time.Time) string {
 		if t.IsZero() {

@@ -1,5 +1,5 @@
 // Package screenpop puts every live call on the right agent's screen with
-// the right contact (SPEC §3).
+// the right contact (see docs/provider.md, Call events).
 //
 // A Tracker is a webhook.Listener: it follows each call (ringing,
 // connected, ended), routes it to its agent through the CRM's Directory

@@ -196,10 +196,7 @@ func (t *Tracker) newCall(ctx context.Context, ev webhook.Event, now time.Time) 
 		}
 		return nil, nil
 	}
-	raw := ev.Call.ANI
-	if ev.Call.Direction == callmyway.DirectionOutbound {
-		raw = ev.Call.DNIS
-	}
+	raw := ev.Call.Direction.Customer(ev.Call.ANI, ev.Call.DNIS)
 	info := CallInfo{CallID: ev.Call.ID, Endpoint: agent.Endpoint, Direction: ev.Call.Direction, Number: raw,
 		State: Ringing, DetectTime: ev.Call.DetectTime, ConnectTime: ev.Call.ConnectTime}
 	if !ev.Call.ConnectTime.IsZero() {

@@ -19,7 +19,7 @@ type Agent struct {
 }
 
 // Directory maps CallMyWay phones to agents: the CRM's mapping table (see
-// docs/provider.md, Agents and endpoints). It is consulted on every event,
+// docs/provider.md, Accounts and endpoints). It is consulted on every event,
 // so edits take effect without a restart. Implementations must be safe
 // for concurrent use: the Tracker calls them from concurrent webhook
 // deliveries.

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/callmyway-go/sdk/internal/netaddr"
 )
 
 // equal compares secrets in constant time, whatever their lengths.
@@ -115,22 +117,9 @@ func contains(ps []netip.Prefix, a netip.Addr) bool {
 }
 
 func parsePrefixes(what string, cidrs []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, c := range cidrs {
-		c = strings.TrimSpace(c)
-		if !strings.Contains(c, "/") {
-			a, err := netip.ParseAddr(c)
-			if err != nil {
-				return nil, fmt.Errorf("webhook: %s: %q is not an IP or CIDR", what, c)
-			}
-			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
-			continue
-		}
-		p, err := netip.ParsePrefix(c)
-		if err != nil {
-			return nil, fmt.Errorf("webhook: %s: %q is not an IP or CIDR", what, c)
-		}
-		out = append(out, p.Masked())
+	p, err := netaddr.ParsePrefixes(cidrs)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: %s: %w", what, err)
 	}
-	return out, nil
+	return p, nil
 }

@@ -1,4 +1,5 @@
-// Package webhook receives CallMyWay's call events (SPEC §3): the
+// Package webhook receives CallMyWay's call events (see docs/provider.md,
+// Call events): the
 // http.Handler a CRM exposes for callStart and callEnd, and Parse for
 // routers that want the raw bytes.
 //

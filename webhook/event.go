@@ -25,7 +25,7 @@ const (
 	CallEnd   Action = "callEnd"
 )
 
-// Call is the data of an event (see docs/provider.md, Webhook).
+// Call is the data of an event (see docs/provider.md, Call events).
 //
 // The zero Call has no callid. It is a plain value: safe to copy, and to
 // read from several goroutines concurrently.

@@ -15,8 +15,10 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cdr"
+	"github.com/callmyway-go/sdk/cdr/internal/storetest"
 	"github.com/callmyway-go/sdk/cdr/pgsync"
 	"github.com/callmyway-go/sdk/cdr/sqlstore"
+	"github.com/callmyway-go/sdk/cdr/sqlstore/postgres"
 	"github.com/callmyway-go/sdk/cmwtest"
 	"github.com/callmyway-go/sdk/internal/pgtest"
 )
@@ -59,17 +61,18 @@ func TestFailover(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		app := fmt.Sprintf("inst%d", i)
 		pool := pgtest.Pool(t, dsn, app)
-		st, err := sqlstore.OpenPostgres(ctx, dsn, time.UTC)
+		st, err := postgres.Open(ctx, dsn, storetest.Account)
 		require.NoError(t, err)
 		t.Cleanup(func() { st.Close() })
 		store = st
-		lim, err := pgsync.NewLimiter(ctx, pool, fake.Account().Username, callmyway.DefaultQueryMargin)
+		lim, err := pgsync.NewLimiter(ctx, pool, fake.Account().Username)
 		require.NoError(t, err)
 		client, err := fake.NewClient(callmyway.WithQueryLimiter(lim))
 		require.NoError(t, err)
 		syncer, err := cdr.NewSyncer(client, st, cdr.StartAt(start), cdr.SyncPageSize(500), cdr.TailEvery(time.Hour))
 		require.NoError(t, err)
-		el := pgsync.NewElector(pool, "cdr-sync:"+fake.Account().Username, 500*time.Millisecond, nil)
+		el, err := pgsync.NewElector(pool, "cdr-sync:"+fake.Account().Username, pgsync.WithRetry(500*time.Millisecond))
+		require.NoError(t, err)
 		wg.Go(func() {
 			el.Run(ctx, func(lctx context.Context) error {
 				leads[i].Add(1)
@@ -109,9 +112,9 @@ func TestFailover(t *testing.T) {
 func TestLimiterSpacesInstances(t *testing.T) {
 	dsn := pgtest.Schema(t)
 	ctx := context.Background()
-	a, err := pgsync.NewLimiter(ctx, pgtest.Pool(t, dsn, "a"), "acct", 0)
+	a, err := pgsync.NewLimiter(ctx, pgtest.Pool(t, dsn, "a"), "acct", pgsync.WithMargin(0))
 	require.NoError(t, err)
-	b, err := pgsync.NewLimiter(ctx, pgtest.Pool(t, dsn, "b"), "acct", 0)
+	b, err := pgsync.NewLimiter(ctx, pgtest.Pool(t, dsn, "b"), "acct", pgsync.WithMargin(0))
 	require.NoError(t, err)
 	require.NoError(t, a.Wait(ctx))
 	start := time.Now()
@@ -120,4 +123,24 @@ func TestLimiterSpacesInstances(t *testing.T) {
 	dctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	assert.ErrorIs(t, a.Wait(dctx), context.DeadlineExceeded)
+}
+
+func TestOptionsValidate(t *testing.T) {
+	ctx := context.Background()
+	_, err := pgsync.NewLimiter(ctx, nil, "acct", pgsync.WithMargin(-time.Second))
+	assert.ErrorContains(t, err, "WithMargin")
+	_, err = pgsync.NewLimiter(ctx, nil, "acct")
+	assert.ErrorContains(t, err, "nil pool")
+	for _, o := range []pgsync.ElectorOption{pgsync.WithRetry(0), pgsync.WithRetry(time.Hour), pgsync.WithLogger(nil)} {
+		_, err := pgsync.NewElector(nil, "x", o)
+		assert.Error(t, err)
+	}
+	_, err = pgsync.NewElector(nil, "x")
+	assert.ErrorContains(t, err, "nil pool")
+}
+
+func TestZeroValues(t *testing.T) {
+	assert.ErrorIs(t, (&pgsync.Limiter{}).Wait(context.Background()), pgsync.ErrNotInitialized)
+	err := (&pgsync.Elector{}).Run(context.Background(), func(context.Context) error { return nil })
+	assert.ErrorIs(t, err, pgsync.ErrNotInitialized)
 }

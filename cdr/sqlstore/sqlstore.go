@@ -1,7 +1,12 @@
 // Package sqlstore is a cdr.Store over database/sql, with a SQLite dialect
-// (modernc.org/sqlite, no cgo) and a PostgreSQL dialect (jackc/pgx). Both
-// use the same migrations; records are upserted by callid in batches, and
-// the sync checkpoint is saved in the same transaction.
+// and a PostgreSQL dialect. Both use the same migrations; records are
+// upserted by callid in batches, and the sync checkpoint is saved in the
+// same transaction.
+//
+// This package links no database driver. Open a store with
+// cdr/sqlstore/sqlite (modernc.org/sqlite, no cgo) or cdr/sqlstore/postgres
+// (jackc/pgx), so a program links only the driver it uses; or bring your
+// own *sql.DB to Open or New.
 package sqlstore
 
 import (
@@ -18,9 +23,13 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cdr"
+	"github.com/callmyway-go/sdk/internal/migrate"
+	"github.com/callmyway-go/sdk/internal/unixtime"
 )
 
-// Dialect selects the SQL flavour.
+// Dialect selects the SQL flavour. The zero Dialect is SQLite.
+//
+// It may be used concurrently.
 type Dialect int
 
 // Dialects.
@@ -38,6 +47,8 @@ func (d Dialect) String() string {
 }
 
 // Store is a cdr.Store in a SQL database. It is safe for concurrent use.
+// Its zero value is not usable: get one from New, Open, sqlite.Open or
+// postgres.Open.
 type Store struct {
 	db      *sql.DB
 	dialect Dialect
@@ -45,13 +56,53 @@ type Store struct {
 	batch   int
 }
 
-// New returns a Store on db. Call Migrate before use. Times are returned
-// in loc (the account's zone; nil means UTC).
-func New(db *sql.DB, d Dialect, loc *time.Location) *Store {
-	if loc == nil {
-		loc = time.UTC
+// New returns a Store on db, whose times are read in acct's zone. It
+// returns acct.Validate's error (matching callmyway.ErrInvalidAccount) for
+// an incomplete account. Call Migrate before use, or use Open.
+func New(db *sql.DB, d Dialect, acct callmyway.Account) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("sqlstore: New: nil *sql.DB")
 	}
-	return &Store{db: db, dialect: d, loc: loc, batch: 500}
+	if d != SQLite && d != Postgres {
+		return nil, fmt.Errorf("sqlstore: New: unknown dialect %d", int(d))
+	}
+	if err := acct.Validate(); err != nil {
+		return nil, fmt.Errorf("sqlstore: %w", err)
+	}
+	return &Store{db: db, dialect: d, loc: acct.Location, batch: 500}, nil
+}
+
+// Open returns a Store on db after checking the connection and migrating
+// the schema. On failure it closes db.
+func Open(ctx context.Context, db *sql.DB, d Dialect, acct callmyway.Account) (*Store, error) {
+	s, err := New(db, d, acct)
+	if err == nil {
+		if err = db.PingContext(ctx); err != nil {
+			err = fmt.Errorf("sqlstore: connect (%s): %w", d, err)
+		}
+	}
+	if err == nil {
+		err = s.Migrate(ctx)
+	}
+	if err != nil {
+		if db != nil {
+			db.Close()
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// ErrNotInitialized is returned by the methods of a Store not made by New
+// or Open.
+var ErrNotInitialized = errors.New("sqlstore: Store not made by New or Open")
+
+// Close closes the database.
+func (s *Store) Close() error {
+	if s.db == nil {
+		return ErrNotInitialized
+	}
+	return s.db.Close()
 }
 
 // DB returns the underlying database.
@@ -66,7 +117,9 @@ var columns = []string{"callid", "account", "original_callid", "ref_callid", "an
 	"route_pattern", "route_name", "end_reason", "name_endpoint_ani", "name_endpoint_dnis", "direction", "type",
 	"extra", "live", "updated_at"}
 
-// migrations are applied in order; {MONEY} and {BOOL} are per dialect.
+// migrations are the "cdr" component's migrate steps; {MONEY} and {BOOL}
+// are per dialect. IF NOT EXISTS lets databases created before
+// schema_migrations existed adopt them.
 var migrations = []string{
 	`CREATE TABLE IF NOT EXISTS cmw_cdr (
 		callid TEXT PRIMARY KEY,
@@ -113,40 +166,25 @@ func (s *Store) ddl(q string) string {
 	return strings.NewReplacer("{MONEY}", money, "{BOOL}", boolean).Replace(q)
 }
 
-// Migrate creates or upgrades the schema. It is idempotent and records the
-// applied version in cmw_schema_version.
+// Migrate creates or upgrades the schema through internal/migrate
+// (component "cdr" in schema_migrations). It is idempotent and safe when
+// several processes start at once.
 func (s *Store) Migrate(ctx context.Context) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlstore: migrate: %w", err)
+	if s.db == nil {
+		return ErrNotInitialized
 	}
-	defer tx.Rollback()
+	steps := make([]migrate.Step, len(migrations))
+	for i, q := range migrations {
+		steps[i] = migrate.Step{Version: i + 1, SQL: s.ddl(q)}
+	}
+	d := migrate.SQLite
 	if s.dialect == Postgres {
-		// Serialise concurrent migrations of several instances.
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7417001)`); err != nil {
-			return fmt.Errorf("sqlstore: migrate lock: %w", err)
-		}
+		d = migrate.Postgres
 	}
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS cmw_schema_version (id INTEGER PRIMARY KEY, version INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("sqlstore: migrate: %w", err)
+	if _, err := migrate.Apply(ctx, migrate.SQL(s.db, d), "cdr", steps); err != nil {
+		return fmt.Errorf("sqlstore: %w", err)
 	}
-	var v int
-	err = tx.QueryRowContext(ctx, `SELECT version FROM cmw_schema_version WHERE id = 1`).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		v = 0
-	} else if err != nil {
-		return fmt.Errorf("sqlstore: migrate: %w", err)
-	}
-	for i := v; i < len(migrations); i++ {
-		if _, err := tx.ExecContext(ctx, s.ddl(migrations[i])); err != nil {
-			return fmt.Errorf("sqlstore: migration %d: %w", i+1, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO cmw_schema_version (id, version) VALUES (1, ?)
-		ON CONFLICT (id) DO UPDATE SET version = excluded.version`), len(migrations)); err != nil {
-		return fmt.Errorf("sqlstore: migrate: %w", err)
-	}
-	return tx.Commit()
+	return nil
 }
 
 // rebind turns ? placeholders into the dialect's form.
@@ -174,6 +212,9 @@ func (d Dialect) Rebind(q string) string {
 
 // LoadCheckpoint implements cdr.Store.
 func (s *Store) LoadCheckpoint(ctx context.Context, account string) (cdr.Checkpoint, error) {
+	if s.db == nil {
+		return cdr.Checkpoint{}, ErrNotInitialized
+	}
 	var through int64
 	err := s.db.QueryRowContext(ctx, s.rebind(`SELECT through FROM cmw_sync_checkpoint WHERE account = ?`), account).Scan(&through)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -188,6 +229,9 @@ func (s *Store) LoadCheckpoint(ctx context.Context, account string) (cdr.Checkpo
 // Commit implements cdr.Store: the records are upserted by callid in
 // batches and the checkpoint saved, in one transaction.
 func (s *Store) Commit(ctx context.Context, account string, recs []cdr.Record, cp cdr.Checkpoint) error {
+	if s.db == nil {
+		return ErrNotInitialized
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: commit: %w", err)
@@ -211,6 +255,9 @@ func (s *Store) Commit(ctx context.Context, account string, recs []cdr.Record, c
 // Upsert stores records by callid without touching the checkpoint (for
 // records that arrive by other paths, such as provisional webhook rows).
 func (s *Store) Upsert(ctx context.Context, account string, recs []cdr.Record) error {
+	if s.db == nil {
+		return ErrNotInitialized
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: upsert: %w", err)
@@ -288,21 +335,14 @@ func lastByCallID(recs []cdr.Record) []cdr.Record {
 	return out
 }
 
-func unix(t callmyway.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.Time().Unix()
-}
+func unix(t callmyway.Time) int64 { return unixtime.Seconds(t.Time()) }
 
-func (s *Store) fromUnix(n int64) callmyway.Time {
-	if n == 0 {
-		return callmyway.Time{}
-	}
-	return callmyway.NewTime(time.Unix(n, 0).In(s.loc))
-}
+func (s *Store) fromUnix(n int64) callmyway.Time { return callmyway.NewTime(unixtime.Time(n, s.loc)) }
 
-// Filter selects records for List. Zero fields select everything.
+// Filter selects records for List. Zero fields select everything, so the
+// zero Filter lists the first 1000 records.
+//
+// It may be read concurrently.
 type Filter struct {
 	Account  string
 	From, To time.Time // detect time, From inclusive, To exclusive
@@ -314,6 +354,9 @@ type Filter struct {
 
 // List returns records matching f in detect order.
 func (s *Store) List(ctx context.Context, f Filter) ([]cdr.Record, error) {
+	if s.db == nil {
+		return nil, ErrNotInitialized
+	}
 	q := "SELECT " + strings.Join(columns, ", ") + " FROM cmw_cdr WHERE 1=1"
 	var args []any
 	if f.Account != "" {
@@ -359,6 +402,9 @@ func (s *Store) List(ctx context.Context, f Filter) ([]cdr.Record, error) {
 
 // Get returns the record with callid, and whether it exists.
 func (s *Store) Get(ctx context.Context, callid string) (cdr.Record, bool, error) {
+	if s.db == nil {
+		return cdr.Record{}, false, ErrNotInitialized
+	}
 	rows, err := s.db.QueryContext(ctx, s.rebind("SELECT "+strings.Join(columns, ", ")+" FROM cmw_cdr WHERE callid = ?"), callid)
 	if err != nil {
 		return cdr.Record{}, false, fmt.Errorf("sqlstore: get: %w", err)
@@ -373,6 +419,9 @@ func (s *Store) Get(ctx context.Context, callid string) (cdr.Record, bool, error
 
 // Count returns how many records account has ("" for all).
 func (s *Store) Count(ctx context.Context, account string) (int, error) {
+	if s.db == nil {
+		return 0, ErrNotInitialized
+	}
 	var n int
 	q, args := "SELECT COUNT(*) FROM cmw_cdr", []any{}
 	if account != "" {

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -171,4 +172,35 @@ func TestRebind(t *testing.T) {
 	assert.Equal(t, "SELECT $1, $2 FROM t WHERE a = $3", sqlstore.Postgres.Rebind("SELECT ?, ? FROM t WHERE a = ?"))
 	assert.Equal(t, "SELECT ?", sqlstore.SQLite.Rebind("SELECT ?"))
 	assert.Equal(t, "SELECT 1", sqlstore.Postgres.Rebind("SELECT 1"))
+}
+
+func TestZeroStore(t *testing.T) {
+	var s sqlstore.Store
+	ctx := context.Background()
+	_, err := s.LoadCheckpoint(ctx, "a")
+	assert.ErrorIs(t, err, sqlstore.ErrNotInitialized)
+	assert.ErrorIs(t, s.Commit(ctx, "a", nil, cdr.Checkpoint{}), sqlstore.ErrNotInitialized)
+	assert.ErrorIs(t, s.Upsert(ctx, "a", nil), sqlstore.ErrNotInitialized)
+	assert.ErrorIs(t, s.Migrate(ctx), sqlstore.ErrNotInitialized)
+	_, err = s.List(ctx, sqlstore.Filter{})
+	assert.ErrorIs(t, err, sqlstore.ErrNotInitialized)
+	_, _, err = s.Get(ctx, "1")
+	assert.ErrorIs(t, err, sqlstore.ErrNotInitialized)
+	_, err = s.Count(ctx, "")
+	assert.ErrorIs(t, err, sqlstore.ErrNotInitialized)
+	assert.ErrorIs(t, s.Close(), sqlstore.ErrNotInitialized)
+}
+
+func TestNewValidatesAccount(t *testing.T) {
+	_, err := sqlstore.New(nil, sqlstore.SQLite, storetest.Account)
+	assert.Error(t, err)
+	db, err := sql.Open("sqlite", ":memory:")
+	require.NoError(t, err)
+	defer db.Close()
+	acct := storetest.Account
+	acct.Location = nil
+	_, err = sqlstore.New(db, sqlstore.SQLite, acct)
+	assert.ErrorIs(t, err, callmyway.ErrInvalidAccount)
+	_, err = sqlstore.New(db, sqlstore.Dialect(7), storetest.Account)
+	assert.Error(t, err)
 }

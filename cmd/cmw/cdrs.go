@@ -12,7 +12,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cdr"
 )
 
@@ -83,8 +82,7 @@ func cmdCDRs(ctx context.Context, g *globals, args []string) error {
 		done := p.From.Sub(start.Time())
 		left := "?"
 		if done > 0 && records > 0 {
-			est := float64(records) / float64(done) * float64(span-done) / float64(*pageSize)
-			left = (time.Duration(est+1) * (callmyway.QueryInterval + callmyway.DefaultQueryMargin)).Round(time.Second).String()
+			left = cdr.TimeLeft(done, records, span-done, *pageSize, 0).Round(time.Second).String()
 		}
 		bar.Describe(fmt.Sprintf("cdrs: page %d, %d records, ~%s left (4 s per query)", pages, records, left))
 		bar.Add(p.Records)

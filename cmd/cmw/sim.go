@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/callmyway-go/sdk/cmwtest"
+	"github.com/callmyway-go/sdk/internal/netaddr"
 )
 
 func cmdSim(ctx context.Context, g *globals, args []string) error {
@@ -20,6 +21,10 @@ func cmdSim(ctx context.Context, g *globals, args []string) error {
 	if err := parse(fs, g, args); err != nil {
 		return err
 	}
+	allowed := splitComma(*allow)
+	if _, err := netaddr.ParsePrefixes(allowed); err != nil {
+		return usagef("-allow: %v", err)
+	}
 	acct, err := g.account()
 	if err != nil {
 		return err
@@ -27,7 +32,7 @@ func cmdSim(ctx context.Context, g *globals, args []string) error {
 	if acct.Username == "" {
 		acct.Username = cmwtest.DefaultUsername
 	}
-	opts := []cmwtest.Option{cmwtest.WithAddr(*addr), cmwtest.WithAccount(acct, cmwtest.DefaultPassword), cmwtest.WithAllowedIPs(splitComma(*allow)...)}
+	opts := []cmwtest.Option{cmwtest.WithAddr(*addr), cmwtest.WithAccount(acct, cmwtest.DefaultPassword), cmwtest.WithAllowedIPs(allowed...)}
 	if *hook != "" {
 		opts = append(opts, cmwtest.WithWebhook(*hook))
 	}

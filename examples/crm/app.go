@@ -17,6 +17,8 @@ import (
 	"github.com/callmyway-go/sdk/cdr"
 	"github.com/callmyway-go/sdk/cdr/pgsync"
 	"github.com/callmyway-go/sdk/cdr/sqlstore"
+	"github.com/callmyway-go/sdk/cdr/sqlstore/postgres"
+	"github.com/callmyway-go/sdk/cdr/sqlstore/sqlite"
 	"github.com/callmyway-go/sdk/click2dial"
 	"github.com/callmyway-go/sdk/cmwtest"
 	"github.com/callmyway-go/sdk/screenpop"
@@ -80,9 +82,9 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		acct.Username, cfg.Password = cmwtest.DefaultUsername, cmwtest.DefaultPassword
 	}
 	if strings.HasPrefix(cfg.DB, "postgres://") || strings.HasPrefix(cfg.DB, "postgresql://") {
-		a.cdrs, err = sqlstore.OpenPostgres(ctx, cfg.DB, cfg.Loc)
+		a.cdrs, err = postgres.Open(ctx, cfg.DB, acct)
 	} else {
-		a.cdrs, err = sqlstore.OpenSQLite(ctx, cfg.DB, cfg.Loc)
+		a.cdrs, err = sqlite.Open(ctx, cfg.DB, acct)
 	}
 	if err != nil {
 		return nil, err
@@ -126,11 +128,11 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 			return nil, err
 		}
 		a.broker = pb
-		if dedupe, err = pgdedupe.New(ctx, a.pool, webhook.DefaultDedupeWindow, 30*time.Second); err != nil {
+		if dedupe, err = pgdedupe.New(ctx, a.pool); err != nil {
 			a.Close()
 			return nil, err
 		}
-		lim, err := pgsync.NewLimiter(ctx, a.pool, acct.Username, callmyway.DefaultQueryMargin)
+		lim, err := pgsync.NewLimiter(ctx, a.pool, acct.Username)
 		if err != nil {
 			a.Close()
 			return nil, err
@@ -177,7 +179,7 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		return nil, err
 	}
 	start := time.Now().AddDate(0, 0, -7)
-	if a.syncer, err = cdr.NewSyncer(a.client, a.cdrs, cdr.StartAt(start), cdr.Interval(15*time.Second), cdr.SyncLogger(logger),
+	if a.syncer, err = cdr.NewSyncer(a.client, a.cdrs, cdr.StartAt(start), cdr.Interval(15*time.Second), cdr.WithLogger(logger),
 		cdr.OnProgress(func(p cdr.Progress) {
 			a.mu.Lock()
 			a.sync, a.syncAt = p, time.Now()
@@ -216,7 +218,11 @@ func (a *App) RunSync(ctx context.Context) {
 		_ = a.syncer.Run(ctx)
 		return
 	}
-	el := pgsync.NewElector(a.pool, "cdr-sync:"+a.client.Account().Username, time.Second, a.log)
+	el, err := pgsync.NewElector(a.pool, "cdr-sync:"+a.client.Account().Username, pgsync.WithLogger(a.log))
+	if err != nil {
+		a.log.Error("cdr sync: no elector", "error", err)
+		return
+	}
 	_ = el.Run(ctx, a.syncer.Run)
 }
 
@@ -312,10 +318,7 @@ func (a *App) recordEvent(ctx context.Context, ev webhook.Event) error {
 	if err != nil {
 		return err
 	}
-	number := ev.Call.ANI
-	if ev.Call.Direction == callmyway.DirectionOutbound {
-		number = ev.Call.DNIS
-	}
+	number := ev.Call.Direction.Customer(ev.Call.ANI, ev.Call.DNIS)
 	row := CallRow{CallID: ev.Call.ID, AgentID: agent.ID, EndpointID: ev.Call.Endpoint.ID, Direction: string(ev.Call.Direction),
 		Number: number, Detect: ev.Call.DetectTime.Time(), State: "ringing"}
 	if ev.Action == webhook.CallEnd {
@@ -402,10 +405,7 @@ func (a *App) History(ctx context.Context, f CallsFilter) ([]HistoryRow, error) 
 	for _, rec := range recs {
 		seen[rec.CallID] = true
 		c, ok := crm[rec.CallID]
-		number := rec.ANI
-		if rec.Direction == callmyway.DirectionOutbound {
-			number = rec.DNIS
-		}
+		number := rec.CustomerNumber()
 		agentID := byUser[rec.ANIUser]
 		if agentID == "" {
 			agentID = byUser[rec.DNISUser]

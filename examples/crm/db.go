@@ -14,6 +14,7 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cdr/sqlstore"
+	"github.com/callmyway-go/sdk/internal/unixtime"
 	"github.com/callmyway-go/sdk/number"
 	"github.com/callmyway-go/sdk/screenpop"
 )
@@ -79,7 +80,8 @@ func newID() string {
 	return hex.EncodeToString(b)
 }
 
-// Agent and endpoint mapping (SPEC §1).
+// Agent and endpoint mapping (see docs/provider.md, Accounts and
+// endpoints).
 
 type Endpoint struct {
 	ID, AgentID, EndpointID, Username, Password string
@@ -384,15 +386,8 @@ func (db *DB) RecordEvent(ctx context.Context, c CallRow) error {
 		  end_time = CASE WHEN excluded.end_time > 0 THEN excluded.end_time ELSE crm_calls.end_time END,
 		  duration_s = CASE WHEN excluded.end_time > 0 THEN excluded.duration_s ELSE crm_calls.duration_s END,
 		  state = CASE WHEN crm_calls.state = 'ended' THEN 'ended' ELSE excluded.state END`),
-		c.CallID, c.AgentID, c.EndpointID, c.ContactID, c.Direction, c.Number, unix(c.Detect), unix(c.End), int64(c.Duration/time.Second), c.State)
+		c.CallID, c.AgentID, c.EndpointID, c.ContactID, c.Direction, c.Number, unixtime.Seconds(c.Detect), unixtime.Seconds(c.End), int64(c.Duration/time.Second), c.State)
 	return err
-}
-
-func unix(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.Unix()
 }
 
 func (db *DB) SetCallContact(ctx context.Context, callid, contactID string) error {
@@ -432,7 +427,7 @@ func (db *DB) SaveDisposition(ctx context.Context, d Disposition) error {
 		contact_id = CASE WHEN excluded.contact_id <> '' THEN excluded.contact_id ELSE crm_calls.contact_id END,
 		result_code = excluded.result_code, notes = excluded.notes, next_action = excluded.next_action,
 		next_action_at = excluded.next_action_at, charge = excluded.charge, disposed_at = excluded.disposed_at`),
-		d.CallID, d.ContactID, d.ResultCode, d.Notes, d.NextAction, unix(d.NextActionAt), d.Charge.String(), now); err != nil {
+		d.CallID, d.ContactID, d.ResultCode, d.Notes, d.NextAction, unixtime.Seconds(d.NextActionAt), d.Charge.String(), now); err != nil {
 		return err
 	}
 	if d.ContactID != "" {
@@ -530,16 +525,9 @@ func (db *DB) crmCalls(ctx context.Context, f CallsFilter) (map[string]CallRow, 
 			&c.ResultCode, &c.Notes, &c.NextAction, &nat, &c.Charge, &disp); err != nil {
 			return nil, err
 		}
-		c.Detect, c.End = fromUnix(det, db.loc), fromUnix(end, db.loc)
-		c.Duration, c.NextActionAt, c.Disposed = time.Duration(dur)*time.Second, fromUnix(nat, db.loc), disp != 0
+		c.Detect, c.End = unixtime.Time(det, db.loc), unixtime.Time(end, db.loc)
+		c.Duration, c.NextActionAt, c.Disposed = time.Duration(dur)*time.Second, unixtime.Time(nat, db.loc), disp != 0
 		out[c.CallID] = c
 	}
 	return out, rows.Err()
-}
-
-func fromUnix(n int64, loc *time.Location) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(n, 0).In(loc)
 }

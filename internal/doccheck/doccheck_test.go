@@ -15,6 +15,8 @@ import (
 // programs, internal packages are not API).
 var packages = []string{
 	"callmyway", "number", "webhook", "click2dial", "screenpop", "cmwtest",
+	"cdr", "cdr/sqlstore", "cdr/sqlstore/sqlite", "cdr/sqlstore/postgres", "cdr/pgsync",
+	"webhook/pgdedupe", "screenpop/pgbroker",
 }
 
 // TestExportedTypesSayZeroValueAndConcurrency: every exported type's doc

@@ -50,16 +50,16 @@ func TestZeroRedactor(t *testing.T) {
 // encodings are the forms a provider was seen (or may be expected) to
 // echo a password in.
 var encodings = map[string]func(string) string{
-	"raw":          func(s string) string { return s },
-	"query":        url.QueryEscape,
-	"path":         url.PathEscape,
-	"query lower":  func(s string) string { return lowerPercent(url.QueryEscape(s)) },
-	"path lower":   func(s string) string { return lowerPercent(url.PathEscape(s)) },
-	"html":         html.EscapeString,
-	"html php":     phpHTML,
-	"json":         func(s string) string { b, _ := json.Marshal(s); return string(b[1 : len(b)-1]) },
-	"json nohtml":  jsonNoHTML,
-	"php json":     phpJSON,
+	"raw":         func(s string) string { return s },
+	"query":       url.QueryEscape,
+	"path":        url.PathEscape,
+	"query lower": func(s string) string { return lowerPercent(url.QueryEscape(s)) },
+	"path lower":  func(s string) string { return lowerPercent(url.PathEscape(s)) },
+	"html":        html.EscapeString,
+	"html php":    phpHTML,
+	"json":        func(s string) string { b, _ := json.Marshal(s); return string(b[1 : len(b)-1]) },
+	"json nohtml": jsonNoHTML,
+	"php json":    phpJSON,
 	"json upper u": func(s string) string {
 		return regexp.MustCompile(`\\u[0-9a-f]{4}`).ReplaceAllStringFunc(phpJSON(s), func(u string) string { return `\u` + strings.ToUpper(u[2:]) })
 	},

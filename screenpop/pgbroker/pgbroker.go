@@ -13,6 +13,7 @@ package pgbroker
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -21,6 +22,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/callmyway-go/sdk/internal/migrate"
+	"github.com/callmyway-go/sdk/internal/migrate/pgxmigrate"
+	"github.com/callmyway-go/sdk/internal/wait"
 	"github.com/callmyway-go/sdk/screenpop"
 )
 
@@ -29,7 +33,9 @@ const (
 	publishLk = 7417101 // advisory lock key serialising publishers
 )
 
-// Broker is a screenpop.Broker over PostgreSQL.
+// Broker is a screenpop.Broker over PostgreSQL. It is safe for concurrent
+// use. Its zero value is not usable (its methods return
+// ErrNotInitialized): get one from New.
 type Broker struct {
 	pool      *pgxpool.Pool
 	retention time.Duration
@@ -39,31 +45,70 @@ type Broker struct {
 	published int
 }
 
-// Option configures a Broker.
-type Option func(*Broker)
+// ErrNotInitialized is returned by the methods of a Broker not made by
+// New.
+var ErrNotInitialized = errors.New("pgbroker: Broker not made by New")
 
-// WithRetention keeps messages this long for catch-up (default 1 h).
-func WithRetention(d time.Duration) Option { return func(b *Broker) { b.retention = d } }
+// Option configures a Broker. Options check their values: New returns the
+// first option's error.
+//
+// A nil option is refused. Options are plain functions, safe to reuse and
+// to share between goroutines concurrently.
+type Option func(*Broker) error
 
-// WithLogger sets the logger (silent by default).
-func WithLogger(l *slog.Logger) Option { return func(b *Broker) { b.logger = l } }
+// WithRetention keeps messages this long for catch-up (default 1 h); at
+// least one minute, so a subscriber reconnecting after a short outage
+// still finds what it missed.
+func WithRetention(d time.Duration) Option {
+	return func(b *Broker) error {
+		if d < time.Minute {
+			return fmt.Errorf("pgbroker: WithRetention(%v): at least 1m", d)
+		}
+		b.retention = d
+		return nil
+	}
+}
 
-// New returns a Broker on pool, creating its table if needed.
+// WithLogger sets the logger (silent by default); nil is an error.
+func WithLogger(l *slog.Logger) Option {
+	return func(b *Broker) error {
+		if l == nil {
+			return errors.New("pgbroker: WithLogger(nil)")
+		}
+		b.logger = l
+		return nil
+	}
+}
+
+// New returns a Broker on pool, creating or upgrading its table
+// (component "screenpop_broker" of schema_migrations).
 func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Broker, error) {
 	b := &Broker{pool: pool, retention: time.Hour, logger: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
-		o(b)
+		if err := o(b); err != nil {
+			return nil, err
+		}
 	}
-	_, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS cmw_pop_messages (
-		id BIGSERIAL PRIMARY KEY, created_at TIMESTAMPTZ NOT NULL DEFAULT now(), body JSONB NOT NULL)`)
-	if err != nil {
-		return nil, fmt.Errorf("pgbroker: create table: %w", err)
+	if pool == nil {
+		return nil, errors.New("pgbroker: New: nil pool")
+	}
+	if _, err := pgxmigrate.Apply(ctx, pool, "screenpop_broker", migrations); err != nil {
+		return nil, fmt.Errorf("pgbroker: %w", err)
 	}
 	return b, nil
 }
 
+// migrations are the "screenpop_broker" component's schema steps.
+var migrations = []migrate.Step{
+	{Version: 1, SQL: `CREATE TABLE IF NOT EXISTS cmw_pop_messages (
+		id BIGSERIAL PRIMARY KEY, created_at TIMESTAMPTZ NOT NULL DEFAULT now(), body JSONB NOT NULL)`},
+}
+
 // Publish implements screenpop.Broker: the message gets the row's id.
 func (b *Broker) Publish(ctx context.Context, m screenpop.Message) (screenpop.Message, error) {
+	if b.pool == nil {
+		return m, ErrNotInitialized
+	}
 	m.Version = screenpop.MessageVersion
 	err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, publishLk); err != nil {
@@ -92,7 +137,10 @@ func (b *Broker) Publish(ctx context.Context, m screenpop.Message) (screenpop.Me
 	prune := b.published%500 == 0
 	b.mu.Unlock()
 	if prune {
-		b.pool.Exec(ctx, `DELETE FROM cmw_pop_messages WHERE created_at < now() - $1::interval`, fmt.Sprintf("%d seconds", int(b.retention.Seconds())))
+		if _, err := b.pool.Exec(ctx, `DELETE FROM cmw_pop_messages WHERE created_at < now() - $1::interval`,
+			fmt.Sprintf("%d milliseconds", b.retention.Milliseconds())); err != nil {
+			b.logger.WarnContext(ctx, "pgbroker: pruning old messages failed", "error", err)
+		}
 	}
 	return m, nil
 }
@@ -100,6 +148,12 @@ func (b *Broker) Publish(ctx context.Context, m screenpop.Message) (screenpop.Me
 // Subscribe implements screenpop.Broker: deliver is called, in id order,
 // for every message published after the call, by any instance.
 func (b *Broker) Subscribe(deliver func(screenpop.Message)) (func(), error) {
+	if b.pool == nil {
+		return nil, ErrNotInitialized
+	}
+	if deliver == nil {
+		return nil, errors.New("pgbroker: Subscribe: nil deliver")
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var last int64
 	if err := b.pool.QueryRow(ctx, `SELECT COALESCE(MAX(id), 0) FROM cmw_pop_messages`).Scan(&last); err != nil {
@@ -124,10 +178,8 @@ func (b *Broker) listen(ctx context.Context, last int64, deliver func(screenpop.
 			return
 		}
 		b.logger.Warn("pgbroker: listener connection lost; reconnecting and catching up", "error", err, "last_id", last)
-		select {
-		case <-ctx.Done():
+		if wait.Sleep(ctx, backoff) != nil {
 			return
-		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 5*time.Second)
 	}

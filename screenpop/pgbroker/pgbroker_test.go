@@ -131,7 +131,7 @@ func newInstance(t *testing.T, dsn string, i int, dir screenpop.Directory, conta
 	t.Cleanup(hub.Close)
 	tr, err := screenpop.NewTracker(acct, dir, contacts, b)
 	require.NoError(t, err)
-	dd, err := pgdedupe.New(context.Background(), pool, 10*time.Minute, 30*time.Second)
+	dd, err := pgdedupe.New(context.Background(), pool, pgdedupe.WithWindow(10*time.Minute))
 	require.NoError(t, err)
 	h, err := webhook.NewHandler(acct, tr, webhook.WithDeduper(dd), webhook.WithLogger(slogDiscard()))
 	require.NoError(t, err)
@@ -271,4 +271,22 @@ func benchBroker(b *testing.B, pub, sub screenpop.Broker) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
+}
+
+func TestOptionsValidate(t *testing.T) {
+	ctx := context.Background()
+	for _, o := range []pgbroker.Option{pgbroker.WithLogger(nil), pgbroker.WithRetention(0), pgbroker.WithRetention(-time.Hour)} {
+		_, err := pgbroker.New(ctx, nil, o)
+		assert.Error(t, err)
+	}
+	_, err := pgbroker.New(ctx, nil)
+	assert.ErrorContains(t, err, "nil pool")
+}
+
+func TestZeroValue(t *testing.T) {
+	var b pgbroker.Broker
+	_, err := b.Publish(context.Background(), screenpop.Message{})
+	assert.ErrorIs(t, err, pgbroker.ErrNotInitialized)
+	_, err = b.Subscribe(func(screenpop.Message) {})
+	assert.ErrorIs(t, err, pgbroker.ErrNotInitialized)
 }

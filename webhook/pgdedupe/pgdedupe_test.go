@@ -21,7 +21,7 @@ func TestExactlyOnceAcrossInstances(t *testing.T) {
 	dsn := pgtest.Schema(t)
 	var ds []*pgdedupe.Deduper
 	for i := 0; i < 3; i++ {
-		d, err := pgdedupe.New(context.Background(), pgtest.Pool(t, dsn, fmt.Sprintf("d%d", i)), time.Minute, 30*time.Second)
+		d, err := pgdedupe.New(context.Background(), pgtest.Pool(t, dsn, fmt.Sprintf("d%d", i)), pgdedupe.WithWindow(time.Minute), pgdedupe.WithClaimTTL(30*time.Second))
 		require.NoError(t, err)
 		ds = append(ds, d)
 	}
@@ -54,7 +54,7 @@ func TestExactlyOnceAcrossInstances(t *testing.T) {
 func TestFailureFreesTheKeyAndDeadClaimsExpire(t *testing.T) {
 	dsn := pgtest.Schema(t)
 	pool := pgtest.Pool(t, dsn, "d")
-	d, err := pgdedupe.New(context.Background(), pool, time.Minute, 300*time.Millisecond)
+	d, err := pgdedupe.New(context.Background(), pool, pgdedupe.WithWindow(time.Minute), pgdedupe.WithClaimTTL(300*time.Millisecond))
 	require.NoError(t, err)
 	ctx := context.Background()
 	done, err := d.Acquire(ctx, "k")
@@ -83,6 +83,24 @@ func TestFailureFreesTheKeyAndDeadClaimsExpire(t *testing.T) {
 	require.NoError(t, err)
 	_, err = d.Acquire(cctx, "other") // in flight elsewhere: waits, then gives up with ctx
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	_, err = pgdedupe.New(ctx, pool, 0, time.Second)
-	assert.Error(t, err)
+}
+
+func TestOptionsValidate(t *testing.T) {
+	ctx := context.Background()
+	for _, o := range []pgdedupe.Option{pgdedupe.WithWindow(0), pgdedupe.WithClaimTTL(-time.Second), pgdedupe.WithPoll(0)} {
+		_, err := pgdedupe.New(ctx, nil, o)
+		assert.Error(t, err)
+	}
+	_, err := pgdedupe.New(ctx, nil)
+	assert.ErrorContains(t, err, "nil pool")
+}
+
+func TestZeroValue(t *testing.T) {
+	var d pgdedupe.Deduper
+	ctx := context.Background()
+	_, err := d.Acquire(ctx, "k")
+	assert.ErrorIs(t, err, pgdedupe.ErrNotInitialized)
+	assert.ErrorIs(t, d.Release(ctx, "k", true), pgdedupe.ErrNotInitialized)
+	_, err = d.Prune(ctx)
+	assert.ErrorIs(t, err, pgdedupe.ErrNotInitialized)
 }

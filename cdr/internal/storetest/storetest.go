@@ -8,8 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cdr"
 	"github.com/callmyway-go/sdk/cdr/sqlstore"
+	"github.com/callmyway-go/sdk/cdr/sqlstore/postgres"
+	"github.com/callmyway-go/sdk/cdr/sqlstore/sqlite"
 	"github.com/callmyway-go/sdk/internal/pgtest"
 )
 
@@ -34,9 +37,12 @@ func ForEach(t *testing.T, f func(t *testing.T, open Opener)) {
 	})
 }
 
+// Account is the account the test stores read times for.
+var Account = callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"}
+
 // OpenSQLite opens a SQLite store in a temporary file.
 func OpenSQLite(t testing.TB) *sqlstore.Store {
-	s, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "cdr.db"), time.UTC)
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "cdr.db"), Account)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +53,7 @@ func OpenSQLite(t testing.TB) *sqlstore.Store {
 // OpenPostgres opens a store in a fresh schema of the database at dsn,
 // dropped when the test ends.
 func OpenPostgres(t testing.TB, dsn string) *sqlstore.Store {
-	s, err := sqlstore.OpenPostgres(context.Background(), pgtest.Schema(t), time.UTC)
+	s, err := postgres.Open(context.Background(), pgtest.Schema(t), Account)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,32 @@
+// Package sqlite opens a cdr/sqlstore Store in a SQLite file through
+// modernc.org/sqlite (pure Go, no cgo). A program importing it links no
+// PostgreSQL driver.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+
+	_ "modernc.org/sqlite" // registers "sqlite"
+
+	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/cdr/sqlstore"
+)
+
+// Open opens (creating if needed) the SQLite database file at path in WAL
+// mode with a busy timeout, migrated and ready, reading times in acct's
+// zone. An incomplete acct is an error matching callmyway.ErrInvalidAccount.
+func Open(ctx context.Context, path string, acct callmyway.Account) (*sqlstore.Store, error) {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore/sqlite: open %s: %w", path, err)
+	}
+	return sqlstore.Open(ctx, db, sqlstore.SQLite, acct)
+}
