@@ -468,3 +468,54 @@ func BenchmarkFanoutBaseline(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-µs")
 }
+
+func TestZeroValuesReturnErrors(t *testing.T) {
+	var h Hub
+	_, _, err := h.Subscribe("ana", 0)
+	assert.ErrorIs(t, err, ErrNoHub)
+	h.Deliver(Message{Agent: Agent{ID: "ana"}})
+	h.Cancel(nil)
+	h.Close()
+	assert.Zero(t, h.Subscribers("ana"))
+
+	var tr Tracker
+	assert.ErrorIs(t, tr.HandleEvent(context.Background(), event(webhook.CallStart, "1", "5001", "in", "1", "2")), ErrNoTracker)
+	assert.ErrorIs(t, tr.Pick(context.Background(), "1", Contact{}), ErrNoTracker)
+	_, err = tr.HasLiveCall(context.Background(), anaPhone)
+	assert.ErrorIs(t, err, ErrNoTracker)
+	assert.Nil(t, tr.LiveCalls())
+	tr.ExpectOutbound(anaPhone, number.Number{}, Contact{})
+
+	var d MemoryDirectory
+	require.NoError(t, d.Assign(Agent{ID: "ana", Endpoint: anaPhone}, t0))
+	a, ok, err := d.AgentFor(context.Background(), callmyway.Endpoint{ID: "5001"}, t0)
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, "ana", a.ID)
+
+	var c MemoryContacts
+	c.Add(Contact{ID: "c1", Numbers: []string{"+50688881111"}})
+	found, err := c.FindByNumber(context.Background(), "+50688881111")
+	require.NoError(t, err)
+	assert.Len(t, found, 1)
+
+	var b MemoryBroker
+	stop, err := b.Subscribe(func(Message) {})
+	require.NoError(t, err)
+	stop()
+	_, err = b.Publish(context.Background(), Message{})
+	assert.NoError(t, err)
+}
+
+func TestOptionsBelongToTheirType(t *testing.T) {
+	_, err := NewHub(NewMemoryBroker(), WithMaxCallAge(time.Hour))
+	assert.ErrorContains(t, err, "WithMaxCallAge configures a Tracker, not a Hub")
+	_, err = NewTracker(acct, NewMemoryDirectory(), NewMemoryContacts(acct), NewMemoryBroker(), WithReplayBuffer(3))
+	assert.ErrorContains(t, err, "WithReplayBuffer configures a Hub, not a Tracker")
+	for _, o := range []Option{WithLogger(nil), WithEndedMemory(time.Second), WithOutboundWindow(0), OnUnrouted(nil), WithClock(nil), nil} {
+		_, err := NewTracker(acct, NewMemoryDirectory(), NewMemoryContacts(acct), NewMemoryBroker(), o)
+		assert.Error(t, err)
+	}
+	_, err = NewTracker(callmyway.Account{}, NewMemoryDirectory(), NewMemoryContacts(acct), NewMemoryBroker())
+	assert.ErrorIs(t, err, callmyway.ErrInvalidAccount)
+}
