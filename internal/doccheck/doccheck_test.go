@@ -27,7 +27,7 @@ func TestExportedTypesSayZeroValueAndConcurrency(t *testing.T) {
 	root := filepath.Join("..", "..")
 	checked := 0
 	defer func() {
-		if checked < 100 {
+		if checked < 80 {
 			t.Errorf("only %d exported types checked: the test is not reading the packages", checked)
 		}
 	}()
