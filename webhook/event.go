@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 	"github.com/valyala/fastjson"
@@ -93,6 +96,13 @@ var parsers fastjson.ParserPool
 
 var utf8BOM = []byte("\xef\xbb\xbf")
 
+// MaxDurationSeconds bounds a call's duration (7 days): a larger value is
+// a malformed event, refused with a 400, not a number to overflow.
+const MaxDurationSeconds = 7 * 24 * 3600
+
+// maxCost bounds an event's cost (in the account's currency).
+var maxCost = decimal.New(1, 9)
+
 // Parse decodes and validates a webhook body of account acct (whose zone
 // the event's times are read in), for routers that do not use NewHandler.
 // It accepts what real senders do: numbers as JSON numbers or strings,
@@ -162,6 +172,22 @@ func parse(loc *time.Location, body []byte) (Event, error) {
 	if len(c.ID) > 128 {
 		return ev, &ParseError{Field: "data.callid", Reason: "longer than 128 bytes"}
 	}
+	// The callid is the call's identity: it must arrive exactly as it will
+	// be stored and compared. Invalid UTF-8 would be rewritten (and two
+	// different callids could become one), and NUL or other control
+	// characters are refused by some databases: such a callid gets a 400
+	// on every store alike, never a 500 that is retried for ever.
+	if raw := d.Get("callid"); raw != nil && raw.Type() == fastjson.TypeString && !utf8.Valid(raw.GetStringBytes()) {
+		return ev, &ParseError{Field: "data.callid", Reason: "not valid UTF-8"}
+	}
+	if i := strings.IndexFunc(c.ID, unicode.IsControl); i >= 0 {
+		return ev, &ParseError{Field: "data.callid", Reason: fmt.Sprintf("control character %U at byte %d", c.ID[i], i)}
+	}
+	for _, t := range []struct{ name, v string }{{"account_id", c.AccountID}, {"endpoint_id", c.Endpoint.ID}, {"ani", c.ANI}, {"dnis", c.DNIS}} {
+		if strings.ContainsRune(t.v, 0) {
+			return ev, &ParseError{Field: "data." + t.name, Reason: "contains a NUL character"}
+		}
+	}
 	for _, t := range []struct {
 		name string
 		out  *callmyway.Time
@@ -176,6 +202,9 @@ func parse(loc *time.Location, body []byte) (Event, error) {
 	if err != nil || secs < 0 {
 		return ev, &ParseError{Field: "data.duration", Reason: fmt.Sprintf("%q is not a number of seconds", dur)}
 	}
+	if secs > MaxDurationSeconds {
+		return ev, &ParseError{Field: "data.duration", Reason: fmt.Sprintf("%d seconds is out of range (at most %d, 7 days)", secs, MaxDurationSeconds)}
+	}
 	c.Duration = time.Duration(secs) * time.Second
 	typ := f.str("type")
 	if c.Direction, err = callmyway.ParseDirection(typ); err != nil {
@@ -184,6 +213,9 @@ func parse(loc *time.Location, body []byte) (Event, error) {
 	cost := f.str("cost")
 	if c.Cost, err = wire.ParseDecimalString(cost); err != nil {
 		return ev, &ParseError{Field: "data.cost", Reason: fmt.Sprintf("%q is not a decimal number", cost)}
+	}
+	if c.Cost.Abs().GreaterThan(maxCost) {
+		return ev, &ParseError{Field: "data.cost", Reason: fmt.Sprintf("%s is out of range (at most %s)", c.Cost, maxCost)}
 	}
 	if f.err != nil {
 		return ev, f.err

@@ -133,3 +133,29 @@ func TestZeroMemoryDeduperIsUsable(t *testing.T) {
 	var z MemoryDeduper
 	assert.NoError(t, z.Release(t.Context(), "never", false))
 }
+
+// Regressions from the hostile barrage: different invalid-UTF-8 callids
+// must not collapse into one key, a NUL byte gets the same 400 whatever
+// the store, and out-of-range numbers are refused, not stored negative.
+func TestHostileFieldsAreRefused(t *testing.T) {
+	for name, body := range map[string]string{
+		"invalid utf-8 callid": "{\"action\":\"callStart\",\"data\":{\"callid\":\"a\xff\"}}",
+		"other invalid callid": "{\"action\":\"callStart\",\"data\":{\"callid\":\"a\xfe\"}}",
+		"nul in callid":        `{"action":"callStart","data":{"callid":"a\u0000b"}}`,
+		"newline in callid":    `{"action":"callStart","data":{"callid":"a\nb"}}`,
+		"nul in ani":           `{"action":"callStart","data":{"callid":"1","ani":"8888\u00007777"}}`,
+		"duration 1e10":        `{"action":"callEnd","data":{"callid":"1","duration":1e10}}`,
+		"duration int64 max":   `{"action":"callEnd","data":{"callid":"1","duration":"9223372036854775807"}}`,
+		"duration 8 days":      `{"action":"callEnd","data":{"callid":"1","duration":691200}}`,
+		"cost huge":            `{"action":"callEnd","data":{"callid":"1","cost":"1e12"}}`,
+	} {
+		_, err := Parse(utc, []byte(body))
+		var pe *ParseError
+		if assert.ErrorAs(t, err, &pe, name) {
+			assert.True(t, strings.HasPrefix(pe.Field, "data."), name)
+		}
+	}
+	ev, err := Parse(utc, []byte(`{"action":"callEnd","data":{"callid":"1","duration":604800}}`))
+	require.NoError(t, err, "7 days is the limit")
+	assert.Equal(t, 7*24*time.Hour, ev.Call.Duration)
+}

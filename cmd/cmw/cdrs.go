@@ -13,6 +13,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/callmyway-go/sdk/cdr"
+	"github.com/callmyway-go/sdk/internal/safetext"
 )
 
 func cmdCDRs(ctx context.Context, g *globals, args []string) error {
@@ -126,7 +127,8 @@ func newRecordWriter(format string, out io.Writer) (recordWriter, error) {
 type tableWriter struct{ tw *tabwriter.Writer }
 
 func (t *tableWriter) Write(r cdr.Record) error {
-	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.CallID, r.DetectTime, r.Direction, r.ANI, r.DNIS, r.Duration, cdr.Money(r.Cost), r.EndReason)
+	x := safetext.Terminal
+	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", x(r.CallID), r.DetectTime, r.Direction, x(r.ANI), x(r.DNIS), r.Duration, cdr.Money(r.Cost), x(r.EndReason))
 	return err
 }
 func (t *tableWriter) Close() error { return t.tw.Flush() }
@@ -138,10 +140,11 @@ var csvHeader = []string{"callid", "original_callid", "ref_callid", "ani", "dnis
 type csvWriter struct{ cw *csv.Writer }
 
 func (c *csvWriter) Write(r cdr.Record) error {
-	c.cw.Write([]string{r.CallID, r.OriginalCallID, r.RefCallID, r.ANI, r.DNIS, r.ANIUser, r.DNISUser, r.DetectTime.String(),
+	// Cells a spreadsheet would run as formulas are neutralised.
+	c.cw.Write(safetext.CSVRow([]string{r.CallID, r.OriginalCallID, r.RefCallID, r.ANI, r.DNIS, r.ANIUser, r.DNISUser, r.DetectTime.String(),
 		r.ConnectTime.String(), r.DisconnectTime.String(), strconv.FormatInt(int64(r.Duration/time.Second), 10),
 		strconv.FormatInt(int64(r.RingTime/time.Second), 10), cdr.Money(r.Cost), cdr.Money(r.AccessFee), cdr.Money(r.Rate),
-		r.RoutePattern, r.RouteName, r.EndReason, r.NameEndpointANI, r.NameEndpointDNIS, r.Type})
+		r.RoutePattern, r.RouteName, r.EndReason, r.NameEndpointANI, r.NameEndpointDNIS, r.Type}))
 	c.cw.Flush() // complete rows only, even if interrupted
 	return c.cw.Error()
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/callmyway-go/sdk/internal/safetext"
 	"github.com/callmyway-go/sdk/webhook"
 )
 
@@ -61,9 +62,12 @@ func cmdListen(ctx context.Context, g *globals, args []string) error {
 			fmt.Fprintln(g.stdout, string(b))
 			return nil
 		}
+		// Every field comes from the network: escaped, so a crafted value
+		// cannot print a forged line or drive the terminal.
+		t := safetext.Terminal
 		fmt.Fprintf(g.stdout, "%s %s callid=%s endpoint=%s %s ani=%s dnis=%s duration=%s cost=%s\n",
-			ev.ReceivedAt.Format(time.RFC3339), ev.Action, ev.Call.ID, ev.Call.Endpoint.ID, ev.Call.Direction,
-			ev.Call.ANI, ev.Call.DNIS, ev.Call.Duration, ev.Call.Cost)
+			ev.ReceivedAt.Format(time.RFC3339), ev.Action, t(ev.Call.ID), t(ev.Call.Endpoint.ID), ev.Call.Direction,
+			t(ev.Call.ANI), t(ev.Call.DNIS), ev.Call.Duration, ev.Call.Cost)
 		return nil
 	}), opts...)
 	if err != nil {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net/http"
+	"strings"
 	"fmt"
 	"strconv"
 	"sync"
@@ -56,6 +58,8 @@ func TestScripts(t *testing.T) {
 //	fake inbound FROM ENDPOINT   place an inbound call
 //	fake webhook URL             send events to URL
 //	fake violations N            assert the penalty count
+//	fake cdr CALLID ANI TIME     add a CDR with this ANI at TIME (YYYY-MM-DD HH:MM:SS)
+//	fake post URL BODY           POST BODY (Go-quoted) to URL, as a hostile sender would
 func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 	fakesMu.Lock()
 	s := fakes[ts.Getenv("WORK")]
@@ -65,7 +69,29 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	switch args[0] {
 	case "deny-ip":
-		s.SetAllowedIPs("203.0.113.0/24")
+		if err := s.SetAllowedIPs("203.0.113.0/24"); err != nil {
+			ts.Fatalf("%v", err)
+		}
+	case "cdr":
+		at, err := time.Parse("2006-01-02 15:04:05", args[3])
+		if err != nil {
+			ts.Fatalf("bad time: %v", err)
+		}
+		s.AddCDRs(cmwtest.CDR{CallID: args[1], OriginalCallID: args[1], RefCallID: "0", ANI: args[2], DNIS: "8000001",
+			DNISUser: "8000001", Type: "incoming", DetectTime: at, DisconnectTime: at.Add(time.Minute), EndReason: "NO_ANSWER"})
+	case "post":
+		body, err := strconv.Unquote(args[2])
+		if err != nil {
+			ts.Fatalf("body must be Go-quoted: %v", err)
+		}
+		resp, err := http.Post(args[1], "application/json", strings.NewReader(body))
+		if err != nil {
+			ts.Fatalf("post: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			ts.Fatalf("post: HTTP %d", resp.StatusCode)
+		}
 	case "history":
 		n, _ := strconv.Atoi(args[1])
 		from, err1 := time.Parse("2006-01-02", args[2])
