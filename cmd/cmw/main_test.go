@@ -1,10 +1,10 @@
 package main
 
 import (
-	"net/http"
-	"strings"
 	"fmt"
+	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
