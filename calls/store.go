@@ -1,0 +1,111 @@
+package calls
+
+import (
+	"context"
+	"iter"
+	"time"
+
+	"github.com/callmyway-go/sdk/callmyway"
+)
+
+// Store keeps the ledger's records. The ledger does all merging and
+// correlation in Go above it; a Store only needs to run an update
+// atomically under the given locks, assign change sequence numbers, and
+// answer a few indexed reads.
+//
+// This package has NewMemoryStore; calls/sqlitestore and calls/pgstore
+// keep records in SQLite and PostgreSQL. Implementations must be safe for
+// concurrent use, and calls/internal/storetest checks the contract.
+type Store interface {
+	// Update runs f in one atomic transaction holding an exclusive lock
+	// on each of keys (across every Ledger sharing the store), and commits
+	// what f Put when f returns nil. It may run f more than once (after
+	// a serialisation failure); f must have no effects besides calls on tx.
+	Update(ctx context.Context, keys []string, f func(ctx context.Context, tx Tx) error) error
+
+	// Get returns the record with id (an alias record is returned as is),
+	// or an error matching ErrNotFound.
+	Get(ctx context.Context, id string) (Record, error)
+
+	// Scan yields the call records (not aliases) matching f, ordered by
+	// Start then ID, at most f.Limit when it is positive. It yields one
+	// error and stops on failure.
+	Scan(ctx context.Context, f Filter) iter.Seq2[Record, error]
+
+	// Changes returns up to limit records (aliases included) whose Seq is
+	// greater than after, in Seq order. A record appears once, at its
+	// latest Seq.
+	Changes(ctx context.Context, after uint64, limit int) ([]Record, error)
+
+	// Wait returns nil as soon as a record with Seq greater than after
+	// exists, or ctx's error when ctx is done first.
+	Wait(ctx context.Context, after uint64) error
+}
+
+// Tx is an update in progress. It is only valid inside the function given
+// to Store.Update.
+type Tx interface {
+	// Get returns the records among ids that exist (aliases as they are),
+	// in any order.
+	Get(ctx context.Context, ids ...string) ([]Record, error)
+	// Candidates returns the call records (not aliases) for number whose
+	// Start is in [from, to].
+	Candidates(ctx context.Context, number string, from, to time.Time) ([]Record, error)
+	// ChargeOwners returns, for each of keys that was posted, the id of
+	// the record it was first posted on.
+	ChargeOwners(ctx context.Context, keys ...string) (map[string]string, error)
+	// Put writes records, replacing those with the same ID, giving each a
+	// new Seq greater than every Seq before it. It records the owner of
+	// each charge key in Index.ChargeKeys that has none yet.
+	Put(ctx context.Context, recs ...Record) error
+}
+
+// Record is a call as a Store keeps it: index columns plus an opaque
+// document of the call's merged facts.
+type Record struct {
+	ID      string // the call's id: callid, or "dial:"+ref
+	AliasOf string // when not empty, the record only points to that call
+	Seq     uint64 // set by the store on Put
+	Index   Index  // zero for an alias
+	Doc     []byte // the ledger's JSON document; nil for an alias
+}
+
+// Index are the columns a Store indexes a call by, derived from its facts
+// on every write.
+type Index struct {
+	Agent      callmyway.Endpoint // the call's owner (Call.Agent)
+	Busy       []string           // phones the call occupies while live, as BusyToken
+	Number     string             // E.164, "" when withheld
+	Start      time.Time          // Call.Start, UTC
+	State      State
+	Contact    string // Meta["contact"]
+	Case       string // Meta["case"]
+	ChargeKeys []string
+}
+
+// BusyToken is how Index.Busy and Filter.Busy name a phone: "i:"+id or
+// "u:"+username.
+func BusyToken(kind byte, name string) string { return string(kind) + ":" + name }
+
+// busyTokens returns the tokens of e's names.
+func busyTokens(e callmyway.Endpoint) []string {
+	var t []string
+	if e.ID != "" {
+		t = append(t, BusyToken('i', e.ID))
+	}
+	if e.User != "" {
+		t = append(t, BusyToken('u', e.User))
+	}
+	return t
+}
+
+// Filter selects records in Store.Scan. Zero fields match everything.
+type Filter struct {
+	From, To time.Time          // Start in [From, To)
+	Agent    callmyway.Endpoint // Index.Agent shares a name with it (Endpoint.Same)
+	Busy     []string           // Index.Busy holds one of these tokens
+	Contact  string
+	Case     string
+	States   []State // Index.State is one of these
+	Limit    int     // at most this many; 0 means no limit
+}
