@@ -64,6 +64,7 @@ type syncConfig struct {
 	chunk     time.Duration
 	tailEvery time.Duration
 	progress  func(Progress)
+	onCommit  func(context.Context, []Record) error
 	now       func() time.Time
 	logger    *slog.Logger
 }
@@ -146,6 +147,23 @@ func OnProgress(f func(Progress)) SyncOption {
 			return errors.New("cdr: OnProgress(nil)")
 		}
 		c.progress = f
+		return nil
+	}
+}
+
+// OnCommit calls f with every batch of records the Syncer is about to
+// commit, before the Store commits them with the checkpoint: the hook that
+// reconciles the calls ledger with the provider's final record. If f
+// fails, nothing of the batch is committed and the checkpoint does not
+// move, so the next step reads and hands f the same records again: f must
+// be idempotent (the ledger is). f runs on the goroutine running the
+// step; nil is an error.
+func OnCommit(f func(ctx context.Context, recs []Record) error) SyncOption {
+	return func(c *syncConfig) error {
+		if f == nil {
+			return errors.New("cdr: OnCommit(nil)")
+		}
+		c.onCommit = f
 		return nil
 	}
 }
@@ -276,8 +294,8 @@ func (s *Syncer) step(ctx context.Context) (Progress, error) {
 		if next.Through.Before(cp.Through) {
 			next.Through = cp.Through
 		}
-		if err := s.store.Commit(ctx, account, recs, next); err != nil {
-			stepErr = fmt.Errorf("cdr: committing: %w", err)
+		if err := s.commit(ctx, account, recs, next); err != nil {
+			stepErr = err
 			return false
 		}
 		s.records += len(recs)
@@ -315,11 +333,25 @@ func (s *Syncer) pollRecent(ctx context.Context, account string, cp Checkpoint, 
 	if advance {
 		next.Through = now
 	}
-	if err := s.store.Commit(ctx, account, keep, next); err != nil {
-		return s.progress(cp, !advance, now.Sub(cp.Through)), fmt.Errorf("cdr: committing: %w", err)
+	if err := s.commit(ctx, account, keep, next); err != nil {
+		return s.progress(cp, !advance, now.Sub(cp.Through)), err
 	}
 	s.records += len(keep)
 	return s.progress(next, !advance, now.Sub(next.Through)), nil
+}
+
+// commit hands recs to the OnCommit hook, then commits them with the
+// checkpoint.
+func (s *Syncer) commit(ctx context.Context, account string, recs []Record, next Checkpoint) error {
+	if s.cfg.onCommit != nil && len(recs) > 0 {
+		if err := s.cfg.onCommit(ctx, recs); err != nil {
+			return fmt.Errorf("cdr: OnCommit hook: %w", err)
+		}
+	}
+	if err := s.store.Commit(ctx, account, recs, next); err != nil {
+		return fmt.Errorf("cdr: committing: %w", err)
+	}
+	return nil
 }
 
 // progress builds a Progress; left is the span still to backfill.

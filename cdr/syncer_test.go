@@ -251,3 +251,42 @@ func TestTimeLeft(t *testing.T) {
 	// 2000 records a day, 2 days left, 1000 a page: 4 pages plus 1 chunk.
 	assert.Equal(t, 5*per, cdr.TimeLeft(24*time.Hour, 2000, 48*time.Hour, 1000, 0))
 }
+
+// OnCommit sees every record before it is committed; a failing hook
+// commits nothing and moves no checkpoint, and the records come again.
+func TestOnCommitHook(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake, c := fakeAndClient(t)
+		now := time.Now()
+		start := now.Add(-2 * time.Hour)
+		fake.GenerateHistory(50, start, now.Add(-time.Hour), 3)
+		store := cdr.NewMemoryStore()
+		fail := true
+		seen := map[string]int{}
+		s, err := cdr.NewSyncer(c, store, cdr.StartAt(start), cdr.OnCommit(func(_ context.Context, recs []cdr.Record) error {
+			if fail {
+				return assert.AnError
+			}
+			for _, r := range recs {
+				seen[r.CallID]++
+			}
+			return nil
+		}))
+		require.NoError(t, err)
+		_, err = s.SyncOnce(t.Context())
+		require.ErrorIs(t, err, assert.AnError)
+		assert.Zero(t, store.Len(), "nothing committed when the hook fails")
+		fail = false
+		for {
+			p, err := s.SyncOnce(t.Context())
+			require.NoError(t, err)
+			if !p.Backfilling {
+				break
+			}
+		}
+		assert.Equal(t, 50, store.Len())
+		assert.Len(t, seen, 50, "the hook saw every record")
+		_, err = cdr.NewSyncer(c, store, cdr.OnCommit(nil))
+		assert.Error(t, err)
+	})
+}

@@ -2,6 +2,8 @@ package click2dial
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -113,6 +115,9 @@ type Request struct {
 // The zero Result is no accepted dial. Meta is the Result's own copy; the
 // Result may be read concurrently.
 type Result struct {
+	// Ref identifies this accepted dial (random, unique): the key the
+	// calls ledger records it under until its webhook call arrives.
+	Ref       string
 	Agent     callmyway.Endpoint
 	Number    number.Number // the customer's number as dialled
 	Order     Order
@@ -477,11 +482,18 @@ func (d *Dialer) send(ctx context.Context, sender *callmyway.Client, agent callm
 	if err := classify(resp.Body, resp.StatusCode); err != nil {
 		return Result{}, err
 	}
-	return Result{Agent: agent, Number: n, Order: req.Order, CallerID: sender.Account().Username,
+	return Result{Ref: newRef(), Agent: agent, Number: n, Order: req.Order, CallerID: sender.Account().Username,
 		Meta: maps.Clone(req.Meta), Raw: string(resp.Body), At: d.now()}, nil
 }
 
 const op = "click2dial.Dial"
+
+// newRef returns a random id for an accepted dial.
+func newRef() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand never fails
+	return hex.EncodeToString(b[:])
+}
 
 // refusals are fragments (lower case) of the provider's 2xx refusal
 // texts, English and Spanish, and the sentinel each means. The provider's

@@ -334,6 +334,7 @@ func TestMetaAndHookContext(t *testing.T) {
 		assert.Equal(t, "k7", got.Meta["case"])
 		assert.Equal(t, "from the caller", gotVal)
 		assert.Equal(t, ana, res.Agent)
+		assert.Len(t, res.Ref, 24)
 	})
 }
 
