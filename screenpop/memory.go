@@ -113,6 +113,18 @@ func (m *MemoryContacts) Add(c Contact) {
 	}
 }
 
+// Contact implements Contacts.
+func (m *MemoryContacts) Contact(_ context.Context, id string) (Contact, bool, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, c := range m.contacts {
+		if c.ID == id {
+			return c, true, nil
+		}
+	}
+	return Contact{}, false, nil
+}
+
 // FindByNumber implements Contacts.
 func (m *MemoryContacts) FindByNumber(_ context.Context, e164 string) ([]Contact, error) {
 	m.mu.RLock()

@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/callmyway-go/sdk/webhook"
+	"github.com/callmyway-go/sdk/calls"
 )
 
 // Option configures a Tracker or a Hub. Options validate their
@@ -27,9 +27,7 @@ type options struct {
 	// Tracker
 	now        func() time.Time
 	maxAge     time.Duration
-	keepEnd    time.Duration
-	expectOK   time.Duration
-	onUnrouted func(webhook.Event)
+	onUnrouted func(calls.Call)
 
 	// Hub
 	bufSize   int
@@ -39,17 +37,15 @@ type options struct {
 
 // Defaults of the options.
 const (
-	DefaultMaxCallAge     = 4 * time.Hour
-	DefaultEndedMemory    = 15 * time.Minute
-	DefaultOutboundWindow = 2 * time.Minute
-	DefaultReplayBuffer   = 256
-	DefaultQueueSize      = 64
-	DefaultHeartbeat      = 15 * time.Second
+	DefaultMaxCallAge   = 4 * time.Hour
+	DefaultReplayBuffer = 256
+	DefaultQueueSize    = 64
+	DefaultHeartbeat    = 15 * time.Second
 )
 
 func newOptions(target string, opts []Option) (options, error) {
 	o := options{target: target, logger: slog.New(slog.DiscardHandler), now: time.Now,
-		maxAge: DefaultMaxCallAge, keepEnd: DefaultEndedMemory, expectOK: DefaultOutboundWindow,
+		maxAge: DefaultMaxCallAge,
 		bufSize: DefaultReplayBuffer, queueSize: DefaultQueueSize, heartbeat: DefaultHeartbeat}
 	for _, opt := range opts {
 		if opt == nil {
@@ -82,9 +78,10 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithMaxCallAge makes a Tracker forget a live call whose callEnd never
-// came after d (default DefaultMaxCallAge, 4 h), so a lost callEnd cannot
-// hold an agent busy for ever.
+// WithMaxCallAge makes a Tracker publish nothing for changes of calls that
+// started more than d ago (default DefaultMaxCallAge, 4 h): an old event
+// delivered again is history, not a pop. Whether a call is live is the
+// ledger's to say (calls.WithMaxLiveAge).
 func WithMaxCallAge(d time.Duration) Option {
 	return func(o *options) error {
 		if err := o.only("Tracker", "WithMaxCallAge"); err != nil {
@@ -98,44 +95,12 @@ func WithMaxCallAge(d time.Duration) Option {
 	}
 }
 
-// WithEndedMemory sets how long a Tracker remembers an ended call
-// (default DefaultEndedMemory, 15 min): within it, a re-delivered
-// callStart of that call neither pops again nor makes the agent busy. It
-// bounds the Tracker's memory; the calls ledger (package calls) keeps
-// ended calls for good.
-func WithEndedMemory(d time.Duration) Option {
-	return func(o *options) error {
-		if err := o.only("Tracker", "WithEndedMemory"); err != nil {
-			return err
-		}
-		if d < time.Minute {
-			return fmt.Errorf("screenpop: WithEndedMemory(%v): at least 1m", d)
-		}
-		o.keepEnd = d
-		return nil
-	}
-}
 
-// WithOutboundWindow sets how long after ExpectOutbound a Tracker matches
-// the agent's outbound call to the dialled contact (default
-// DefaultOutboundWindow, 2 min).
-func WithOutboundWindow(d time.Duration) Option {
-	return func(o *options) error {
-		if err := o.only("Tracker", "WithOutboundWindow"); err != nil {
-			return err
-		}
-		if d <= 0 || d > time.Hour {
-			return fmt.Errorf("screenpop: WithOutboundWindow(%v): between 0 and 1h", d)
-		}
-		o.expectOK = d
-		return nil
-	}
-}
 
-// OnUnrouted makes a Tracker call f for an event whose endpoint is not
-// mapped to any agent (it is also logged at Warn): such events are never
-// silently dropped. f runs on the webhook delivery's goroutine.
-func OnUnrouted(f func(webhook.Event)) Option {
+// OnUnrouted makes a Tracker call f for a call whose phone is not mapped
+// to any agent (it is also logged at Warn): such calls are never silently
+// dropped. f runs on the goroutine of the change (OnChange).
+func OnUnrouted(f func(calls.Call)) Option {
 	return func(o *options) error {
 		if err := o.only("Tracker", "OnUnrouted"); err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/calls"
 )
 
 // Agent is a CRM user who answers calls on a CallMyWay phone. It is a
@@ -52,6 +53,10 @@ type Contact struct {
 //
 // A nil Contacts is refused by NewTracker.
 type Contacts interface {
+	// Contact returns the contact with id (ok false when there is none):
+	// the dialled contact of an outbound call, named in the dial's
+	// metadata.
+	Contact(ctx context.Context, id string) (c Contact, ok bool, err error)
 	// FindByNumber returns the contacts with a number whose E.164 form is
 	// e164 (for example "+50688887777").
 	FindByNumber(ctx context.Context, e164 string) ([]Contact, error)
@@ -89,19 +94,6 @@ type Match struct {
 	Offer    []string  `json:"offer,omitempty"`    // actions to offer: pick, create, link, ignore, search
 }
 
-// CallState is where a live call is.
-//
-// The zero CallState is no state yet. It is a plain value: safe to copy,
-// and to read from several goroutines concurrently.
-type CallState string
-
-// Call states.
-const (
-	Ringing   CallState = "ringing"
-	Connected CallState = "connected"
-	Ended     CallState = "ended"
-)
-
 // CallInfo is the call part of a Message.
 //
 // The zero CallInfo is no call. It is a plain value: safe to copy, and to
@@ -112,7 +104,8 @@ type CallInfo struct {
 	Direction      callmyway.Direction `json:"direction"`
 	Number         string              `json:"number"`      // the other party as sent (ANI inbound, DNIS outbound)
 	NumberE164     string              `json:"number_e164"` // normalised, "" when withheld or unparseable
-	State          CallState           `json:"state"`
+	State          calls.State         `json:"state"` // the ledger's: requested, ringing, connected, ended, final
+	Live           bool                `json:"live"`  // the ledger's: the call is in progress
 	DetectTime     callmyway.Time      `json:"detect_time"`
 	ConnectTime    callmyway.Time      `json:"connect_time"`
 	DisconnectTime callmyway.Time      `json:"disconnect_time"`
