@@ -160,7 +160,7 @@ func (l *Ledger) Dispose(ctx context.Context, callID string, d Disposition) (Cal
 	var out Call
 	err = l.store.Update(ctx, keys, func(ctx context.Context, tx Tx) error {
 		found := map[string]node{}
-		if _, err := resolve(ctx, tx, []string{callID}, found); err != nil {
+		if _, err := l.resolve(ctx, tx, []string{callID}, found); err != nil {
 			return err
 		}
 		if len(found) == 0 {
@@ -196,7 +196,7 @@ func (l *Ledger) Dispose(ctx context.Context, callID string, d Disposition) (Cal
 				}
 				if owner != n.rec.ID {
 					of := map[string]node{}
-					if _, err := resolve(ctx, tx, []string{owner}, of); err != nil {
+					if _, err := l.resolve(ctx, tx, []string{owner}, of); err != nil {
 						return err
 					}
 					if _, same := of[n.rec.ID]; !same {

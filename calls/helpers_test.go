@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"encoding/json"
 	"sync"
 	"testing"
 	"time"
@@ -52,3 +53,12 @@ var (
 )
 
 func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

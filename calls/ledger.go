@@ -25,6 +25,7 @@ const maxAliasDepth = 16
 type Ledger struct {
 	store Store
 	cfg   config
+	docs  *docCache
 }
 
 // New returns a Ledger over store. Options are validated; the first bad
@@ -45,7 +46,7 @@ func New(store Store, opts ...Option) (*Ledger, error) {
 	if r, ok := store.(interface{ Retention() time.Duration }); ok && cfg.maxLiveAge > r.Retention() {
 		return nil, invalid("WithMaxLiveAge", "%v is longer than the store's retention %v: a call pruned and delivered again could count as live", cfg.maxLiveAge, r.Retention())
 	}
-	return &Ledger{store: store, cfg: cfg}, nil
+	return &Ledger{store: store, cfg: cfg, docs: &docCache{m: map[docKey]facts{}}}, nil
 }
 
 func (l *Ledger) ok() error {
@@ -218,7 +219,7 @@ func encodeFacts(f facts) []byte {
 // under the call's canonical id, the others turned into aliases of it.
 func (l *Ledger) absorb(ctx context.Context, tx Tx, in facts, now time.Time) (Call, error) {
 	found := map[string]node{}
-	direct, err := resolve(ctx, tx, in.ids(), found)
+	direct, err := l.resolve(ctx, tx, in.ids(), found)
 	if err != nil {
 		return Call{}, err
 	}
@@ -242,7 +243,7 @@ func (l *Ledger) absorb(ctx context.Context, tx Tx, in facts, now time.Time) (Ca
 				if _, ok := found[r.ID]; ok {
 					continue
 				}
-				f, err := decodeFacts(r.Doc)
+				f, err := l.docs.decode(r)
 				if err != nil {
 					return Call{}, err
 				}
@@ -309,7 +310,7 @@ func (l *Ledger) write(ctx context.Context, tx Tx, u facts, found map[string]nod
 
 // resolve reads ids, following aliases, into found (by canonical id). It
 // returns the records read for ids themselves.
-func resolve(ctx context.Context, tx Tx, ids []string, found map[string]node) (map[string]Record, error) {
+func (l *Ledger) resolve(ctx context.Context, tx Tx, ids []string, found map[string]node) (map[string]Record, error) {
 	direct := map[string]Record{}
 	seen := map[string]bool{}
 	pending := ids
@@ -336,7 +337,7 @@ func resolve(ctx context.Context, tx Tx, ids []string, found map[string]node) (m
 			if _, ok := found[r.ID]; ok {
 				continue
 			}
-			f, err := decodeFacts(r.Doc)
+			f, err := l.docs.decode(r)
 			if err != nil {
 				return nil, err
 			}

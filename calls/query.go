@@ -32,7 +32,7 @@ func (l *Ledger) Get(ctx context.Context, id string) (Call, error) {
 }
 
 func (l *Ledger) callOf(r Record, now time.Time) (Call, error) {
-	f, err := decodeFacts(r.Doc)
+	f, err := l.docs.decode(r)
 	if err != nil {
 		return Call{}, err
 	}

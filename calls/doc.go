@@ -1,0 +1,67 @@
+// Package calls is the call ledger: one record per call, from the click
+// to dial to the final CDR, and the single source of truth for "is this
+// call live?" and "what happened?".
+//
+// # Facts, not states
+//
+// CallMyWay tells a CRM about a call three ways, none of them reliable on
+// its own: the click-to-dial answer (a Dial: accepted, no callid yet),
+// webhooks (an Event: callStart and callEnd, maybe twice, out of order,
+// hours late, or never) and CDRs (a Leg per record, polled later, maybe
+// several per call, maybe revised). The ledger never stores a state
+// machine that these could drive backwards. It stores, per call, the set
+// of facts received, merged by a join that is commutative, associative
+// and idempotent (a semilattice): dials by ref, events by callid, action
+// and phone (earliest detect and connect, latest disconnect, longest
+// duration), legs by callid with the latest version (SeenAt) winning,
+// dispositions by id. State, outcome, attribution, times and money are
+// derived when read. So any order, any duplicate, a re-delivery after any
+// delay, and facts spread over replicas all give the same call; and an
+// ended call is never live again.
+//
+// States go Requested (dial accepted) → Ringing → Connected → Ended →
+// Final (its CDR is in). Outcomes are Answered, NotConnected (an end
+// reason other than OK, or no connect time), and NeverArrived: a dial that
+// no webhook and no CDR reported within WithNeverArrivedAfter, judged
+// with the ledger's clock when read. A call whose end never comes stops
+// counting as live after WithMaxLiveAge.
+//
+// # Correlation
+//
+// A dial is recorded as call "dial:"+Ref. When its webhook or CDR call
+// arrives (same agent phone by either name, same customer number, detected
+// within WithCorrelationWindow of the dial; whichever comes first), the
+// two records merge under the webhook callid and the dial's id is left as
+// an alias: Get by either id returns the call, queries skip aliases. CDR
+// legs join their call by callid (the webhook callid is the CDR callid or
+// its original_callid), else by agent, number and time; a CDR no webhook
+// announced starts a call flagged WebhookMissed. Every correlation runs
+// in one Store transaction locked by the customer number, the one key all
+// facts of an outbound call share, so replicas cannot race.
+//
+// The id a call is kept under depends only on its facts (its smallest
+// webhook callid, else CDR group id, else dial id), so every replica
+// agrees on it.
+//
+// # Attribution, dispositions, reconciliation
+//
+// Call.Agent is the phone that answered (a ring group gives one owner and
+// no phantom calls to the others), else the phone that dialled;
+// Call.Rung lists every phone rung; Call.BilledTo the caller ID. Dispose
+// appends a Disposition (amendments reference the one they correct) and
+// posts its charges exactly once by idempotency key. Where a CDR is in,
+// a call's duration, cost, rate and end reason are the CDR's; a webhook
+// that disagrees beyond WithTolerance shows in Call.Diffs, and Report
+// lists mismatched calls, calls without a CDR and calls the webhook
+// missed.
+//
+// # Stores and replicas
+//
+// A Store keeps records (index columns and a JSON document of the facts)
+// and runs updates under locks; all merging happens in the Ledger above
+// it. NewMemoryStore is in this package; calls/sqlitestore (SQLite,
+// without pgx) and calls/pgstore (PostgreSQL through pgxpool, without
+// SQLite) keep the ledger in a database, where several Ledgers may share
+// it. Every write gives the call a new sequence number: Changes and
+// WaitChanges follow them, so a reader resumes after the last it saw.
+package calls

@@ -1,0 +1,279 @@
+// Package storetest checks that a calls.Store keeps the contract the
+// Ledger relies on. Every Store implementation runs it.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/calls"
+)
+
+var t0 = time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+
+func rec(id, number string, start time.Duration, state calls.State) calls.Record {
+	return calls.Record{ID: id, Index: calls.Index{Number: number, Start: t0.Add(start), State: state,
+		Agent: callmyway.Endpoint{ID: "5001", User: "8000001"}}, Doc: []byte(`{"id":"` + id + `"}`)}
+}
+
+func put(t *testing.T, s calls.Store, recs ...calls.Record) {
+	t.Helper()
+	require.NoError(t, s.Update(t.Context(), []string{"k"}, func(ctx context.Context, tx calls.Tx) error {
+		return tx.Put(ctx, recs...)
+	}))
+}
+
+// comparable strips what a store need not return as written.
+func norm(r calls.Record) calls.Record {
+	r.Seq = 0
+	r.Index.ChargeKeys = nil
+	r.Index.Start = r.Index.Start.UTC()
+	if len(r.Index.Busy) == 0 {
+		r.Index.Busy = nil
+	}
+	return r
+}
+
+// Run runs the contract tests on stores made by newStore, each empty.
+func Run(t *testing.T, newStore func(t *testing.T) calls.Store) {
+	t.Run("PutGetSeq", func(t *testing.T) {
+		s := newStore(t)
+		ctx := t.Context()
+		_, err := s.Get(ctx, "a")
+		require.ErrorIs(t, err, calls.ErrNotFound)
+		a := rec("a", "+50611111111", 0, calls.StateRinging)
+		a.Index.Busy = []string{"i:5001", "u:8000001"}
+		a.Index.Contact, a.Index.Case = "c1", "k1"
+		put(t, s, a, calls.Record{ID: "dial:r", AliasOf: "a", Index: calls.Index{Start: t0}})
+		got, err := s.Get(ctx, "a")
+		require.NoError(t, err)
+		assert.Equal(t, norm(a), norm(got))
+		assert.NotZero(t, got.Seq)
+		alias, err := s.Get(ctx, "dial:r")
+		require.NoError(t, err)
+		assert.Equal(t, "a", alias.AliasOf)
+		assert.Greater(t, alias.Seq, got.Seq, "seq in put order")
+		a.Doc = []byte(`{"v":2}`)
+		put(t, s, a)
+		again, err := s.Get(ctx, "a")
+		require.NoError(t, err)
+		assert.Greater(t, again.Seq, alias.Seq)
+		assert.JSONEq(t, `{"v":2}`, string(again.Doc))
+	})
+
+	t.Run("Rollback", func(t *testing.T) {
+		s := newStore(t)
+		boom := errors.New("boom")
+		err := s.Update(t.Context(), []string{"k"}, func(ctx context.Context, tx calls.Tx) error {
+			require.NoError(t, tx.Put(ctx, rec("a", "+50611111111", 0, calls.StateRinging)))
+			return boom
+		})
+		require.ErrorIs(t, err, boom)
+		_, err = s.Get(t.Context(), "a")
+		require.ErrorIs(t, err, calls.ErrNotFound)
+	})
+
+	t.Run("TxSeesItsWrites", func(t *testing.T) {
+		s := newStore(t)
+		put(t, s, rec("a", "+50611111111", 0, calls.StateRinging), rec("far", "+50611111111", time.Hour, calls.StateRinging),
+			rec("other", "+50622222222", 0, calls.StateRinging), calls.Record{ID: "al", AliasOf: "a", Index: calls.Index{Number: "+50611111111", Start: t0}})
+		require.NoError(t, s.Update(t.Context(), []string{"n:+50611111111"}, func(ctx context.Context, tx calls.Tx) error {
+			c, err := tx.Candidates(ctx, "+50611111111", t0.Add(-time.Minute), t0.Add(time.Minute))
+			require.NoError(t, err)
+			assert.Equal(t, []string{"a"}, ids(c), "same number, in range, no aliases")
+			require.NoError(t, tx.Put(ctx, rec("b", "+50611111111", time.Minute, calls.StateRinging)))
+			c, err = tx.Candidates(ctx, "+50611111111", t0.Add(-time.Minute), t0.Add(time.Minute))
+			require.NoError(t, err)
+			assert.ElementsMatch(t, []string{"a", "b"}, ids(c), "bounds inclusive, own writes seen")
+			got, err := tx.Get(ctx, "b", "a", "missing", "al")
+			require.NoError(t, err)
+			assert.ElementsMatch(t, []string{"a", "b", "al"}, ids(got))
+			return nil
+		}))
+	})
+
+	t.Run("Charges", func(t *testing.T) {
+		s := newStore(t)
+		a := rec("a", "+50611111111", 0, calls.StateEnded)
+		a.Index.ChargeKeys = []string{"k1"}
+		put(t, s, a)
+		b := rec("b", "+50611111112", 0, calls.StateEnded)
+		b.Index.ChargeKeys = []string{"k1", "k2"}
+		require.NoError(t, s.Update(t.Context(), []string{"k:k1"}, func(ctx context.Context, tx calls.Tx) error {
+			require.NoError(t, tx.Put(ctx, b))
+			o, err := tx.ChargeOwners(ctx, "k1", "k2", "k3")
+			require.NoError(t, err)
+			assert.Equal(t, map[string]string{"k1": "a", "k2": "b"}, o, "the first owner stays")
+			return nil
+		}))
+	})
+
+	t.Run("Scan", func(t *testing.T) {
+		s := newStore(t)
+		var recs []calls.Record
+		for i := range 250 {
+			r := rec(fmt.Sprintf("c%03d", i), fmt.Sprintf("+506100%05d", i), time.Duration(i%50)*time.Minute, []calls.State{calls.StateRinging, calls.StateEnded}[i%2])
+			if i%10 == 0 {
+				r.Index.Agent = callmyway.Endpoint{ID: "5009"}
+				r.Index.Busy = []string{"i:5009"}
+				r.Index.Contact = "c9"
+			}
+			if i%25 == 0 {
+				r.Index.Case = "k25"
+			}
+			recs = append(recs, r)
+		}
+		put(t, s, recs...)
+		put(t, s, calls.Record{ID: "alias", AliasOf: "c000", Index: calls.Index{Start: t0}})
+		scan := func(f calls.Filter) []string {
+			var out []string
+			for r, err := range s.Scan(t.Context(), f) {
+				require.NoError(t, err)
+				out = append(out, r.ID)
+			}
+			return out
+		}
+		var want []string
+		for _, r := range recs {
+			want = append(want, r.ID)
+		}
+		slices.SortFunc(want, func(a, b string) int {
+			var ra, rb calls.Record
+			for _, r := range recs {
+				if r.ID == a {
+					ra = r
+				}
+				if r.ID == b {
+					rb = r
+				}
+			}
+			if c := ra.Index.Start.Compare(rb.Index.Start); c != 0 {
+				return c
+			}
+			return cmpStr(a, b)
+		})
+		assert.Equal(t, want, scan(calls.Filter{}), "all, by start then id, no aliases")
+		assert.Equal(t, want[:7], scan(calls.Filter{Limit: 7}))
+		for _, f := range []calls.Filter{
+			{From: t0.Add(10 * time.Minute), To: t0.Add(20 * time.Minute)},
+			{Agent: callmyway.Endpoint{ID: "5009", User: "nobody"}},
+			{Agent: callmyway.Endpoint{User: "8000001"}, States: []calls.State{calls.StateEnded}},
+			{Busy: []string{"u:x", "i:5009"}},
+			{Busy: []string{"i:500"}},
+			{Contact: "c9", Case: "k25"},
+			{States: []calls.State{calls.StateRinging, calls.StateFinal}, Limit: 30},
+		} {
+			var exp []string
+			for _, id := range want {
+				for _, r := range recs {
+					if r.ID == id && f.Match(r.Index) {
+						exp = append(exp, id)
+					}
+				}
+			}
+			if f.Limit > 0 && len(exp) > f.Limit {
+				exp = exp[:f.Limit]
+			}
+			assert.Equal(t, exp, scan(f), "%+v", f)
+		}
+		n := 0
+		for range s.Scan(t.Context(), calls.Filter{}) {
+			n++
+			if n == 3 {
+				break
+			}
+		}
+		assert.Equal(t, 3, n, "a scan stops when asked")
+	})
+
+	t.Run("Changes", func(t *testing.T) {
+		s := newStore(t)
+		ctx := t.Context()
+		put(t, s, rec("a", "+50611111111", 0, calls.StateRinging), rec("b", "+50611111112", 0, calls.StateRinging))
+		put(t, s, rec("c", "+50611111113", 0, calls.StateRinging))
+		put(t, s, rec("a", "+50611111111", 0, calls.StateEnded))
+		ch, err := s.Changes(ctx, 0, 10)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"b", "c", "a"}, ids(ch), "each record once, at its latest seq")
+		assert.True(t, slices.IsSortedFunc(ch, func(x, y calls.Record) int { return int(x.Seq) - int(y.Seq) }))
+		ch2, err := s.Changes(ctx, ch[0].Seq, 1)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"c"}, ids(ch2))
+		none, err := s.Changes(ctx, ch[2].Seq, 10)
+		require.NoError(t, err)
+		assert.Empty(t, none)
+
+		require.NoError(t, s.Wait(ctx, ch[1].Seq), "a later change exists")
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		assert.ErrorIs(t, s.Wait(cctx, ch[2].Seq), context.Canceled)
+		done := make(chan error, 1)
+		go func() { done <- s.Wait(ctx, ch[2].Seq) }()
+		put(t, s, rec("d", "+50611111114", 0, calls.StateRinging))
+		require.NoError(t, <-done)
+	})
+
+	t.Run("ConcurrentReadModifyWrite", func(t *testing.T) {
+		s := newStore(t)
+		const workers, each = 4, 10
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				for i := range each {
+					err := s.Update(t.Context(), []string{"n:+50611111111"}, func(ctx context.Context, tx calls.Tx) error {
+						got, err := tx.Get(ctx, "counter")
+						if err != nil {
+							return err
+						}
+						var v struct{ N int }
+						if len(got) == 1 {
+							if err := json.Unmarshal(got[0].Doc, &v); err != nil {
+								return err
+							}
+						}
+						v.N++
+						r := rec("counter", "+50611111111", 0, calls.StateRinging)
+						r.Doc, _ = json.Marshal(v)
+						return tx.Put(ctx, r)
+					})
+					if err != nil {
+						t.Errorf("worker %d update %d: %v", w, i, err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		got, err := s.Get(t.Context(), "counter")
+		require.NoError(t, err)
+		assert.JSONEq(t, fmt.Sprintf(`{"N":%d}`, workers*each), string(got.Doc), "no lost update")
+	})
+}
+
+func ids(rs []calls.Record) []string {
+	out := []string{}
+	for _, r := range rs {
+		out = append(out, r.ID)
+	}
+	return out
+}
+
+func cmpStr(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
