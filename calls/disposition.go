@@ -158,6 +158,7 @@ func (l *Ledger) Dispose(ctx context.Context, callID string, d Disposition) (Cal
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
 	var out Call
+	var changed *change
 	err = l.store.Update(ctx, keys, func(ctx context.Context, tx Tx) error {
 		found := map[string]node{}
 		if _, err := l.resolve(ctx, tx, []string{callID}, found); err != nil {
@@ -211,12 +212,15 @@ func (l *Ledger) Dispose(ctx context.Context, callID string, d Disposition) (Cal
 			return nil
 		}
 		u := merge(n.f, facts{Disps: map[string]Disposition{dd.ID: dd}})
-		c, err := l.write(ctx, tx, u, found, nil, nil, l.now())
-		out = c
+		c, ch, err := l.write(ctx, tx, u, found, nil, nil, l.now())
+		out, changed = c, ch
 		return err
 	})
 	if err != nil {
 		return Call{}, fmt.Errorf("calls: dispose %q: %w", callID, err)
+	}
+	if changed != nil {
+		l.notify(ctx, []change{*changed})
 	}
 	return out, nil
 }

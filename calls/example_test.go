@@ -17,7 +17,7 @@ func Example() {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
 	store, _ := calls.NewMemoryStore()
-	ledger, err := calls.New(store, calls.WithClock(func() time.Time { return now }))
+	ledger, err := calls.New(callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"}, store, calls.WithClock(func() time.Time { return now }))
 	if err != nil {
 		panic(err)
 	}

@@ -39,12 +39,15 @@ func setup(t testing.TB, opts ...Option) (*Ledger, *MemoryStore, *clock) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := New(st, append([]Option{WithClock(clk.Now)}, opts...)...)
+	l, err := New(testAcct, st, append([]Option{WithClock(clk.Now)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return l, st, clk
 }
+
+// testAcct is the tests' account: UTC, Costa Rica's numbering plan.
+var testAcct = callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"}
 
 var (
 	agent1 = callmyway.Endpoint{ID: "5001", User: "8000001"}

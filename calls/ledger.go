@@ -23,18 +23,25 @@ const maxAliasDepth = 16
 // A Ledger is safe for concurrent use, and several Ledgers (replicas) may
 // share one Store.
 type Ledger struct {
+	acct  callmyway.Account
 	store Store
 	cfg   config
 	docs  *docCache
 }
 
-// New returns a Ledger over store. Options are validated; the first bad
-// one is returned as an *InvalidError naming it.
-func New(store Store, opts ...Option) (*Ledger, error) {
+// New returns the ledger of account acct (whose zone the returned calls'
+// times are in, and whose region reads the numbers of webhook events and
+// CDRs) over store. Options are validated; the first bad one is returned
+// as an *InvalidError naming it.
+func New(acct callmyway.Account, store Store, opts ...Option) (*Ledger, error) {
+	if err := acct.Validate(); err != nil {
+		return nil, err
+	}
 	if store == nil {
 		return nil, invalid("store", "nil")
 	}
 	cfg := defaults()
+	cfg.loc = acct.Location
 	for _, o := range opts {
 		if o == nil {
 			return nil, invalid("Option", "nil")
@@ -46,7 +53,7 @@ func New(store Store, opts ...Option) (*Ledger, error) {
 	if r, ok := store.(interface{ Retention() time.Duration }); ok && cfg.maxLiveAge > r.Retention() {
 		return nil, invalid("WithMaxLiveAge", "%v is longer than the store's retention %v: a call pruned and delivered again could count as live", cfg.maxLiveAge, r.Retention())
 	}
-	return &Ledger{store: store, cfg: cfg, docs: &docCache{m: map[docKey]facts{}}}, nil
+	return &Ledger{acct: acct, store: store, cfg: cfg, docs: &docCache{m: map[docKey]facts{}}}, nil
 }
 
 func (l *Ledger) ok() error {
@@ -160,20 +167,25 @@ func (l *Ledger) applyAll(ctx context.Context, ins []facts) ([]Call, error) {
 	keys = slices.Compact(keys)
 	now := l.now()
 	var out []Call
+	var changes []change
 	err := l.store.Update(ctx, keys, func(ctx context.Context, tx Tx) error {
-		out = out[:0]
+		out, changes = out[:0], changes[:0]
 		for _, in := range ins {
-			c, err := l.absorb(ctx, tx, in, now)
+			c, ch, err := l.absorb(ctx, tx, in, now)
 			if err != nil {
 				return err
 			}
 			out = append(out, c)
+			if ch != nil {
+				changes = append(changes, *ch)
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("calls: apply: %w", err)
 	}
+	l.notify(ctx, changes)
 	return out, nil
 }
 
@@ -217,11 +229,11 @@ func encodeFacts(f facts) []byte {
 // absorb merges in with every record of the same call, correlating by id
 // and then by agent, number and time, and writes the result: one record
 // under the call's canonical id, the others turned into aliases of it.
-func (l *Ledger) absorb(ctx context.Context, tx Tx, in facts, now time.Time) (Call, error) {
+func (l *Ledger) absorb(ctx context.Context, tx Tx, in facts, now time.Time) (Call, *change, error) {
 	found := map[string]node{}
 	direct, err := l.resolve(ctx, tx, in.ids(), found)
 	if err != nil {
-		return Call{}, err
+		return Call{}, nil, err
 	}
 	u := in
 	for _, n := range found {
@@ -237,7 +249,7 @@ func (l *Ledger) absorb(ctx context.Context, tx Tx, in facts, now time.Time) (Ca
 		for _, num := range nums {
 			recs, err := tx.Candidates(ctx, num, lo.Add(-span), hi.Add(span))
 			if err != nil {
-				return Call{}, err
+				return Call{}, nil, err
 			}
 			for _, r := range recs {
 				if _, ok := found[r.ID]; ok {
@@ -245,7 +257,7 @@ func (l *Ledger) absorb(ctx context.Context, tx Tx, in facts, now time.Time) (Ca
 				}
 				f, err := l.docs.decode(r)
 				if err != nil {
-					return Call{}, err
+					return Call{}, nil, err
 				}
 				cands = append(cands, node{r, f})
 			}
@@ -269,15 +281,26 @@ func (l *Ledger) absorb(ctx context.Context, tx Tx, in facts, now time.Time) (Ca
 // write puts the call with facts u under its canonical id, and turns the
 // other records of found, and aliases (ids the call should be found by),
 // into aliases of it. direct holds the records read for those ids.
-func (l *Ledger) write(ctx context.Context, tx Tx, u facts, found map[string]node, direct map[string]Record, aliases []string, now time.Time) (Call, error) {
+func (l *Ledger) write(ctx context.Context, tx Tx, u facts, found map[string]node, direct map[string]Record, aliases []string, now time.Time) (Call, *change, error) {
 	id := canonicalID(u)
 	v := l.view(now)
 	v.loc = nil
 	c := derive(id, 0, u, v)
 	doc := encodeFacts(u)
 	var puts []Record
+	var ch *change
 	if old, ok := found[id]; !ok || !bytes.Equal(old.rec.Doc, doc) {
 		puts = append(puts, Record{ID: id, Index: index(c), Doc: doc})
+		if l.cfg.onChange != nil {
+			ch = &change{after: c}
+			if len(found) > 0 {
+				var prev facts
+				for _, n := range found {
+					prev = merge(prev, n.f)
+				}
+				ch.before = derive(canonicalID(prev), 0, prev, v)
+			}
+		}
 	} else {
 		c.Seq = old.rec.Seq
 	}
@@ -299,13 +322,17 @@ func (l *Ledger) write(ctx context.Context, tx Tx, u facts, found map[string]nod
 			l.cfg.log.DebugContext(ctx, "calls: merged", "call", id, "records", len(found))
 		}
 		if err := tx.Put(ctx, puts...); err != nil {
-			return Call{}, err
+			return Call{}, nil, err
 		}
 	}
 	if l.cfg.loc != nil {
 		c.inLocation(l.cfg.loc)
+		if ch != nil {
+			ch.after.inLocation(l.cfg.loc)
+			ch.before.inLocation(l.cfg.loc)
+		}
 	}
-	return c, nil
+	return c, ch, nil
 }
 
 // resolve reads ids, following aliases, into found (by canonical id). It

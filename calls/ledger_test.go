@@ -169,22 +169,22 @@ func TestNewValidatesOptions(t *testing.T) {
 		"WithTolerance":         WithTolerance(-time.Second, dec("0")),
 		"WithCDRWithin":         WithCDRWithin(0),
 		"WithLogger":            WithLogger(nil),
-		"WithLocation":          WithLocation(nil),
+		"WithOnChange":          WithOnChange(nil),
 	} {
-		_, err := New(st, o)
+		_, err := New(testAcct, st, o)
 		var ie *InvalidError
 		require.ErrorAs(t, err, &ie, name)
 		assert.Equal(t, name, ie.Field)
 	}
-	_, err = New(nil)
+	_, err = New(testAcct, nil)
 	assert.ErrorIs(t, err, ErrInvalid)
 	_, err = NewMemoryStore(WithRetention(30 * time.Minute))
 	assert.ErrorIs(t, err, ErrInvalid, "retention below the re-delivery horizon")
 	short, err := NewMemoryStore(WithRetention(2 * time.Hour))
 	require.NoError(t, err)
-	_, err = New(short)
+	_, err = New(testAcct, short)
 	assert.ErrorIs(t, err, ErrInvalid, "the default max live age (4h) exceeds a 2h retention")
-	_, err = New(short, WithMaxLiveAge(2*time.Hour))
+	_, err = New(testAcct, short, WithMaxLiveAge(2*time.Hour))
 	assert.NoError(t, err)
 }
 

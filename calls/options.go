@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -31,6 +32,7 @@ type config struct {
 	cdrWithin         time.Duration
 	log               *slog.Logger
 	loc               *time.Location
+	onChange          func(ctx context.Context, before, after Call) error
 }
 
 func defaults() config {
@@ -147,14 +149,19 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithLocation expresses the times of returned Calls in loc, the
-// account's zone (default UTC).
-func WithLocation(loc *time.Location) Option {
+// WithOnChange calls f after every write that changed a call, with the
+// call as it was (the zero Call for a new one; the merged view of every
+// record it absorbed) and as it is: the hook screenpop's Tracker pops
+// from. It runs on the goroutine that applied the change, after the
+// change is durable, once per change and only on the Ledger (replica)
+// that made it; a fact applied again changes nothing and calls nothing.
+// An error from f is logged: the change stays applied.
+func WithOnChange(f func(ctx context.Context, before, after Call) error) Option {
 	return func(c *config) error {
-		if loc == nil {
-			return invalid("WithLocation", "nil")
+		if f == nil {
+			return invalid("WithOnChange", "nil")
 		}
-		c.loc = loc
+		c.onChange = f
 		return nil
 	}
 }

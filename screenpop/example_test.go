@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/calls"
 	"github.com/callmyway-go/sdk/screenpop"
 	"github.com/callmyway-go/sdk/webhook"
 )
 
 func ExampleTracker() {
 	acct := callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"} // in production: client.Account()
-	dir := screenpop.NewMemoryDirectory()                                            // the CRM implements Directory over its mapping table
+	dir := screenpop.NewMemoryDirectory()                                              // the CRM implements Directory over its mapping table
 	ana := screenpop.Agent{ID: "ana", Name: "Ana", Endpoint: callmyway.Endpoint{ID: "5001", User: "8000001"}}
 	if err := dir.Assign(ana, time.Time{}); err != nil {
 		log.Fatal(err)
@@ -28,15 +29,22 @@ func ExampleTracker() {
 		log.Fatal(err)
 	}
 	defer hub.Close()
-	tracker, err := screenpop.NewTracker(acct, dir, contacts, broker) // pass it to webhook.NewHandler
+	tracker, err := screenpop.NewTracker(acct, dir, contacts, broker)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The ledger owns the call's state; the tracker pops on its changes.
+	store, _ := calls.NewMemoryStore()
+	ledger, err := calls.New(acct, store, calls.WithOnChange(tracker.OnChange)) // pass ledger to webhook.NewHandler
 	if err != nil {
 		log.Fatal(err)
 	}
 	sub, _, _ := hub.Subscribe("ana", 0)
 
-	_ = tracker.HandleEvent(context.Background(), webhook.Event{Action: webhook.CallStart, Call: webhook.Call{
-		ID: "42", Endpoint: callmyway.Endpoint{ID: "5001"}, Direction: callmyway.DirectionInbound, ANI: "50688881111"}})
+	_ = ledger.HandleEvent(context.Background(), webhook.Event{Action: webhook.CallStart, Call: webhook.Call{
+		ID: "42", Endpoint: callmyway.Endpoint{ID: "5001"}, Direction: callmyway.DirectionInbound, ANI: "50688881111",
+		DetectTime: callmyway.NewTime(time.Now())}})
 	m := <-sub.C
-	fmt.Println(m.Type, m.Agent.Name, m.Match.Kind, len(m.Match.Contacts))
-	// Output: pop Ana candidates 2
+	fmt.Println(m.Type, m.Agent.Name, m.Call.State, m.Match.Kind, len(m.Match.Contacts))
+	// Output: pop Ana ringing candidates 2
 }

@@ -45,7 +45,7 @@ const (
 
 func newOptions(target string, opts []Option) (options, error) {
 	o := options{target: target, logger: slog.New(slog.DiscardHandler), now: time.Now,
-		maxAge: DefaultMaxCallAge,
+		maxAge:  DefaultMaxCallAge,
 		bufSize: DefaultReplayBuffer, queueSize: DefaultQueueSize, heartbeat: DefaultHeartbeat}
 	for _, opt := range opts {
 		if opt == nil {
@@ -94,8 +94,6 @@ func WithMaxCallAge(d time.Duration) Option {
 		return nil
 	}
 }
-
-
 
 // OnUnrouted makes a Tracker call f for a call whose phone is not mapped
 // to any agent (it is also logged at Warn): such calls are never silently

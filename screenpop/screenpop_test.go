@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/calls"
 	"github.com/callmyway-go/sdk/cmwtest"
 	"github.com/callmyway-go/sdk/number"
 	"github.com/callmyway-go/sdk/webhook"
@@ -42,7 +43,8 @@ type fixture struct {
 	broker   *MemoryBroker
 	hub      *Hub
 	tracker  *Tracker
-	unrouted []webhook.Event
+	ledger   *calls.Ledger
+	unrouted []calls.Call
 	now      time.Time
 }
 
@@ -57,10 +59,23 @@ func newFixture(t *testing.T) *fixture {
 	f.hub, err = NewHub(f.broker)
 	require.NoError(t, err)
 	t.Cleanup(f.hub.Close)
-	f.tracker, err = NewTracker(acct, f.dir, f.contacts, f.broker, WithClock(func() time.Time { return f.now }),
-		OnUnrouted(func(ev webhook.Event) { f.unrouted = append(f.unrouted, ev) }), WithMaxCallAge(time.Hour))
+	clock := func() time.Time { return f.now }
+	f.tracker, err = NewTracker(acct, f.dir, f.contacts, f.broker, WithClock(clock),
+		OnUnrouted(func(c calls.Call) { f.unrouted = append(f.unrouted, c) }), WithMaxCallAge(time.Hour))
+	require.NoError(t, err)
+	store, err := calls.NewMemoryStore(calls.WithStoreClock(clock))
+	require.NoError(t, err)
+	f.ledger, err = calls.New(acct, store, calls.WithClock(clock), calls.WithOnChange(f.tracker.OnChange))
 	require.NoError(t, err)
 	return f
+}
+
+// call returns the ledger's call id.
+func (f *fixture) call(t *testing.T, id string) calls.Call {
+	t.Helper()
+	c, err := f.ledger.Get(context.Background(), id)
+	require.NoError(t, err)
+	return c
 }
 
 func event(action webhook.Action, callid, endpoint, dir, ani, dnis string) webhook.Event {
@@ -71,7 +86,7 @@ func event(action webhook.Action, callid, endpoint, dir, ani, dnis string) webho
 
 func (f *fixture) send(t *testing.T, ev webhook.Event) {
 	t.Helper()
-	require.NoError(t, f.tracker.HandleEvent(context.Background(), ev))
+	require.NoError(t, f.ledger.HandleEvent(context.Background(), ev))
 }
 
 // next reads the next message of a subscription, or fails.
@@ -118,7 +133,7 @@ func TestRoutingAndMatching(t *testing.T) {
 	assert.Len(t, m.Match.Contacts, 2)
 	assert.Contains(t, m.Match.Offer, "pick")
 	// Beto picks Elena: an update, and next time Elena ranks first for him.
-	require.NoError(t, f.tracker.Pick(context.Background(), "2", m.Match.Contacts[1]))
+	require.NoError(t, f.tracker.Pick(context.Background(), f.call(t, "2"), m.Match.Contacts[1]))
 	u := next(t, beto)
 	assert.Equal(t, TypeUpdate, u.Type)
 	assert.Equal(t, "c3", u.Match.Contacts[0].ID)
@@ -137,11 +152,23 @@ func TestRoutingAndMatching(t *testing.T) {
 	assert.Equal(t, MatchWithheld, m.Match.Kind)
 	assert.Contains(t, m.Match.Offer, "search")
 
-	// Outbound with the clicked contact: that contact, no picker, even for a shared number.
+	// Outbound with the clicked contact: that contact, no picker, even for
+	// a shared number. The dial pops at once ("requested"); its webhook
+	// call updates the same card.
 	n, _ := number.Parse("22223333", "CR")
-	f.tracker.ExpectOutbound(callmyway.Endpoint{User: "8000001"}, n, Contact{ID: "c2", Name: "Diego Casa"})
+	_, err := f.ledger.RecordDial(context.Background(), calls.Dial{Ref: "r1", Agent: anaPhone, Number: n.E164, At: f.now,
+		Meta: map[string]string{"contact": "c2"}})
+	require.NoError(t, err)
+	m = next(t, ana)
+	assert.Equal(t, TypePop, m.Type)
+	assert.Equal(t, calls.StateRequested, m.Call.State)
+	assert.Equal(t, MatchKnown, m.Match.Kind)
+	assert.Equal(t, "Diego Casa", m.Match.Contacts[0].Name)
 	f.send(t, event(webhook.CallStart, "6", "5001", "out", "8000001", "50622223333"))
 	m = next(t, ana)
+	assert.Equal(t, TypeUpdate, m.Type)
+	assert.Equal(t, "6", m.Call.CallID)
+	assert.Equal(t, "r1", m.Call.DialRef, "the browser finds the dial's card by its ref")
 	assert.Equal(t, MatchKnown, m.Match.Kind)
 	assert.Equal(t, "c2", m.Match.Contacts[0].ID)
 	assert.Empty(t, m.Match.Offer)
@@ -149,7 +176,7 @@ func TestRoutingAndMatching(t *testing.T) {
 	// Unmapped endpoint: reported, not popped anywhere.
 	f.send(t, event(webhook.CallStart, "7", "5999", "in", "50688881111", "8000999"))
 	require.Len(t, f.unrouted, 1)
-	assert.Equal(t, "5999", f.unrouted[0].Call.Endpoint.ID)
+	assert.Equal(t, "5999", f.unrouted[0].Agent.ID)
 	none(t, ana)
 	none(t, beto)
 }
@@ -176,8 +203,9 @@ func TestDirectoryHistory(t *testing.T) {
 	assert.False(t, ok)
 }
 
-func TestDuplicatesReorderingAndExpiry(t *testing.T) {
+func TestDuplicatesReorderingAndLateRedelivery(t *testing.T) {
 	f := newFixture(t)
+	ctx := context.Background()
 	ana, _, _ := f.hub.Subscribe("ana", 0)
 	start := event(webhook.CallStart, "1", "5001", "in", "50688881111", "8000001")
 	end := start
@@ -188,7 +216,7 @@ func TestDuplicatesReorderingAndExpiry(t *testing.T) {
 	f.send(t, start) // duplicate: no second pop
 	assert.Equal(t, TypePop, next(t, ana).Type)
 	none(t, ana)
-	live, _ := f.tracker.HasLiveCall(context.Background(), callmyway.Endpoint{User: "8000001"})
+	live, _ := f.ledger.HasLiveCall(ctx, anaPhone)
 	assert.True(t, live)
 	f.send(t, end)
 	f.send(t, end)
@@ -196,8 +224,15 @@ func TestDuplicatesReorderingAndExpiry(t *testing.T) {
 	assert.Equal(t, TypeEnd, e.Type)
 	assert.Equal(t, int64(60), e.Call.DurationSec)
 	none(t, ana)
-	live, _ = f.tracker.HasLiveCall(context.Background(), anaPhone)
+	live, _ = f.ledger.HasLiveCall(ctx, anaPhone)
 	assert.False(t, live)
+
+	// The callStart re-delivered 16 minutes later: no pop, no ghost.
+	f.now = f.now.Add(16 * time.Minute)
+	f.send(t, start)
+	none(t, ana)
+	live, _ = f.ledger.HasLiveCall(ctx, anaPhone)
+	assert.False(t, live, "an ended call is never live again")
 
 	// callEnd before callStart: an end, then nothing; no ghost live call.
 	end2 := end
@@ -208,17 +243,7 @@ func TestDuplicatesReorderingAndExpiry(t *testing.T) {
 	f.send(t, start2)
 	assert.Equal(t, TypeEnd, next(t, ana).Type)
 	none(t, ana)
-	assert.Empty(t, f.tracker.LiveCalls())
-
-	// A call whose callEnd never comes expires.
-	start3 := start
-	start3.Call.ID = "3"
-	f.send(t, start3)
-	next(t, ana)
-	assert.Len(t, f.tracker.LiveCalls(), 1)
-	f.now = f.now.Add(2 * time.Hour)
-	assert.Empty(t, f.tracker.LiveCalls())
-	live, _ = f.tracker.HasLiveCall(context.Background(), anaPhone)
+	live, _ = f.ledger.HasLiveCall(ctx, anaPhone)
 	assert.False(t, live)
 }
 
@@ -357,9 +382,10 @@ func TestSSEReplayAfterReconnect(t *testing.T) {
 // agent's subscription through the real webhook handler.
 func TestEndToEndWithFake(t *testing.T) {
 	f := newFixture(t)
+	f.now = time.Now()
 	f.tracker.now = time.Now
 	require.NoError(t, f.dir.Assign(Agent{ID: "ana", Endpoint: anaPhone}, time.Now().Add(-time.Hour)))
-	h, err := webhook.NewHandler(acct, f.tracker, webhook.WithToken("0123456789abcdef0123"))
+	h, err := webhook.NewHandler(acct, f.ledger, webhook.WithToken("0123456789abcdef0123"))
 	require.NoError(t, err)
 	crm := httptest.NewServer(h)
 	defer crm.Close()
@@ -379,7 +405,8 @@ func TestEndToEndWithFake(t *testing.T) {
 }
 
 // BenchmarkFanout: 1,000 subscribed agents, events for random agents,
-// latency from the event entering the Tracker to its SSE frame written
+// latency from the event entering the ledger (memory store) to its SSE
+// frame written
 // (one event in flight at a time, so the figure is latency, not queueing).
 func BenchmarkFanout(b *testing.B) {
 	dir, contacts, broker := NewMemoryDirectory(), NewMemoryContacts(acct), NewMemoryBroker()
@@ -388,6 +415,14 @@ func BenchmarkFanout(b *testing.B) {
 		b.Fatal(err)
 	}
 	tr, err := NewTracker(acct, dir, contacts, broker)
+	if err != nil {
+		b.Fatal(err)
+	}
+	store, err := calls.NewMemoryStore()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ledger, err := calls.New(acct, store, calls.WithOnChange(tr.OnChange))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -418,7 +453,7 @@ func BenchmarkFanout(b *testing.B) {
 		ev := webhook.Event{Action: webhook.CallStart, Call: webhook.Call{ID: fmt.Sprint(i), Endpoint: callmyway.Endpoint{ID: ep},
 			Direction: callmyway.DirectionInbound, ANI: "50688881111", DetectTime: callmyway.NewTime(time.Now())}}
 		start := time.Now()
-		if err := tr.HandleEvent(ctx, ev); err != nil {
+		if err := ledger.HandleEvent(ctx, ev); err != nil {
 			b.Fatal(err)
 		}
 		lat = append(lat, (<-written).Sub(start))
@@ -479,12 +514,10 @@ func TestZeroValuesReturnErrors(t *testing.T) {
 	assert.Zero(t, h.Subscribers("ana"))
 
 	var tr Tracker
-	assert.ErrorIs(t, tr.HandleEvent(context.Background(), event(webhook.CallStart, "1", "5001", "in", "1", "2")), ErrNoTracker)
-	assert.ErrorIs(t, tr.Pick(context.Background(), "1", Contact{}), ErrNoTracker)
-	_, err = tr.HasLiveCall(context.Background(), anaPhone)
+	assert.ErrorIs(t, tr.OnChange(context.Background(), calls.Call{}, calls.Call{ID: "1"}), ErrNoTracker)
+	assert.ErrorIs(t, tr.Pick(context.Background(), calls.Call{ID: "1"}, Contact{}), ErrNoTracker)
+	_, _, err = tr.Message(context.Background(), TypePop, calls.Call{ID: "1"})
 	assert.ErrorIs(t, err, ErrNoTracker)
-	assert.Nil(t, tr.LiveCalls())
-	tr.ExpectOutbound(anaPhone, number.Number{}, Contact{})
 
 	var d MemoryDirectory
 	require.NoError(t, d.Assign(Agent{ID: "ana", Endpoint: anaPhone}, t0))
@@ -512,7 +545,7 @@ func TestOptionsBelongToTheirType(t *testing.T) {
 	assert.ErrorContains(t, err, "WithMaxCallAge configures a Tracker, not a Hub")
 	_, err = NewTracker(acct, NewMemoryDirectory(), NewMemoryContacts(acct), NewMemoryBroker(), WithReplayBuffer(3))
 	assert.ErrorContains(t, err, "WithReplayBuffer configures a Hub, not a Tracker")
-	for _, o := range []Option{WithLogger(nil), WithEndedMemory(time.Second), WithOutboundWindow(0), OnUnrouted(nil), WithClock(nil), nil} {
+	for _, o := range []Option{WithLogger(nil), WithMaxCallAge(0), OnUnrouted(nil), WithClock(nil), nil} {
 		_, err := NewTracker(acct, NewMemoryDirectory(), NewMemoryContacts(acct), NewMemoryBroker(), o)
 		assert.Error(t, err)
 	}

@@ -181,7 +181,7 @@ func (t *Tracker) info(c calls.Call, agent Agent) CallInfo {
 		e := c.Events[0]
 		raw = e.Direction.Customer(e.ANI, e.DNIS)
 	}
-	return CallInfo{CallID: c.ID, Endpoint: agent.Endpoint, Direction: c.Direction, Number: raw, NumberE164: c.Number,
+	return CallInfo{CallID: c.ID, DialRef: c.DialRef, Endpoint: agent.Endpoint, Direction: c.Direction, Number: raw, NumberE164: c.Number,
 		State: c.State, Live: c.Live, DetectTime: at(c.Detect), ConnectTime: at(c.Connect), DisconnectTime: at(c.Disconnect),
 		DurationSec: int64(c.Duration / time.Second)}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/calls"
 	"github.com/callmyway-go/sdk/cmwtest"
 	"github.com/callmyway-go/sdk/webhook"
 )
@@ -35,13 +36,17 @@ func TestReassignedEndpointInAccountZone(t *testing.T) {
 	defer hub.Close()
 	tracker, err := NewTracker(acct, dir, NewMemoryContacts(acct), broker)
 	require.NoError(t, err)
+	store, err := calls.NewMemoryStore()
+	require.NoError(t, err)
 
 	fake := cmwtest.NewServer(cmwtest.WithAccount(acct, "12345678901"))
 	defer fake.Close()
 	client, err := fake.NewClient()
 	require.NoError(t, err)
 	// The handler takes the Client's Account: there is no other zone to give it.
-	h, err := webhook.NewHandler(client.Account(), tracker, webhook.WithToken("0123456789abcdef0123"))
+	ledger, err := calls.New(client.Account(), store, calls.WithOnChange(tracker.OnChange))
+	require.NoError(t, err)
+	h, err := webhook.NewHandler(client.Account(), ledger, webhook.WithToken("0123456789abcdef0123"))
 	require.NoError(t, err)
 	crm := httptest.NewServer(h)
 	defer crm.Close()

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/calls"
 	"github.com/callmyway-go/sdk/internal/pgtest"
 	"github.com/callmyway-go/sdk/screenpop"
 	"github.com/callmyway-go/sdk/screenpop/pgbroker"
@@ -122,7 +123,7 @@ type instance struct {
 	handler http.Handler
 }
 
-func newInstance(t *testing.T, dsn string, i int, dir screenpop.Directory, contacts screenpop.Contacts) *instance {
+func newInstance(t *testing.T, dsn string, i int, dir screenpop.Directory, contacts screenpop.Contacts, store calls.Store) *instance {
 	pool := pgtest.Pool(t, dsn, fmt.Sprintf("crm%d", i))
 	b, err := pgbroker.New(context.Background(), pool)
 	require.NoError(t, err)
@@ -131,9 +132,12 @@ func newInstance(t *testing.T, dsn string, i int, dir screenpop.Directory, conta
 	t.Cleanup(hub.Close)
 	tr, err := screenpop.NewTracker(acct, dir, contacts, b)
 	require.NoError(t, err)
+	// The replicas share one ledger store (in production: calls/pgstore).
+	ledger, err := calls.New(acct, store, calls.WithOnChange(tr.OnChange))
+	require.NoError(t, err)
 	dd, err := pgdedupe.New(context.Background(), pool, pgdedupe.WithWindow(10*time.Minute))
 	require.NoError(t, err)
-	h, err := webhook.NewHandler(acct, tr, webhook.WithDeduper(dd), webhook.WithLogger(slogDiscard()))
+	h, err := webhook.NewHandler(acct, ledger, webhook.WithDeduper(dd), webhook.WithLogger(slogDiscard()))
 	require.NoError(t, err)
 	return &instance{hub: hub, handler: h}
 }
@@ -150,9 +154,11 @@ func TestPopsAcrossThreeInstances(t *testing.T) {
 	}
 	contacts := screenpop.NewMemoryContacts(acct)
 	contacts.Add(screenpop.Contact{ID: "c1", Name: "Carla", Numbers: []string{"88881111"}})
+	store, err := calls.NewMemoryStore()
+	require.NoError(t, err)
 	var inst []*instance
 	for i := 0; i < 3; i++ {
-		inst = append(inst, newInstance(t, dsn, i, dir, contacts))
+		inst = append(inst, newInstance(t, dsn, i, dir, contacts, store))
 	}
 	// Each agent's browser holds an SSE stream to another instance.
 	streams := map[string]<-chan screenpop.Message{}
@@ -164,7 +170,7 @@ func TestPopsAcrossThreeInstances(t *testing.T) {
 		streams[agent] = sseStream(t, srv.URL+"?agent="+agent)
 		require.Eventually(t, func() bool { return in.hub.Subscribers(agent) == 1 }, 5*time.Second, 10*time.Millisecond)
 	}
-	const calls = 30
+	const ncalls = 30
 	n := 0
 	post := func(body string) {
 		w := httptest.NewRecorder()
@@ -172,10 +178,11 @@ func TestPopsAcrossThreeInstances(t *testing.T) {
 		n++
 		require.Equal(t, 200, w.Code, w.Body.String())
 	}
-	for c := 0; c < calls; c++ {
+	now := time.Now().UTC().Format("2006-01-02 15:04:05")
+	for c := 0; c < ncalls; c++ {
 		ep := 5001 + c%3
 		for _, action := range []string{"callStart", "callEnd"} {
-			body := fmt.Sprintf(`{"action":%q,"data":{"callid":"call-%d","endpoint_id":"%d","ani":"50688881111","type":"in","detect_time":"2026-11-24 10:00:00","duration":5}}`, action, c, ep)
+			body := fmt.Sprintf(`{"action":%q,"data":{"callid":"call-%d","endpoint_id":"%d","ani":"50688881111","type":"in","detect_time":%q,"duration":5}}`, action, c, ep, now)
 			post(body)
 			post(body) // a duplicate, landing on the next instance
 		}
@@ -185,7 +192,7 @@ func TestPopsAcrossThreeInstances(t *testing.T) {
 		pops, ends := map[string]int{}, map[string]int{}
 		deadline := time.After(10 * time.Second)
 	loop:
-		for len(pops) < calls/3 || len(ends) < calls/3 {
+		for len(pops) < ncalls/3 || len(ends) < ncalls/3 {
 			select {
 			case m := <-streams[agent]:
 				require.Equal(t, agent, m.Agent.ID, "routed to the right agent")
@@ -199,7 +206,7 @@ func TestPopsAcrossThreeInstances(t *testing.T) {
 				break loop
 			}
 		}
-		assert.Len(t, pops, calls/3, agent)
+		assert.Len(t, pops, ncalls/3, agent)
 		for id, k := range pops {
 			assert.Equal(t, 1, k, "pop %s delivered once", id)
 			assert.Equal(t, 1, ends[id], "end %s delivered once", id)

@@ -34,6 +34,10 @@ var (
 // Config returns the first seed and the number of interleavings: the
 // flags -model.seed and -model.interleavings, else the environment
 // variables CMW_MODEL_SEED and CMW_MODEL_INTERLEAVINGS, else 1 and n.
+// Account is the account the model runs on: UTC, Costa Rica's numbering
+// plan.
+var Account = callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"}
+
 func Config(n int) (seed uint64, count int) {
 	seed, count = 1, n
 	if v, err := strconv.ParseUint(os.Getenv("CMW_MODEL_SEED"), 10, 64); err == nil {
@@ -324,7 +328,7 @@ func one(ctx context.Context, seed uint64, env Env) error {
 	allOps := ops
 	open := env.Replica
 	if open == nil {
-		open = func(opts ...calls.Option) (*calls.Ledger, error) { return calls.New(env.Store, opts...) }
+		open = func(opts ...calls.Option) (*calls.Ledger, error) { return calls.New(Account, env.Store, opts...) }
 	}
 	var ledgers [2]*calls.Ledger
 	for i := range ledgers {
