@@ -189,9 +189,14 @@ func WithDoubleClickWindow(w time.Duration) Option {
 
 // WithOnAccepted calls f after every accepted dial (not for duplicates),
 // on Dial's goroutine with Dial's ctx, before Dial returns: the hook that
-// records the dial, with its metadata, in the calls ledger. If f fails,
-// Dial returns the Result with an error matching ErrHookFailed: the call
-// was placed all the same.
+// records the dial, with its metadata, in the calls ledger
+// (calls.Ledger.RecordAccepted). If f fails, Dial returns the Result with
+// an error matching ErrHookFailed: the call was placed all the same.
+//
+// With WithLiveCalls too, a dial f recorded is the LiveCalls source's to
+// track (the ledger's, the one source of truth): the Dialer keeps its own
+// hold on the agent only while the request is in flight, or when f failed
+// or the answer was lost (the call may be ringing unrecorded).
 func WithOnAccepted(f func(ctx context.Context, res Result) error) Option {
 	return func(d *Dialer) error {
 		if f == nil {
@@ -381,8 +386,26 @@ func (d *Dialer) Dial(ctx context.Context, req Request) (Result, error) {
 		if herr := d.onAccepted(ctx, res); herr != nil {
 			return res, fmt.Errorf("%w: %w", ErrHookFailed, herr)
 		}
+		if d.live != nil {
+			// The hook recorded the dial where LiveCalls reads (the calls
+			// ledger): from now on that is the one source of truth for
+			// whether the agent is busy, so the Dialer lets go of its own
+			// hold.
+			d.handOver(agent)
+		}
 	}
 	return res, err
+}
+
+// handOver drops the Dialer's hold on an agent whose accepted dial the
+// LiveCalls source now knows.
+func (d *Dialer) handOver(agent callmyway.Endpoint) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if b := d.busy[agent.User]; b != nil && !b.until.IsZero() {
+		delete(d.busy, agent.User)
+		d.signalIdle()
+	}
 }
 
 // dialling reports whether a dial with key is in flight or was accepted
