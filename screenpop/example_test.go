@@ -14,7 +14,7 @@ import (
 
 func ExampleTracker() {
 	acct := callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"} // in production: client.Account()
-	dir := screenpop.NewMemoryDirectory()                                              // the CRM implements Directory over its mapping table
+	dir := screenpop.NewMemoryDirectory()                                            // the CRM implements Directory over its mapping table
 	ana := screenpop.Agent{ID: "ana", Name: "Ana", Endpoint: callmyway.Endpoint{ID: "5001", User: "8000001"}}
 	if err := dir.Assign(ana, time.Time{}); err != nil {
 		log.Fatal(err)

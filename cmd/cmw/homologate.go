@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/calls"
 	"github.com/callmyway-go/sdk/cdr"
 	"github.com/callmyway-go/sdk/click2dial"
 	"github.com/callmyway-go/sdk/cmwtest"
@@ -126,6 +127,7 @@ type fakeHomologation struct {
 	receiver *httptest.Server
 	builtin  bool
 	tracker  *screenpop.Tracker
+	ledger   *calls.Ledger
 	hub      *screenpop.Hub
 	broker   *screenpop.MemoryBroker
 	subs     map[string]*screenpop.Subscription
@@ -158,6 +160,13 @@ func newFakeHomologation(loc *time.Location, crmHook string) (*fakeHomologation,
 		if h.tracker, err = screenpop.NewTracker(acct, dir, contacts, h.broker); err != nil {
 			return nil, err
 		}
+		store, err := calls.NewMemoryStore()
+		if err != nil {
+			return nil, err
+		}
+		if h.ledger, err = calls.New(acct, store, calls.WithOnChange(h.tracker.OnChange)); err != nil {
+			return nil, err
+		}
 		for _, e := range cmwtest.DefaultEndpoints {
 			h.subs[e.ID], _, _ = h.hub.Subscribe(e.ID, 0)
 		}
@@ -167,7 +176,7 @@ func newFakeHomologation(loc *time.Location, crmHook string) (*fakeHomologation,
 			h.mu.Unlock()
 			return nil
 		})
-		wh, err := webhook.NewHandler(acct, webhook.Listeners(h.tracker, count), webhook.WithToken("homologation-token-0001"))
+		wh, err := webhook.NewHandler(acct, webhook.Listeners(h.ledger, count), webhook.WithToken("homologation-token-0001"))
 		if err != nil {
 			return nil, err
 		}
@@ -370,10 +379,12 @@ func (h *fakeHomologation) scenarios() []scenario {
 				if s != 1 || e != 1 {
 					return fmt.Errorf("listener saw callStart %d and callEnd %d times, want 1 and 1", s, e)
 				}
-				for _, c := range h.tracker.LiveCalls() {
-					if c.CallID == id {
-						return fmt.Errorf("call %s left as a ghost live call", id)
-					}
+				c, err := h.ledger.Get(ctx, id)
+				if err != nil {
+					return err
+				}
+				if c.Live || c.State != calls.StateEnded {
+					return fmt.Errorf("call %s is %s (live %v) after its callEnd, want ended: a ghost live call", id, c.State, c.Live)
 				}
 			}
 			return nil
