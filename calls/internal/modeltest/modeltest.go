@@ -83,6 +83,8 @@ type Env struct {
 	// Replica returns a new Ledger over the same data; nil means
 	// calls.New over Store.
 	Replica func(opts ...calls.Option) (*calls.Ledger, error)
+	// Close, if set, releases the interleaving's resources.
+	Close func()
 }
 
 // kinds of calls a scenario holds.
@@ -313,7 +315,12 @@ func Run(t *testing.T, seed uint64, count int, newEnv func(t *testing.T) Env) {
 	t.Helper()
 	start := time.Now()
 	for s := seed; s < seed+uint64(count); s++ {
-		if err := one(t.Context(), s, newEnv(t)); err != nil {
+		env := newEnv(t)
+		err := one(t.Context(), s, env)
+		if env.Close != nil {
+			env.Close()
+		}
+		if err != nil {
 			t.Fatalf("seed %d: %v (rerun with -model.seed=%d -model.interleavings=1)", s, err, s)
 		}
 	}

@@ -1,0 +1,526 @@
+// Package pgstore keeps a calls.Ledger in PostgreSQL through pgx/v5's
+// pgxpool. It does not link SQLite.
+//
+// Several Ledgers (replicas, in one process or many) share one database:
+// each update is a transaction that first takes
+// pg_advisory_xact_lock(hashtextextended(key)) on each of its keys (the
+// customer's number, the callids), reads rows FOR UPDATE, and is retried
+// on serialisation failures, deadlocks and lost insert races. Change
+// sequence numbers come from a sequence, drawn under a short global lock
+// held until commit, so they are committed in order and a reader resuming
+// after a number never misses a change. Commits NOTIFY ledger_calls;
+// Wait LISTENs. Calls are never deleted: it is a ledger.
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/callmyway-go/sdk/calls"
+	"github.com/callmyway-go/sdk/calls/internal/overlay"
+)
+
+// Store is a calls.Store in PostgreSQL.
+//
+// Create it with Open or New; the zero value is not usable. It is safe
+// for concurrent use.
+type Store struct {
+	pool  *pgxpool.Pool
+	owned bool
+	poll  time.Duration
+}
+
+// Option configures a Store.
+type Option func(*Store) error
+
+// WithPollInterval sets how often Wait checks for changes even without a
+// notification (default 5 s; between 10 ms and 1 min).
+func WithPollInterval(d time.Duration) Option {
+	return func(s *Store) error {
+		if d < 10*time.Millisecond || d > time.Minute {
+			return &calls.InvalidError{Field: "WithPollInterval", Reason: fmt.Sprintf("%v is not between 10ms and 1m", d)}
+		}
+		s.poll = d
+		return nil
+	}
+}
+
+// Open connects to the database named by dsn (a URL or key=value string)
+// and migrates it. Close closes the pool.
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	s, err := New(ctx, pool, opts...)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.owned = true
+	return s, nil
+}
+
+// New returns a Store over pool and migrates the database. Closing the
+// Store does not close pool.
+func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error) {
+	if pool == nil {
+		return nil, &calls.InvalidError{Field: "pool", Reason: "nil"}
+	}
+	s := &Store{pool: pool, poll: 5 * time.Second}
+	for _, o := range opts {
+		if err := o(s); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the pool if Open opened it.
+func (s *Store) Close() {
+	if s.owned {
+		s.pool.Close()
+	}
+}
+
+func (s *Store) ok() error {
+	if s == nil || s.pool == nil {
+		return &calls.InvalidError{Field: "pgstore.Store", Reason: "not created with Open or New"}
+	}
+	return nil
+}
+
+// lockPrefix namespaces the ledger's advisory locks.
+const lockPrefix = "cmw-ledger:"
+
+func (s *Store) migrate(ctx context.Context) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", lockPrefix+"migrate"); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, schemaTable); err != nil {
+			return err
+		}
+		var v int
+		if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM ledger_schema").Scan(&v); err != nil {
+			return err
+		}
+		for i := v; i < len(Migrations); i++ {
+			if _, err := tx.Exec(ctx, Migrations[i]); err != nil {
+				return fmt.Errorf("step %d: %w", i+1, err)
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO ledger_schema (version) VALUES ($1)", i+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: migrate: %w", err)
+	}
+	return nil
+}
+
+const cols = `id, alias_of, seq, agent_id, agent_user, busy, number, start_at, state, contact, case_id, doc::text`
+
+func scanRecord(row pgx.Row) (calls.Record, error) {
+	var r calls.Record
+	var seq int64
+	var busy, state string
+	var doc *string
+	if err := row.Scan(&r.ID, &r.AliasOf, &seq, &r.Index.Agent.ID, &r.Index.Agent.User, &busy, &r.Index.Number,
+		&r.Index.Start, &state, &r.Index.Contact, &r.Index.Case, &doc); err != nil {
+		return r, err
+	}
+	r.Seq = uint64(seq)
+	r.Index.Busy = overlay.ParseBusy(busy)
+	r.Index.Start = r.Index.Start.UTC()
+	r.Index.State = calls.State(state)
+	if doc != nil {
+		r.Doc = []byte(*doc)
+	}
+	return r, nil
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func queryRecords(ctx context.Context, q querier, sql string, args ...any) ([]calls.Record, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []calls.Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// maxAttempts bounds the retries of an update.
+const maxAttempts = 20
+
+// retryable reports errors after which the whole update may run again:
+// serialisation failure, deadlock, and a unique violation (another
+// replica inserted the same new call first).
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "40001", "40P01", "23505":
+			return true
+		}
+	}
+	return false
+}
+
+// Update implements calls.Store.
+func (s *Store) Update(ctx context.Context, keys []string, f func(context.Context, calls.Tx) error) error {
+	if err := s.ok(); err != nil {
+		return err
+	}
+	lockKeys := make([]string, len(keys))
+	for i, k := range keys {
+		lockKeys[i] = lockPrefix + k
+	}
+	for attempt := 1; ; attempt++ {
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if len(lockKeys) > 0 {
+				// In hash order, so that two updates never wait on each
+				// other's locks in opposite orders.
+				if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(h) FROM
+					(SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS l`, lockKeys); err != nil {
+					return err
+				}
+			}
+			t := &pgTx{tx: tx}
+			if err := f(ctx, t); err != nil {
+				return err
+			}
+			return t.flush(ctx)
+		})
+		if err == nil {
+			return nil
+		}
+		if !retryable(err) || attempt == maxAttempts || ctx.Err() != nil {
+			return fmt.Errorf("pgstore: %w", err)
+		}
+	}
+}
+
+type pgTx struct {
+	tx pgx.Tx
+	ov overlay.Overlay
+}
+
+func (t *pgTx) Get(ctx context.Context, ids ...string) ([]calls.Record, error) {
+	hit, miss := t.ov.Get(ids)
+	if len(miss) == 0 {
+		return hit, nil
+	}
+	recs, err := queryRecords(ctx, t.tx, "SELECT "+cols+" FROM ledger_calls WHERE id = ANY($1) FOR UPDATE", miss)
+	if err != nil {
+		return nil, err
+	}
+	t.ov.Seen(miss, recs)
+	return append(hit, recs...), nil
+}
+
+func (t *pgTx) Candidates(ctx context.Context, number string, from, to time.Time) ([]calls.Record, error) {
+	recs, err := queryRecords(ctx, t.tx, "SELECT "+cols+" FROM ledger_calls WHERE number = $1 AND alias_of = '' AND start_at BETWEEN $2 AND $3 FOR UPDATE",
+		number, from, to)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.ID
+	}
+	t.ov.Seen(ids, recs)
+	return t.ov.Candidates(recs, number, from, to), nil
+}
+
+func (t *pgTx) ChargeOwners(ctx context.Context, keys ...string) (map[string]string, error) {
+	out := map[string]string{}
+	rows, err := t.tx.Query(ctx, "SELECT key, call_id FROM ledger_charges WHERE key = ANY($1)", keys)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var k, id string
+		if err := rows.Scan(&k, &id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out[k] = id
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if _, ok := out[k]; !ok {
+			if id, ok := t.ov.ChargeOwner(k); ok {
+				out[k] = id
+			}
+		}
+	}
+	return out, nil
+}
+
+func (t *pgTx) Put(ctx context.Context, recs ...calls.Record) error {
+	t.ov.Put(recs...)
+	return ctx.Err()
+}
+
+// seqLock is the global advisory lock under which sequence numbers are
+// drawn; held until commit, it makes seq order commit order.
+const seqLock = lockPrefix + "seq"
+
+const insertCols = `id, alias_of, seq, agent_id, agent_user, busy, number, start_at, state, contact, case_id, doc`
+
+const fromArrays = ` SELECT id, alias_of, nextval('ledger_calls_seq'), agent_id, agent_user, busy, number, start_at, state, contact, case_id, NULLIF(doc, '')::json
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::text[])
+	AS t(id, alias_of, agent_id, agent_user, busy, number, start_at, state, contact, case_id, doc)`
+
+// flush writes the pending records in two statements (new rows, which
+// must not exist, then the others) and their charge keys.
+func (t *pgTx) flush(ctx context.Context) error {
+	recs, isNew := t.ov.Writes()
+	if len(recs) == 0 {
+		return nil
+	}
+	if _, err := t.tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", seqLock); err != nil {
+		return err
+	}
+	var ins, ups [11][]string
+	var insT, upsT []time.Time
+	var chargeKeys, chargeIDs []string
+	seenKey := map[string]bool{}
+	for i, r := range recs {
+		dst, dt := &ups, &upsT
+		if isNew[i] {
+			dst, dt = &ins, &insT
+		}
+		for j, v := range []string{r.ID, r.AliasOf, r.Index.Agent.ID, r.Index.Agent.User, overlay.Busy(r.Index.Busy), r.Index.Number,
+			"", string(r.Index.State), r.Index.Contact, r.Index.Case, string(r.Doc)} {
+			dst[j] = append(dst[j], v)
+		}
+		*dt = append(*dt, r.Index.Start)
+		for _, k := range r.Index.ChargeKeys {
+			if !seenKey[k] {
+				seenKey[k] = true
+				chargeKeys, chargeIDs = append(chargeKeys, k), append(chargeIDs, r.ID)
+			}
+		}
+	}
+	args := func(a [11][]string, ts []time.Time) []any {
+		return []any{a[0], a[1], a[2], a[3], a[4], a[5], ts, a[7], a[8], a[9], a[10]}
+	}
+	if len(insT) > 0 {
+		if _, err := t.tx.Exec(ctx, "INSERT INTO ledger_calls ("+insertCols+")"+fromArrays, args(ins, insT)...); err != nil {
+			return err
+		}
+	}
+	if len(upsT) > 0 {
+		if _, err := t.tx.Exec(ctx, "INSERT INTO ledger_calls ("+insertCols+")"+fromArrays+`
+			ON CONFLICT (id) DO UPDATE SET alias_of = excluded.alias_of, seq = excluded.seq, agent_id = excluded.agent_id,
+			agent_user = excluded.agent_user, busy = excluded.busy, number = excluded.number, start_at = excluded.start_at,
+			state = excluded.state, contact = excluded.contact, case_id = excluded.case_id, doc = excluded.doc`, args(ups, upsT)...); err != nil {
+			return err
+		}
+	}
+	if len(chargeKeys) > 0 {
+		if _, err := t.tx.Exec(ctx, `INSERT INTO ledger_charges (key, call_id) SELECT * FROM unnest($1::text[], $2::text[])
+			ON CONFLICT (key) DO NOTHING`, chargeKeys, chargeIDs); err != nil {
+			return err
+		}
+	}
+	_, err := t.tx.Exec(ctx, "SELECT pg_notify('ledger_calls', '')")
+	return err
+}
+
+// Get implements calls.Store.
+func (s *Store) Get(ctx context.Context, id string) (calls.Record, error) {
+	if err := s.ok(); err != nil {
+		return calls.Record{}, err
+	}
+	r, err := scanRecord(s.pool.QueryRow(ctx, "SELECT "+cols+" FROM ledger_calls WHERE id = $1", id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, calls.ErrNotFound
+	}
+	if err != nil {
+		return r, fmt.Errorf("pgstore: %w", err)
+	}
+	return r, nil
+}
+
+const scanPage = 200
+
+// Scan implements calls.Store, reading pages of records by (start, id).
+func (s *Store) Scan(ctx context.Context, f calls.Filter) iter.Seq2[calls.Record, error] {
+	return func(yield func(calls.Record, error) bool) {
+		if err := s.ok(); err != nil {
+			yield(calls.Record{}, err)
+			return
+		}
+		where, args := filterSQL(f)
+		n := 0
+		var after *calls.Record
+		for {
+			q, a := "SELECT "+cols+" FROM ledger_calls WHERE "+where, append([]any(nil), args...)
+			if after != nil {
+				a = append(a, after.Index.Start, after.ID)
+				q += fmt.Sprintf(" AND (start_at, id) > ($%d, $%d)", len(a)-1, len(a))
+			}
+			page := scanPage
+			if f.Limit > 0 {
+				page = min(page, f.Limit-n)
+			}
+			a = append(a, page)
+			q += " ORDER BY start_at, id LIMIT $" + strconv.Itoa(len(a))
+			recs, err := queryRecords(ctx, s.pool, q, a...)
+			if err != nil {
+				yield(calls.Record{}, fmt.Errorf("pgstore: scan: %w", err))
+				return
+			}
+			for _, r := range recs {
+				if !yield(r, nil) {
+					return
+				}
+			}
+			n += len(recs)
+			if len(recs) < page || (f.Limit > 0 && n >= f.Limit) {
+				return
+			}
+			after = &recs[len(recs)-1]
+		}
+	}
+}
+
+// filterSQL translates f (see calls.Filter.Match) into a WHERE clause.
+func filterSQL(f calls.Filter) (string, []any) {
+	w := []string{"alias_of = ''"}
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if !f.From.IsZero() {
+		w = append(w, "start_at >= "+arg(f.From))
+	}
+	if !f.To.IsZero() {
+		w = append(w, "start_at < "+arg(f.To))
+	}
+	if !f.Agent.IsZero() {
+		var or []string
+		if f.Agent.ID != "" {
+			or = append(or, "agent_id = "+arg(f.Agent.ID))
+		}
+		if f.Agent.User != "" {
+			or = append(or, "agent_user = "+arg(f.Agent.User))
+		}
+		w = append(w, "("+strings.Join(or, " OR ")+")")
+	}
+	if f.Contact != "" {
+		w = append(w, "contact = "+arg(f.Contact))
+	}
+	if f.Case != "" {
+		w = append(w, "case_id = "+arg(f.Case))
+	}
+	if len(f.States) > 0 {
+		st := make([]string, len(f.States))
+		for i, s := range f.States {
+			st[i] = string(s)
+		}
+		w = append(w, "state = ANY("+arg(st)+"::text[])")
+	}
+	if len(f.Busy) > 0 {
+		var or []string
+		for _, b := range f.Busy {
+			or = append(or, "strpos(busy, "+arg(overlay.Sep+b+overlay.Sep)+") > 0")
+		}
+		w = append(w, "("+strings.Join(or, " OR ")+")")
+	}
+	return strings.Join(w, " AND "), args
+}
+
+// Changes implements calls.Store.
+func (s *Store) Changes(ctx context.Context, after uint64, limit int) ([]calls.Record, error) {
+	if err := s.ok(); err != nil {
+		return nil, err
+	}
+	var lim any
+	if limit > 0 {
+		lim = limit
+	}
+	recs, err := queryRecords(ctx, s.pool, "SELECT "+cols+" FROM ledger_calls WHERE seq > $1 ORDER BY seq LIMIT $2", int64(after), lim)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: changes: %w", err)
+	}
+	return recs, nil
+}
+
+// Wait implements calls.Store. It holds one connection of the pool,
+// LISTENing on ledger_calls, and also looks every poll interval.
+func (s *Store) Wait(ctx context.Context, after uint64) error {
+	if err := s.ok(); err != nil {
+		return err
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("pgstore: wait: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN ledger_calls"); err != nil {
+		return fmt.Errorf("pgstore: wait: %w", err)
+	}
+	defer func() {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(uctx, "UNLISTEN ledger_calls"); err != nil {
+			// A connection in an unknown state must not go back to the
+			// pool still listening.
+			conn.Hijack().Close(uctx)
+		}
+	}()
+	for {
+		var seq int64
+		if err := conn.QueryRow(ctx, "SELECT COALESCE(MAX(seq), 0) FROM ledger_calls").Scan(&seq); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("pgstore: wait: %w", err)
+		}
+		if uint64(seq) > after {
+			return nil
+		}
+		wctx, cancel := context.WithTimeout(ctx, s.poll)
+		_, err := conn.Conn().WaitForNotification(wctx)
+		cancel()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) && !pgconn.Timeout(err) {
+			return fmt.Errorf("pgstore: wait: %w", err)
+		}
+	}
+}

@@ -1,0 +1,509 @@
+// Package sqlitestore keeps a calls.Ledger in SQLite (modernc.org/sqlite,
+// pure Go). It does not link pgx.
+//
+// Every update is one writer transaction (BEGIN IMMEDIATE), so updates
+// are serialised across every Ledger and process sharing the file, and
+// the change stream's sequence is max+1 inside it. Reads run beside
+// writes (WAL mode). Calls are never deleted: it is a ledger.
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"iter"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers "sqlite"
+
+	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/calls"
+	"github.com/callmyway-go/sdk/calls/internal/overlay"
+)
+
+// Store is a calls.Store in a SQLite database.
+//
+// Create it with Open or New; the zero value is not usable. It is safe
+// for concurrent use.
+type Store struct {
+	db    *sql.DB
+	owned bool
+	poll  time.Duration
+
+	wmu     sync.Mutex // one writer per Store; BEGIN IMMEDIATE across Stores
+	mu      sync.Mutex
+	changed chan struct{} // closed on each commit of this Store
+}
+
+// Option configures a Store.
+type Option func(*Store) error
+
+// WithPollInterval sets how often Wait looks for changes written by
+// other processes (default 250 ms; between 10 ms and 1 min). Changes of
+// the same Store wake it at once.
+func WithPollInterval(d time.Duration) Option {
+	return func(s *Store) error {
+		if d < 10*time.Millisecond || d > time.Minute {
+			return &calls.InvalidError{Field: "WithPollInterval", Reason: fmt.Sprintf("%v is not between 10ms and 1m", d)}
+		}
+		s.poll = d
+		return nil
+	}
+}
+
+// Open opens (creating if needed) the SQLite database file at path in
+// WAL mode with a busy timeout, and migrates it.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	s, err := New(ctx, db, opts...)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.owned = true
+	return s, nil
+}
+
+// New returns a Store over db, a database opened with the "sqlite" driver
+// of modernc.org/sqlite, and migrates it. Closing the Store does not
+// close db.
+func New(ctx context.Context, db *sql.DB, opts ...Option) (*Store, error) {
+	if db == nil {
+		return nil, &calls.InvalidError{Field: "db", Reason: "nil"}
+	}
+	s := &Store{db: db, poll: 250 * time.Millisecond, changed: make(chan struct{})}
+	for _, o := range opts {
+		if err := o(s); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database if Open opened it.
+func (s *Store) Close() error {
+	if s.owned {
+		return s.db.Close()
+	}
+	return nil
+}
+
+func (s *Store) ok() error {
+	if s == nil || s.db == nil {
+		return &calls.InvalidError{Field: "sqlitestore.Store", Reason: "not created with Open or New"}
+	}
+	return nil
+}
+
+// exclusive runs f on one connection inside BEGIN IMMEDIATE.
+func (s *Store) exclusive(ctx context.Context, f func(conn *sql.Conn) error) (err error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if !s.owned {
+		if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = 10000"); err != nil {
+			return err
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			// A background context: the rollback must run even when ctx
+			// is what failed.
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	if err = f(conn); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, "COMMIT")
+	return err
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	err := s.exclusive(ctx, func(conn *sql.Conn) error {
+		if _, err := conn.ExecContext(ctx, schemaTable); err != nil {
+			return err
+		}
+		var v int
+		if err := conn.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM ledger_schema").Scan(&v); err != nil {
+			return err
+		}
+		for i := v; i < len(Migrations); i++ {
+			if _, err := conn.ExecContext(ctx, Migrations[i]); err != nil {
+				return fmt.Errorf("step %d: %w", i+1, err)
+			}
+			if _, err := conn.ExecContext(ctx, "INSERT INTO ledger_schema (version, applied_at) VALUES (?, ?)", i+1, time.Now().UTC().Format(time.RFC3339)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: migrate: %w", err)
+	}
+	return nil
+}
+
+const cols = `id, alias_of, seq, agent_id, agent_user, busy, number, start_us, state, contact, case_id, doc`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanRecord(row scanner) (calls.Record, error) {
+	var r calls.Record
+	var seq, start int64
+	var busy, state string
+	var doc sql.NullString
+	if err := row.Scan(&r.ID, &r.AliasOf, &seq, &r.Index.Agent.ID, &r.Index.Agent.User, &busy, &r.Index.Number,
+		&start, &state, &r.Index.Contact, &r.Index.Case, &doc); err != nil {
+		return r, err
+	}
+	r.Seq = uint64(seq)
+	r.Index.Busy = overlay.ParseBusy(busy)
+	r.Index.Start = time.UnixMicro(start).UTC()
+	r.Index.State = calls.State(state)
+	if doc.Valid {
+		r.Doc = []byte(doc.String)
+	}
+	return r, nil
+}
+
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func queryRecords(ctx context.Context, q queryer, query string, args ...any) ([]calls.Record, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []calls.Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// Update implements calls.Store. keys need no locks of their own: the
+// transaction is the only writer.
+func (s *Store) Update(ctx context.Context, keys []string, f func(context.Context, calls.Tx) error) error {
+	if err := s.ok(); err != nil {
+		return err
+	}
+	wrote := false
+	err := s.exclusive(ctx, func(conn *sql.Conn) error {
+		tx := &sqliteTx{conn: conn}
+		if err := f(ctx, tx); err != nil {
+			return err
+		}
+		wrote = tx.ov.Len() > 0
+		return tx.flush(ctx)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %w", err)
+	}
+	if wrote {
+		s.mu.Lock()
+		close(s.changed)
+		s.changed = make(chan struct{})
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+type sqliteTx struct {
+	conn *sql.Conn
+	ov   overlay.Overlay
+}
+
+const chunk = 500
+
+func (t *sqliteTx) Get(ctx context.Context, ids ...string) ([]calls.Record, error) {
+	hit, miss := t.ov.Get(ids)
+	for len(miss) > 0 {
+		n := min(len(miss), chunk)
+		recs, err := queryRecords(ctx, t.conn, "SELECT "+cols+" FROM ledger_calls WHERE id IN ("+placeholders(n)+")", anys(miss[:n])...)
+		if err != nil {
+			return nil, err
+		}
+		hit = append(hit, recs...)
+		miss = miss[n:]
+	}
+	return hit, nil
+}
+
+func (t *sqliteTx) Candidates(ctx context.Context, number string, from, to time.Time) ([]calls.Record, error) {
+	recs, err := queryRecords(ctx, t.conn, "SELECT "+cols+" FROM ledger_calls WHERE number = ? AND alias_of = '' AND start_us BETWEEN ? AND ?",
+		number, from.UnixMicro(), to.UnixMicro())
+	if err != nil {
+		return nil, err
+	}
+	return t.ov.Candidates(recs, number, from, to), nil
+}
+
+func (t *sqliteTx) ChargeOwners(ctx context.Context, keys ...string) (map[string]string, error) {
+	out := map[string]string{}
+	for len(keys) > 0 {
+		n := min(len(keys), chunk)
+		rows, err := t.conn.QueryContext(ctx, "SELECT key, call_id FROM ledger_charges WHERE key IN ("+placeholders(n)+")", anys(keys[:n])...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var k, id string
+			if err := rows.Scan(&k, &id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[k] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		for _, k := range keys[:n] {
+			if _, ok := out[k]; !ok {
+				if id, ok := t.ov.ChargeOwner(k); ok {
+					out[k] = id
+				}
+			}
+		}
+		keys = keys[n:]
+	}
+	return out, nil
+}
+
+func (t *sqliteTx) Put(ctx context.Context, recs ...calls.Record) error {
+	t.ov.Put(recs...)
+	return ctx.Err()
+}
+
+// flush writes the pending records, numbered after the greatest seq.
+func (t *sqliteTx) flush(ctx context.Context) error {
+	recs, _ := t.ov.Writes()
+	if len(recs) == 0 {
+		return nil
+	}
+	var seq int64
+	if err := t.conn.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM ledger_calls").Scan(&seq); err != nil {
+		return err
+	}
+	put, err := t.conn.PrepareContext(ctx, `INSERT INTO ledger_calls (`+cols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT (id) DO UPDATE SET alias_of = excluded.alias_of, seq = excluded.seq, agent_id = excluded.agent_id,
+		agent_user = excluded.agent_user, busy = excluded.busy, number = excluded.number, start_us = excluded.start_us,
+		state = excluded.state, contact = excluded.contact, case_id = excluded.case_id, doc = excluded.doc`)
+	if err != nil {
+		return err
+	}
+	defer put.Close()
+	charge, err := t.conn.PrepareContext(ctx, "INSERT INTO ledger_charges (key, call_id) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
+	if err != nil {
+		return err
+	}
+	defer charge.Close()
+	for _, r := range recs {
+		seq++
+		var doc any
+		if r.Doc != nil {
+			doc = string(r.Doc)
+		}
+		if _, err := put.ExecContext(ctx, r.ID, r.AliasOf, seq, r.Index.Agent.ID, r.Index.Agent.User, overlay.Busy(r.Index.Busy),
+			r.Index.Number, r.Index.Start.UnixMicro(), string(r.Index.State), r.Index.Contact, r.Index.Case, doc); err != nil {
+			return err
+		}
+		for _, k := range r.Index.ChargeKeys {
+			if _, err := charge.ExecContext(ctx, k, r.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Get implements calls.Store.
+func (s *Store) Get(ctx context.Context, id string) (calls.Record, error) {
+	if err := s.ok(); err != nil {
+		return calls.Record{}, err
+	}
+	r, err := scanRecord(s.db.QueryRowContext(ctx, "SELECT "+cols+" FROM ledger_calls WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, calls.ErrNotFound
+	}
+	if err != nil {
+		return r, fmt.Errorf("sqlitestore: %w", err)
+	}
+	return r, nil
+}
+
+const scanPage = 200
+
+// Scan implements calls.Store, reading pages of records by (start, id).
+func (s *Store) Scan(ctx context.Context, f calls.Filter) iter.Seq2[calls.Record, error] {
+	return func(yield func(calls.Record, error) bool) {
+		if err := s.ok(); err != nil {
+			yield(calls.Record{}, err)
+			return
+		}
+		where, args := filterSQL(f)
+		n := 0
+		var after *calls.Record
+		for {
+			q, a := "SELECT "+cols+" FROM ledger_calls WHERE "+where, append([]any(nil), args...)
+			if after != nil {
+				q += " AND (start_us, id) > (?, ?)"
+				a = append(a, after.Index.Start.UnixMicro(), after.ID)
+			}
+			page := scanPage
+			if f.Limit > 0 {
+				page = min(page, f.Limit-n)
+			}
+			q += " ORDER BY start_us, id LIMIT ?"
+			a = append(a, page)
+			recs, err := queryRecords(ctx, s.db, q, a...)
+			if err != nil {
+				yield(calls.Record{}, fmt.Errorf("sqlitestore: scan: %w", err))
+				return
+			}
+			for _, r := range recs {
+				if !yield(r, nil) {
+					return
+				}
+			}
+			n += len(recs)
+			if len(recs) < page || (f.Limit > 0 && n >= f.Limit) {
+				return
+			}
+			after = &recs[len(recs)-1]
+		}
+	}
+}
+
+// filterSQL translates f (see calls.Filter.Match) into a WHERE clause.
+func filterSQL(f calls.Filter) (string, []any) {
+	w := []string{"alias_of = ''"}
+	var args []any
+	if !f.From.IsZero() {
+		w, args = append(w, "start_us >= ?"), append(args, f.From.UnixMicro())
+	}
+	if !f.To.IsZero() {
+		w, args = append(w, "start_us < ?"), append(args, f.To.UnixMicro())
+	}
+	if !f.Agent.IsZero() {
+		w = append(w, agentSQL(f.Agent, &args))
+	}
+	if f.Contact != "" {
+		w, args = append(w, "contact = ?"), append(args, f.Contact)
+	}
+	if f.Case != "" {
+		w, args = append(w, "case_id = ?"), append(args, f.Case)
+	}
+	if len(f.States) > 0 {
+		w = append(w, "state IN ("+placeholders(len(f.States))+")")
+		for _, st := range f.States {
+			args = append(args, string(st))
+		}
+	}
+	if len(f.Busy) > 0 {
+		var or []string
+		for _, b := range f.Busy {
+			or, args = append(or, "instr(busy, ?) > 0"), append(args, overlay.Sep+b+overlay.Sep)
+		}
+		w = append(w, "("+strings.Join(or, " OR ")+")")
+	}
+	return strings.Join(w, " AND "), args
+}
+
+func agentSQL(e callmyway.Endpoint, args *[]any) string {
+	var or []string
+	if e.ID != "" {
+		or, *args = append(or, "agent_id = ?"), append(*args, e.ID)
+	}
+	if e.User != "" {
+		or, *args = append(or, "agent_user = ?"), append(*args, e.User)
+	}
+	return "(" + strings.Join(or, " OR ") + ")"
+}
+
+// Changes implements calls.Store.
+func (s *Store) Changes(ctx context.Context, after uint64, limit int) ([]calls.Record, error) {
+	if err := s.ok(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = -1
+	}
+	recs, err := queryRecords(ctx, s.db, "SELECT "+cols+" FROM ledger_calls WHERE seq > ? ORDER BY seq LIMIT ?", int64(after), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: changes: %w", err)
+	}
+	return recs, nil
+}
+
+// Wait implements calls.Store: it wakes on this Store's commits at once
+// and polls for other writers' every poll interval.
+func (s *Store) Wait(ctx context.Context, after uint64) error {
+	if err := s.ok(); err != nil {
+		return err
+	}
+	t := time.NewTimer(s.poll)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		ch := s.changed
+		s.mu.Unlock()
+		var seq int64
+		if err := s.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM ledger_calls").Scan(&seq); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("sqlitestore: wait: %w", err)
+		}
+		if uint64(seq) > after {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		case <-t.C:
+			t.Reset(s.poll)
+		}
+	}
+}
