@@ -61,7 +61,7 @@ func TestModel(t *testing.T) {
 		return modeltest.Env{Store: replicas[0], Replica: func(opts ...calls.Option) (*calls.Ledger, error) {
 			s := replicas[next%len(replicas)]
 			next++
-			return calls.New(s, opts...)
+			return calls.New(modeltest.Account, s, opts...)
 		}}
 	})
 }

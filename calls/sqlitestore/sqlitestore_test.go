@@ -47,7 +47,7 @@ func TestModel(t *testing.T) {
 			Replica: func(opts ...calls.Option) (*calls.Ledger, error) {
 				s := open(t, path)
 				stores = append(stores, s)
-				return calls.New(s, opts...)
+				return calls.New(modeltest.Account, s, opts...)
 			},
 			Close: func() {
 				for _, s := range stores {
