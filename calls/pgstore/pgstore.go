@@ -27,6 +27,8 @@ import (
 
 	"github.com/callmyway-go/sdk/calls"
 	"github.com/callmyway-go/sdk/calls/internal/overlay"
+	"github.com/callmyway-go/sdk/internal/migrate"
+	"github.com/callmyway-go/sdk/internal/migrate/pgxmigrate"
 )
 
 // Store is a calls.Store in PostgreSQL.
@@ -106,28 +108,11 @@ func (s *Store) ok() error {
 const lockPrefix = "cmw-ledger:"
 
 func (s *Store) migrate(ctx context.Context) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", lockPrefix+"migrate"); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, schemaTable); err != nil {
-			return err
-		}
-		var v int
-		if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM ledger_schema").Scan(&v); err != nil {
-			return err
-		}
-		for i := v; i < len(Migrations); i++ {
-			if _, err := tx.Exec(ctx, Migrations[i]); err != nil {
-				return fmt.Errorf("step %d: %w", i+1, err)
-			}
-			if _, err := tx.Exec(ctx, "INSERT INTO ledger_schema (version) VALUES ($1)", i+1); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	steps := make([]migrate.Step, len(Migrations))
+	for i, m := range Migrations {
+		steps[i] = migrate.Step{Version: i + 1, SQL: m}
+	}
+	if _, err := pgxmigrate.Apply(ctx, s.pool, "calls", steps); err != nil {
 		return fmt.Errorf("pgstore: migrate: %w", err)
 	}
 	return nil

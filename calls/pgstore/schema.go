@@ -1,7 +1,8 @@
 package pgstore
 
-// Migrations are the schema's steps, applied in order once each and
-// recorded in ledger_schema. Never edit a step: append one. Tables are
+// Migrations are the schema's steps, applied in order once each by
+// internal/migrate (component "calls", shared with the CDR store's
+// mechanism). Never edit a step: append one. Tables are
 // created in the connection's search_path.
 var Migrations = []string{
 	// 1: calls (index columns and the JSON document of merged facts),
@@ -34,5 +35,3 @@ var Migrations = []string{
 		call_id text NOT NULL
 	);`,
 }
-
-const schemaTable = `CREATE TABLE IF NOT EXISTS ledger_schema (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`

@@ -1,7 +1,8 @@
 package sqlitestore
 
-// Migrations are the schema's steps, applied in order once each and
-// recorded in ledger_schema. Never edit a step: append one.
+// Migrations are the schema's steps, applied in order once each by
+// internal/migrate (component "calls", shared with the CDR store's
+// mechanism). Never edit a step: append one.
 var Migrations = []string{
 	// 1: calls (index columns and the JSON document of merged facts),
 	// aliases in the same table, and the charge keys.
@@ -32,5 +33,3 @@ var Migrations = []string{
 		call_id TEXT NOT NULL
 	);`,
 }
-
-const schemaTable = `CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`

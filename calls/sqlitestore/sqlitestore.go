@@ -23,6 +23,7 @@ import (
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/calls"
 	"github.com/callmyway-go/sdk/calls/internal/overlay"
+	"github.com/callmyway-go/sdk/internal/migrate"
 )
 
 // Store is a calls.Store in a SQLite database.
@@ -141,25 +142,11 @@ func (s *Store) exclusive(ctx context.Context, f func(conn *sql.Conn) error) (er
 }
 
 func (s *Store) migrate(ctx context.Context) error {
-	err := s.exclusive(ctx, func(conn *sql.Conn) error {
-		if _, err := conn.ExecContext(ctx, schemaTable); err != nil {
-			return err
-		}
-		var v int
-		if err := conn.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM ledger_schema").Scan(&v); err != nil {
-			return err
-		}
-		for i := v; i < len(Migrations); i++ {
-			if _, err := conn.ExecContext(ctx, Migrations[i]); err != nil {
-				return fmt.Errorf("step %d: %w", i+1, err)
-			}
-			if _, err := conn.ExecContext(ctx, "INSERT INTO ledger_schema (version, applied_at) VALUES (?, ?)", i+1, time.Now().UTC().Format(time.RFC3339)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	steps := make([]migrate.Step, len(Migrations))
+	for i, m := range Migrations {
+		steps[i] = migrate.Step{Version: i + 1, SQL: m}
+	}
+	if _, err := migrate.Apply(ctx, migrate.SQL(s.db, migrate.SQLite), "calls", steps); err != nil {
 		return fmt.Errorf("sqlitestore: migrate: %w", err)
 	}
 	return nil
