@@ -90,6 +90,8 @@ type Call struct {
 	DialRef     string            `json:"dial_ref,omitempty"`     // the correlated dial
 	RequestedAt time.Time         `json:"requested_at,omitzero"`  // when the dial was accepted
 	Meta        map[string]string `json:"meta,omitempty"`         // the dial's metadata
+	Contact     string            `json:"contact,omitempty"`      // the dial's Meta["contact"], else the latest disposition's
+	Case        string            `json:"case,omitempty"`         // the dial's Meta["case"], else the latest disposition's
 	Start       time.Time         `json:"start"`                  // dial or detect, the earlier
 	Detect      time.Time         `json:"detect,omitzero"`        // zero: not reported
 	Connect     time.Time         `json:"connect,omitzero"`       // zero: not connected
@@ -381,6 +383,15 @@ func derive(id string, seq uint64, f facts, v view) Call {
 
 	// Dispositions and charges.
 	c.Disps = sortedValues(f.Disps, func(a, b Disposition) int { return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.ID, b.ID)) })
+	c.Contact, c.Case = c.Meta["contact"], c.Meta["case"]
+	for _, d := range c.Disps {
+		if d.Contact != "" && c.Meta["contact"] == "" {
+			c.Contact = d.Contact
+		}
+		if d.Case != "" && c.Meta["case"] == "" {
+			c.Case = d.Case
+		}
+	}
 	seen := map[string]bool{}
 	for _, d := range c.Disps {
 		for _, ch := range d.Charges {

@@ -29,6 +29,13 @@ type Disposition struct {
 	Amends string `json:"amends,omitempty"`
 	// By is the id of the user who recorded it (required).
 	By string `json:"by"`
+	// Contact and Case are the CRM contact and case file the call is
+	// about, when the agent chose them (an inbound call from a number
+	// several contacts share, an unknown caller linked to a customer).
+	// The call's Contact and Case are the dial's metadata, else those of
+	// its latest disposition that names them.
+	Contact string `json:"contact,omitempty"`
+	Case    string `json:"case,omitempty"`
 	// At is when it was recorded; Dispose sets it from the ledger's clock.
 	At         time.Time `json:"at"`
 	Result     string    `json:"result,omitempty"` // result code, such as "promise-to-pay"
@@ -67,6 +74,12 @@ func normDisposition(d Disposition) (Disposition, error) {
 		return d, err
 	}
 	if err := checkID("Disposition.By", d.By, true); err != nil {
+		return d, err
+	}
+	if err := checkID("Disposition.Contact", d.Contact, false); err != nil {
+		return d, err
+	}
+	if err := checkID("Disposition.Case", d.Case, false); err != nil {
 		return d, err
 	}
 	for _, f := range []struct {

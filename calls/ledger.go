@@ -482,7 +482,7 @@ func agentsMatch(as, bs []callmyway.Endpoint) bool {
 
 // index derives the store's index columns of c.
 func index(c Call) Index {
-	x := Index{Agent: c.Agent, Number: c.Number, Start: c.Start, State: c.State, Contact: c.Meta["contact"], Case: c.Meta["case"]}
+	x := Index{Agent: c.Agent, Number: c.Number, Start: c.Start, State: c.State, Contact: c.Contact, Case: c.Case}
 	if !c.State.ended() {
 		if !c.Connect.IsZero() && !c.Agent.IsZero() {
 			x.Busy = busyTokens(c.Agent)

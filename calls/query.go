@@ -45,8 +45,8 @@ func (l *Ledger) callOf(r Record, now time.Time) (Call, error) {
 type Query struct {
 	From, To time.Time          // the call started in [From, To)
 	Agent    callmyway.Endpoint // owned by this phone (either name matches)
-	Contact  string             // the dial's Meta["contact"]
-	Case     string             // the dial's Meta["case"]
+	Contact  string             // the call's Contact (the dial's, else its disposition's)
+	Case     string             // the call's Case (the dial's, else its disposition's)
 	State    State              // in this state
 	Limit    int                // at most this many calls; 0 means all
 }

@@ -6,6 +6,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -101,4 +102,33 @@ func TestSyncerReconciles(t *testing.T) {
 		assert.Equal(t, calls.StateFinal, got[0].State)
 		assert.Equal(t, "+50688881111", got[0].Number)
 	})
+}
+
+// A contact and case chosen at disposition time (an inbound call) make
+// the call found by case, with its charge, exactly once.
+func TestDispositionNamesTheCase(t *testing.T) {
+	store, err := calls.NewMemoryStore()
+	require.NoError(t, err)
+	acct := callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"}
+	ledger, err := calls.New(acct, store)
+	require.NoError(t, err)
+	ctx := context.Background()
+	now := time.Now()
+	ev := webhook.Event{Action: webhook.CallEnd, Call: webhook.Call{ID: "in-1", Endpoint: callmyway.Endpoint{ID: "5001"},
+		Direction: callmyway.DirectionInbound, ANI: "50622223333", DetectTime: callmyway.NewTime(now), DisconnectTime: callmyway.NewTime(now)}}
+	require.NoError(t, ledger.HandleEvent(ctx, ev))
+	charge := calls.Charge{Key: "case:in-1", Amount: decimal.RequireFromString("20.00"), Currency: "CRC"}
+	for range 2 { // a double submit
+		_, err = ledger.Dispose(ctx, "in-1", calls.Disposition{By: "ana", Contact: "c3", Case: "k9", Result: "promise", Charges: []calls.Charge{charge}})
+		require.NoError(t, err)
+	}
+	var got []calls.Call
+	for c, err := range ledger.Calls(ctx, calls.Query{Case: "k9", From: now.Add(-time.Hour), To: now.Add(time.Hour)}) {
+		require.NoError(t, err)
+		got = append(got, c)
+	}
+	require.Len(t, got, 1)
+	assert.Equal(t, "c3", got[0].Contact)
+	require.Len(t, got[0].Charges, 1, "posted once")
+	assert.Equal(t, "20", got[0].Charges[0].Amount.String())
 }
