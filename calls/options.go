@@ -33,6 +33,7 @@ type config struct {
 	log               *slog.Logger
 	loc               *time.Location
 	onChange          func(ctx context.Context, before, after Call) error
+	phones            PhoneBook
 }
 
 func defaults() config {
@@ -145,6 +146,19 @@ func WithLogger(l *slog.Logger) Option {
 			return invalid("WithLogger", "nil")
 		}
 		c.log = l
+		return nil
+	}
+}
+
+// WithPhoneBook completes the phones of webhook events and CDR records
+// (HandleEvent, ReconcileCDRs) with both of their names, so a call's
+// webhook events and its CDR legs are known to ring the same phone.
+func WithPhoneBook(p PhoneBook) Option {
+	return func(c *config) error {
+		if p == nil {
+			return invalid("WithPhoneBook", "nil")
+		}
+		c.phones = p
 		return nil
 	}
 }

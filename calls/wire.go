@@ -2,6 +2,7 @@ package calls
 
 import (
 	"context"
+	"fmt"
 
 	"time"
 
@@ -31,13 +32,44 @@ func (l *Ledger) notify(ctx context.Context, changes []change) {
 	}
 }
 
+// PhoneBook completes a phone's names. CallMyWay names a phone by endpoint
+// id in webhooks and by username in CDRs; without both names the ledger
+// cannot tell that a webhook call and its CDR leg rang the same phone.
+// The CRM's endpoint mapping (a screenpop Directory) knows both.
+// Implementations must be safe for concurrent use.
+type PhoneBook interface {
+	// Phone returns the phone e names (by either name) with both names,
+	// ok false when it does not know it.
+	Phone(ctx context.Context, e callmyway.Endpoint) (phone callmyway.Endpoint, ok bool, err error)
+}
+
+// phone completes e through the PhoneBook, if any.
+func (l *Ledger) phone(ctx context.Context, e callmyway.Endpoint) (callmyway.Endpoint, error) {
+	if l.cfg.phones == nil || e.IsZero() || (e.ID != "" && e.User != "") {
+		return e, nil
+	}
+	p, ok, err := l.cfg.phones.Phone(ctx, e)
+	if err != nil {
+		return e, fmt.Errorf("calls: phone book: %w", err)
+	}
+	if !ok || !p.Same(e) {
+		return e, nil
+	}
+	return p, nil
+}
+
 // HandleEvent implements webhook.Listener: it applies a callStart or
 // callEnd, so the webhook handler acks it only once it is durable.
 func (l *Ledger) HandleEvent(ctx context.Context, ev webhook.Event) error {
 	if err := l.ok(); err != nil {
 		return err
 	}
-	_, err := l.ApplyEvent(ctx, EventOf(l.acct, ev))
+	e := EventOf(l.acct, ev)
+	var err error
+	if e.Endpoint, err = l.phone(ctx, e.Endpoint); err != nil {
+		return err
+	}
+	_, err = l.ApplyEvent(ctx, e)
 	return err
 }
 
@@ -62,7 +94,12 @@ func (l *Ledger) ReconcileCDRs(ctx context.Context, recs []cdr.Record) error {
 	now := l.now()
 	legs := make([]Leg, 0, len(recs))
 	for _, r := range recs {
-		legs = append(legs, LegOf(l.acct.Region, r, now))
+		lg := LegOf(l.acct.Region, r, now)
+		var err error
+		if lg.Agent, err = l.phone(ctx, lg.Agent); err != nil {
+			return err
+		}
+		legs = append(legs, lg)
 	}
 	return l.ApplyLegs(ctx, legs)
 }

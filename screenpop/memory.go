@@ -81,6 +81,19 @@ func (d *MemoryDirectory) AgentFor(_ context.Context, ep callmyway.Endpoint, at 
 	return Agent{}, false, nil
 }
 
+// Phone implements calls.PhoneBook: the phone e names, with both names,
+// from the assignments.
+func (d *MemoryDirectory) Phone(_ context.Context, e callmyway.Endpoint) (callmyway.Endpoint, bool, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for i := len(d.asgs) - 1; i >= 0; i-- {
+		if a := d.asgs[i]; a.ep.Same(e) && a.ep.ID != "" && a.ep.User != "" {
+			return a.ep, true, nil
+		}
+	}
+	return e, false, nil
+}
+
 // MemoryContacts is a Contacts in memory, safe for concurrent use. Create
 // it with NewMemoryContacts; the zero MemoryContacts reads numbers only in
 // international form.

@@ -12,8 +12,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/calls"
+	"github.com/callmyway-go/sdk/calls/pgstore"
+	"github.com/callmyway-go/sdk/calls/sqlitestore"
 	"github.com/callmyway-go/sdk/cdr"
 	"github.com/callmyway-go/sdk/cdr/pgsync"
 	"github.com/callmyway-go/sdk/cdr/sqlstore"
@@ -40,6 +44,7 @@ type App struct {
 	pool        *pgxpool.Pool // PostgreSQL only: coordination between instances
 	hub         *screenpop.Hub
 	tracker     *screenpop.Tracker
+	ledger      *calls.Ledger // every call, from the click to the reconciled CDR
 	hook        http.Handler
 	log         *slog.Logger
 	dialer      *click2dial.Dialer // one for the account: caller IDs are chosen per request
@@ -153,7 +158,25 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		a.Close()
 		return nil, err
 	}
-	if a.dialer, err = click2dial.New(a.client, click2dial.WithLiveCalls(a.tracker), click2dial.WithOnAccepted(a.expectOutbound)); err != nil {
+	// The ledger is the one source of truth for calls: the webhook
+	// handler, click to dial and the CDR Syncer feed it, the one-call
+	// guard reads it, and the tracker pops from its changes.
+	var ledgerStore calls.Store
+	if a.pool != nil {
+		ledgerStore, err = pgstore.New(ctx, a.pool)
+	} else {
+		ledgerStore, err = sqlitestore.New(ctx, a.cdrs.DB())
+	}
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	if a.ledger, err = calls.New(a.client.Account(), ledgerStore, calls.WithPhoneBook(a.db),
+		calls.WithOnChange(a.tracker.OnChange), calls.WithLogger(logger)); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if a.dialer, err = click2dial.New(a.client, click2dial.WithLiveCalls(a.ledger), click2dial.WithOnAccepted(a.ledger.RecordAccepted)); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -173,13 +196,13 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	if cfg.WebhookBasicUser != "" {
 		hookOpts = append(hookOpts, webhook.WithBasicAuth(cfg.WebhookBasicUser, cfg.WebhookBasicPass))
 	}
-	// The tracker first: recordEvent reads the contact it matched.
-	if a.hook, err = webhook.NewHandler(a.client.Account(), webhook.Listeners(a.tracker, webhook.ListenerFunc(a.recordEvent), a.dialer), hookOpts...); err != nil {
+	if a.hook, err = webhook.NewHandler(a.client.Account(), a.ledger, hookOpts...); err != nil {
 		a.Close()
 		return nil, err
 	}
 	start := time.Now().AddDate(0, 0, -7)
 	if a.syncer, err = cdr.NewSyncer(a.client, a.cdrs, cdr.StartAt(start), cdr.Interval(15*time.Second), cdr.WithLogger(logger),
+		cdr.OnCommit(a.ledger.ReconcileCDRs),
 		cdr.OnProgress(func(p cdr.Progress) {
 			a.mu.Lock()
 			a.sync, a.syncAt = p, time.Now()
@@ -297,42 +320,6 @@ func (a *App) dialerFor(ctx context.Context, agentID string) (*click2dial.Dialer
 	return a.dialer, eps, nil
 }
 
-// expectOutbound tells the tracker which contact an accepted dial is for:
-// the contact id travels in the request's metadata.
-func (a *App) expectOutbound(ctx context.Context, r click2dial.Result) error {
-	contactID := r.Meta["contact"]
-	c, ok, err := a.db.Contact(ctx, contactID)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		c = screenpop.Contact{ID: contactID}
-	}
-	a.tracker.ExpectOutbound(r.Agent, r.Number, c)
-	return nil
-}
-
-// recordEvent keeps the CRM's provisional call row (webhook listener).
-func (a *App) recordEvent(ctx context.Context, ev webhook.Event) error {
-	agent, _, err := a.db.AgentFor(ctx, ev.Call.Endpoint, orNow(ev.Call.DetectTime.Time()))
-	if err != nil {
-		return err
-	}
-	number := ev.Call.Direction.Customer(ev.Call.ANI, ev.Call.DNIS)
-	row := CallRow{CallID: ev.Call.ID, AgentID: agent.ID, EndpointID: ev.Call.Endpoint.ID, Direction: string(ev.Call.Direction),
-		Number: number, Detect: ev.Call.DetectTime.Time(), State: "ringing"}
-	if ev.Action == webhook.CallEnd {
-		row.State, row.End, row.Duration = "ended", orNow(ev.Call.DisconnectTime.Time()), ev.Call.Duration
-	}
-	if ev.Call.Direction == callmyway.DirectionOutbound {
-		// The tracker matched the dialled contact (from the dial's metadata).
-		if _, _, m, ok := a.tracker.Call(ev.Call.ID); ok && m.Kind == screenpop.MatchKnown && len(m.Contacts) == 1 {
-			row.ContactID = m.Contacts[0].ID
-		}
-	}
-	return a.db.RecordEvent(ctx, row)
-}
-
 func orNow(t time.Time) time.Time {
 	if t.IsZero() {
 		return time.Now()
@@ -340,8 +327,8 @@ func orNow(t time.Time) time.Time {
 	return t
 }
 
-// HistoryRow is one line of the calls view: the CDR (when synced) plus
-// what the CRM added.
+// HistoryRow is one line of the calls view, from the ledger: the call
+// (reconciled with its CDR when synced) and what the agent recorded.
 type HistoryRow struct {
 	CallID, Direction, Number, AgentName, ContactName, CustomerName, CustomerID string
 	Detect                                                                      time.Time
@@ -352,76 +339,125 @@ type HistoryRow struct {
 	Provisional                                                                 bool // not yet confirmed by the synced CDR
 }
 
-// History merges synced CDRs and the CRM's call rows, one row per callid.
+// History lists the ledger's calls, newest first.
 func (a *App) History(ctx context.Context, f CallsFilter) ([]HistoryRow, error) {
-	crm, err := a.db.crmCalls(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	recs, err := a.cdrs.List(ctx, sqlstore.Filter{Account: a.client.Account().Username, From: f.From, To: f.To, Limit: 5000})
-	if err != nil {
-		return nil, err
-	}
 	agents, err := a.db.Agents(ctx)
 	if err != nil {
 		return nil, err
 	}
-	agentName, byUser := map[string]string{}, map[string]string{}
+	byPhone := map[string]AgentRow{} // endpoint id or username -> agent
 	for _, ag := range agents {
-		agentName[ag.ID] = ag.Name
-		for _, e := range append(ag.Endpoints, ag.History...) {
-			byUser[e.Username] = ag.ID
+		for _, e := range append(ag.History, ag.Endpoints...) {
+			byPhone["id:"+e.EndpointID], byPhone["user:"+e.Username] = ag, ag
 		}
 	}
-	codes, _ := a.db.ResultCodes(ctx)
-	label := map[string]string{}
-	for _, c := range codes {
-		label[c.Code] = c.Code
-	}
+	contacts := map[string]screenpop.Contact{}
 	var out []HistoryRow
-	seen := map[string]bool{}
-	add := func(r HistoryRow, agentID, contactID string, c CallRow, hasCRM bool) {
-		if hasCRM {
-			r.Result, r.Notes, r.NextAction, r.NextActionAt, r.Charge = c.ResultCode, c.Notes, c.NextAction, c.NextActionAt, c.Charge
-			if c.AgentID != "" {
-				agentID = c.AgentID
-			}
-			contactID = c.ContactID
+	for c, err := range a.ledger.Calls(ctx, calls.Query{From: f.From, To: f.To, Case: f.CustomerID, Limit: 5000}) {
+		if err != nil {
+			return nil, err
 		}
-		if f.AgentID != "" && agentID != f.AgentID {
-			return
+		ag, ok := byPhone["id:"+c.Agent.ID]
+		if !ok {
+			ag = byPhone["user:"+c.Agent.User]
 		}
-		r.AgentName = agentName[agentID]
-		if contactID != "" {
-			if ct, ok, _ := a.db.Contact(ctx, contactID); ok {
-				r.ContactName, r.CustomerName, r.CustomerID = ct.Name, ct.CustomerName, ct.CustomerID
-			}
-		}
-		if f.CustomerID != "" && r.CustomerID != f.CustomerID {
-			return
-		}
-		out = append(out, r)
-	}
-	for _, rec := range recs {
-		seen[rec.CallID] = true
-		c, ok := crm[rec.CallID]
-		number := rec.CustomerNumber()
-		agentID := byUser[rec.ANIUser]
-		if agentID == "" {
-			agentID = byUser[rec.DNISUser]
-		}
-		add(HistoryRow{CallID: rec.CallID, Direction: string(rec.Direction), Number: number, Detect: rec.DetectTime.Time(),
-			Duration: rec.Duration, Cost: cdr.Money(rec.Cost), EndReason: rec.EndReason}, agentID, "", c, ok)
-	}
-	for id, c := range crm {
-		if seen[id] {
+		if f.AgentID != "" && ag.ID != f.AgentID {
 			continue
 		}
-		add(HistoryRow{CallID: id, Direction: c.Direction, Number: c.Number, Detect: c.Detect, Duration: c.Duration, Provisional: true}, c.AgentID, c.ContactID, c, true)
+		r := HistoryRow{CallID: c.ID, Direction: string(c.Direction), Number: c.Number, AgentName: ag.Name, Detect: c.Start,
+			Duration: c.Duration, Cost: cdr.Money(c.Cost), EndReason: c.EndReason, Provisional: !c.CDRSeen}
+		if n := len(c.Disps); n > 0 {
+			d := c.Disps[n-1]
+			r.Result, r.Notes, r.NextAction, r.NextActionAt = d.Result, d.Notes, d.NextAction, d.NextAt
+		}
+		for _, ch := range c.Charges {
+			r.Charge = ch.Amount.StringFixed(2)
+		}
+		if c.Contact != "" {
+			ct, seen := contacts[c.Contact]
+			if !seen {
+				if ct, _, err = a.db.Contact(ctx, c.Contact); err != nil {
+					return nil, err
+				}
+				contacts[c.Contact] = ct
+			}
+			r.ContactName, r.CustomerName, r.CustomerID = ct.Name, ct.CustomerName, ct.CustomerID
+		}
+		out = append(out, r)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Detect.After(out[j].Detect) })
 	return out, nil
 }
+
+// CaseEntry is a charge on a customer's case file.
+type CaseEntry struct {
+	CallID, Description string
+	Amount              decimal.Decimal
+	At                  time.Time
+}
+
+// CaseFile returns the charges posted on a customer's calls, from the
+// ledger (each exactly once), newest first, and their sum.
+func (a *App) CaseFile(ctx context.Context, customerID string) ([]CaseEntry, decimal.Decimal, error) {
+	var out []CaseEntry
+	total := decimal.Zero
+	for c, err := range a.ledger.Calls(ctx, calls.Query{Case: customerID, From: time.Now().AddDate(-5, 0, 0), To: time.Now().Add(24 * time.Hour)}) {
+		if err != nil {
+			return nil, total, err
+		}
+		for _, ch := range c.Charges {
+			e := CaseEntry{CallID: c.ID, Description: ch.Description, Amount: ch.Amount}
+			for _, d := range c.Disps {
+				if d.ID == ch.DispositionID {
+					e.At = d.At
+				}
+			}
+			total = total.Add(ch.Amount)
+			out = append(out, e)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].At.After(out[j].At) })
+	return out, total, nil
+}
+
+// SaveDisposition records the agent's disposition on its call in the
+// ledger, with the charge on the chosen contact's case file. The charge's
+// key is the call's: a double submit or a resubmitted form posts it once,
+// and never on another call.
+func (a *App) SaveDisposition(ctx context.Context, d Disposition) error {
+	if d.CallID == "" || d.ResultCode == "" {
+		return errors.New("call and result code are required")
+	}
+	if d.Charge.IsNegative() {
+		return errors.New("the charge cannot be negative")
+	}
+	if err := a.db.CheckResultCode(ctx, d.ResultCode); err != nil {
+		return err
+	}
+	disp := calls.Disposition{By: d.By, Result: d.ResultCode, Notes: d.Notes, NextAction: d.NextAction, NextAt: d.NextActionAt}
+	if d.ContactID != "" {
+		ct, ok, err := a.db.Contact(ctx, d.ContactID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("unknown contact %q", d.ContactID)
+		}
+		disp.Contact, disp.Case = ct.ID, ct.CustomerID
+	}
+	if !d.Charge.IsZero() {
+		if disp.Case == "" {
+			return errors.New("a charge needs a contact: pick the customer first")
+		}
+		disp.Charges = []calls.Charge{{Key: "case:" + d.CallID, Amount: d.Charge, Currency: currency,
+			Description: "Gestión de cobro — llamada " + d.CallID + " (" + d.ResultCode + ")"}}
+	}
+	_, err := a.ledger.Dispose(ctx, d.CallID, disp)
+	return err
+}
+
+// currency is the demo account's currency (colones).
+const currency = "CRC"
 
 // SyncStatus is shown on the calls page.
 type SyncStatus struct {

@@ -192,7 +192,7 @@ func TestInboundSharedPickDispositionHistory(t *testing.T) {
 		code, body = a.post(t, "/api/disposition", form)
 		require.Equal(t, 200, code, body)
 	}
-	entries, total, err := a.db.CaseFile(context.Background(), elena.CustomerID)
+	entries, total, err := a.CaseFile(context.Background(), elena.CustomerID)
 	require.NoError(t, err)
 	require.Len(t, entries, 1)
 	assert.Equal(t, "2500.50", total.StringFixed(2))
@@ -210,7 +210,7 @@ func TestInboundSharedPickDispositionHistory(t *testing.T) {
 	require.NoError(t, err)
 	found := false
 	for _, r := range rows {
-		found = found || (r[0] == m.Call.CallID && r[10] == "PAGO" && r[14] == "2500.5")
+		found = found || (r[0] == m.Call.CallID && r[10] == "PAGO" && r[14] == "2500.50")
 	}
 	assert.True(t, found, body)
 	_, body = a.get(t, "/calls?agent="+a.agentID(t, "Beto"))

@@ -14,7 +14,6 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cdr/sqlstore"
-	"github.com/callmyway-go/sdk/internal/unixtime"
 	"github.com/callmyway-go/sdk/number"
 	"github.com/callmyway-go/sdk/screenpop"
 )
@@ -39,17 +38,6 @@ var crmMigrations = []string{
 	`CREATE TABLE IF NOT EXISTS crm_contacts (id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, name TEXT NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS crm_contact_numbers (contact_id TEXT NOT NULL, raw TEXT NOT NULL, e164 TEXT NOT NULL, PRIMARY KEY (contact_id, e164))`,
 	`CREATE INDEX IF NOT EXISTS crm_contact_numbers_e164 ON crm_contact_numbers (e164)`,
-	`CREATE TABLE IF NOT EXISTS crm_calls (
-		callid TEXT PRIMARY KEY, agent_id TEXT NOT NULL DEFAULT '', endpoint_id TEXT NOT NULL DEFAULT '',
-		contact_id TEXT NOT NULL DEFAULT '', direction TEXT NOT NULL DEFAULT '', number TEXT NOT NULL DEFAULT '',
-		detect_time BIGINT NOT NULL DEFAULT 0, end_time BIGINT NOT NULL DEFAULT 0, duration_s BIGINT NOT NULL DEFAULT 0,
-		state TEXT NOT NULL DEFAULT '', result_code TEXT NOT NULL DEFAULT '', notes TEXT NOT NULL DEFAULT '',
-		next_action TEXT NOT NULL DEFAULT '', next_action_at BIGINT NOT NULL DEFAULT 0, charge TEXT NOT NULL DEFAULT '',
-		disposed_at BIGINT NOT NULL DEFAULT 0)`,
-	`CREATE INDEX IF NOT EXISTS crm_calls_detect ON crm_calls (detect_time)`,
-	`CREATE TABLE IF NOT EXISTS crm_case_entries (
-		id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, callid TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
-		description TEXT NOT NULL, amount TEXT NOT NULL, created_at BIGINT NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS crm_result_codes (code TEXT PRIMARY KEY, label_es TEXT NOT NULL, label_en TEXT NOT NULL, sort INTEGER NOT NULL)`,
 }
 
@@ -221,6 +209,21 @@ func (db *DB) AgentFor(ctx context.Context, ep callmyway.Endpoint, at time.Time)
 	return a, true, nil
 }
 
+// Phone implements calls.PhoneBook over crm_endpoints: a phone's endpoint
+// id and username, from either.
+func (db *DB) Phone(ctx context.Context, ep callmyway.Endpoint) (callmyway.Endpoint, bool, error) {
+	var p callmyway.Endpoint
+	err := db.QueryRowContext(ctx, db.q(`SELECT endpoint_id, username FROM crm_endpoints WHERE endpoint_id = ? OR username = ?
+		ORDER BY valid_from DESC LIMIT 1`), ep.ID, ep.User).Scan(&p.ID, &p.User)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ep, false, nil
+	}
+	if err != nil {
+		return ep, false, err
+	}
+	return p, true, nil
+}
+
 // Customers and contacts.
 
 type ContactRow struct {
@@ -364,114 +367,24 @@ func (db *DB) Contact(ctx context.Context, id string) (screenpop.Contact, bool, 
 	return cs[0], true, nil
 }
 
-// Calls: the CRM's call table, one row per callid.
-
-type CallRow struct {
-	CallID, AgentID, EndpointID, ContactID, Direction, Number, State string
-	Detect, End                                                      time.Time
-	Duration                                                         time.Duration
-	ResultCode, Notes, NextAction                                    string
-	NextActionAt                                                     time.Time
-	Charge                                                           string
-	Disposed                                                         bool
-}
-
-// RecordEvent upserts the provisional row of a call from a webhook event.
-func (db *DB) RecordEvent(ctx context.Context, c CallRow) error {
-	_, err := db.ExecContext(ctx, db.q(`INSERT INTO crm_calls (callid, agent_id, endpoint_id, contact_id, direction, number, detect_time, end_time, duration_s, state)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (callid) DO UPDATE SET
-		  agent_id = CASE WHEN crm_calls.agent_id = '' THEN excluded.agent_id ELSE crm_calls.agent_id END,
-		  contact_id = CASE WHEN crm_calls.contact_id = '' THEN excluded.contact_id ELSE crm_calls.contact_id END,
-		  end_time = CASE WHEN excluded.end_time > 0 THEN excluded.end_time ELSE crm_calls.end_time END,
-		  duration_s = CASE WHEN excluded.end_time > 0 THEN excluded.duration_s ELSE crm_calls.duration_s END,
-		  state = CASE WHEN crm_calls.state = 'ended' THEN 'ended' ELSE excluded.state END`),
-		c.CallID, c.AgentID, c.EndpointID, c.ContactID, c.Direction, c.Number, unixtime.Seconds(c.Detect), unixtime.Seconds(c.End), int64(c.Duration/time.Second), c.State)
-	return err
-}
-
-func (db *DB) SetCallContact(ctx context.Context, callid, contactID string) error {
-	_, err := db.ExecContext(ctx, db.q(`INSERT INTO crm_calls (callid, contact_id) VALUES (?, ?) ON CONFLICT (callid) DO UPDATE SET contact_id = excluded.contact_id`), callid, contactID)
-	return err
-}
-
-// Disposition is what the agent saves on a call.
+// Disposition is what the agent saves on a call. The ledger keeps it,
+// with its charge (see App.SaveDisposition).
 type Disposition struct {
-	CallID, ContactID, ResultCode, Notes, NextAction string
-	NextActionAt                                     time.Time
-	Charge                                           decimal.Decimal
+	CallID, ContactID, ResultCode, Notes, NextAction, By string
+	NextActionAt                                         time.Time
+	Charge                                               decimal.Decimal
 }
 
-// SaveDisposition stores the disposition on the call and posts the charge
-// to the customer's case file. Saving twice updates, never posts twice:
-// the case entry is keyed by callid.
-func (db *DB) SaveDisposition(ctx context.Context, d Disposition) error {
-	if d.CallID == "" || d.ResultCode == "" {
-		return errors.New("call and result code are required")
-	}
-	if d.Charge.IsNegative() {
-		return errors.New("the charge cannot be negative")
-	}
+// CheckResultCode reports an unknown result code.
+func (db *DB) CheckResultCode(ctx context.Context, code string) error {
 	var known int
-	if err := db.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM crm_result_codes WHERE code = ?`), d.ResultCode).Scan(&known); err != nil || known == 0 {
-		return fmt.Errorf("unknown result code %q", d.ResultCode)
-	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
+	if err := db.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM crm_result_codes WHERE code = ?`), code).Scan(&known); err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	now := time.Now().Unix()
-	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO crm_calls (callid, contact_id, result_code, notes, next_action, next_action_at, charge, disposed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (callid) DO UPDATE SET
-		contact_id = CASE WHEN excluded.contact_id <> '' THEN excluded.contact_id ELSE crm_calls.contact_id END,
-		result_code = excluded.result_code, notes = excluded.notes, next_action = excluded.next_action,
-		next_action_at = excluded.next_action_at, charge = excluded.charge, disposed_at = excluded.disposed_at`),
-		d.CallID, d.ContactID, d.ResultCode, d.Notes, d.NextAction, unixtime.Seconds(d.NextActionAt), d.Charge.String(), now); err != nil {
-		return err
+	if known == 0 {
+		return fmt.Errorf("unknown result code %q", code)
 	}
-	if d.ContactID != "" {
-		var customer string
-		if err := tx.QueryRowContext(ctx, db.q(`SELECT customer_id FROM crm_contacts WHERE id = ?`), d.ContactID).Scan(&customer); err != nil {
-			return fmt.Errorf("contact %s: %w", d.ContactID, err)
-		}
-		desc := "Gestión de cobro — llamada " + d.CallID + " (" + d.ResultCode + ")"
-		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO crm_case_entries (id, customer_id, callid, kind, description, amount, created_at)
-			VALUES (?, ?, ?, 'charge', ?, ?, ?) ON CONFLICT (callid) DO UPDATE SET amount = excluded.amount, description = excluded.description`),
-			newID(), customer, d.CallID, desc, d.Charge.String(), now); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
-}
-
-type CaseEntry struct {
-	CallID, Kind, Description string
-	Amount                    decimal.Decimal
-	At                        time.Time
-}
-
-func (db *DB) CaseFile(ctx context.Context, customerID string) ([]CaseEntry, decimal.Decimal, error) {
-	rows, err := db.QueryContext(ctx, db.q(`SELECT callid, kind, description, amount, created_at FROM crm_case_entries WHERE customer_id = ? ORDER BY created_at DESC`), customerID)
-	if err != nil {
-		return nil, decimal.Zero, err
-	}
-	defer rows.Close()
-	var out []CaseEntry
-	total := decimal.Zero
-	for rows.Next() {
-		var e CaseEntry
-		var amount string
-		var at int64
-		if err := rows.Scan(&e.CallID, &e.Kind, &e.Description, &amount, &at); err != nil {
-			return nil, total, err
-		}
-		e.Amount, _ = decimal.NewFromString(amount)
-		e.At = time.Unix(at, 0).In(db.loc)
-		total = total.Add(e.Amount)
-		out = append(out, e)
-	}
-	return out, total, rows.Err()
+	return nil
 }
 
 type ResultCode struct{ Code, ES, EN string }
@@ -498,36 +411,4 @@ type CallsFilter struct {
 	From, To   time.Time
 	AgentID    string
 	CustomerID string
-}
-
-func (db *DB) crmCalls(ctx context.Context, f CallsFilter) (map[string]CallRow, error) {
-	q := `SELECT callid, agent_id, endpoint_id, contact_id, direction, number, detect_time, end_time, duration_s, state,
-		result_code, notes, next_action, next_action_at, charge, disposed_at FROM crm_calls WHERE 1=1`
-	var args []any
-	if !f.From.IsZero() {
-		q += ` AND (detect_time >= ? OR detect_time = 0)`
-		args = append(args, f.From.Unix())
-	}
-	if !f.To.IsZero() {
-		q += ` AND detect_time < ?`
-		args = append(args, f.To.Unix())
-	}
-	rows, err := db.QueryContext(ctx, db.q(q), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]CallRow{}
-	for rows.Next() {
-		var c CallRow
-		var det, end, dur, nat, disp int64
-		if err := rows.Scan(&c.CallID, &c.AgentID, &c.EndpointID, &c.ContactID, &c.Direction, &c.Number, &det, &end, &dur, &c.State,
-			&c.ResultCode, &c.Notes, &c.NextAction, &nat, &c.Charge, &disp); err != nil {
-			return nil, err
-		}
-		c.Detect, c.End = unixtime.Time(det, db.loc), unixtime.Time(end, db.loc)
-		c.Duration, c.NextActionAt, c.Disposed = time.Duration(dur)*time.Second, unixtime.Time(nat, db.loc), disp != 0
-		out[c.CallID] = c
-	}
-	return out, rows.Err()
 }

@@ -73,7 +73,7 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 
-	// The provisional row written by A shows in B's history.
+	// The call A applied shows in B's history, not yet confirmed by a CDR.
 	rows, err := b.History(ctx, CallsFilter{From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Hour), AgentID: agent})
 	require.NoError(t, err)
 	require.Len(t, rows, 1)

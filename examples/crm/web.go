@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"embed"
 	"encoding/csv"
 	"encoding/json"
@@ -169,10 +170,12 @@ func (a *App) Routes() (http.Handler, error) {
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": "unknown contact"})
 			return
 		}
-		if err := a.db.SetCallContact(r.Context(), r.FormValue("callid"), c.ID); a.fail(w, err) {
+		call, err := a.ledger.Get(r.Context(), r.FormValue("callid"))
+		if err != nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
 			return
 		}
-		if err := a.tracker.Pick(r.Context(), r.FormValue("callid"), c); err != nil {
+		if err := a.tracker.Pick(r.Context(), call, c); err != nil {
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
 			return
 		}
@@ -190,9 +193,15 @@ func (a *App) Routes() (http.Handler, error) {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return
 		}
-		c, _, _ := a.db.Contact(r.Context(), id)
-		a.db.SetCallContact(r.Context(), r.FormValue("callid"), id)
-		a.tracker.Pick(r.Context(), r.FormValue("callid"), c)
+		c, _, err := a.db.Contact(r.Context(), id)
+		if a.fail(w, err) {
+			return
+		}
+		if call, err := a.ledger.Get(r.Context(), r.FormValue("callid")); err == nil {
+			if err := a.tracker.Pick(r.Context(), call, c); a.fail(w, err) {
+				return
+			}
+		}
 		writeJSON(w, http.StatusOK, map[string]any{"contact": c})
 	})
 	mux.HandleFunc("POST /api/disposition", a.handleDisposition)
@@ -334,7 +343,7 @@ func (a *App) handleContactCard(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "unknown contact"})
 		return
 	}
-	entries, balance, err := a.db.CaseFile(r.Context(), c.CustomerID)
+	entries, balance, err := a.CaseFile(r.Context(), c.CustomerID)
 	if a.fail(w, err) {
 		return
 	}
@@ -359,7 +368,7 @@ func (a *App) handleContactCard(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) handleDisposition(w http.ResponseWriter, r *http.Request) {
-	d := Disposition{CallID: r.FormValue("callid"), ContactID: r.FormValue("contact_id"), ResultCode: r.FormValue("result"),
+	d := Disposition{CallID: r.FormValue("callid"), ContactID: r.FormValue("contact_id"), ResultCode: r.FormValue("result"), By: cmp.Or(agentCookie(r), "crm"),
 		Notes: strings.TrimSpace(r.FormValue("notes")), NextAction: strings.TrimSpace(r.FormValue("next_action"))}
 	if v := r.FormValue("next_action_date"); v != "" {
 		t, err := time.ParseInLocation("2006-01-02", v, a.cfg.Loc)
@@ -377,7 +386,7 @@ func (a *App) handleDisposition(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Charge = c
 	}
-	if err := a.db.SaveDisposition(r.Context(), d); err != nil {
+	if err := a.SaveDisposition(r.Context(), d); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}

@@ -61,7 +61,7 @@
     pop.hidden = false;
     form.hidden = false;
     form.callid.value = m.call.callid;
-    const state = { ringing: t.ringing, connected: t.connected, ended: t.ended_state }[m.call.state] || m.call.state;
+    const state = { requested: t.ringing, ringing: t.ringing, connected: t.connected, ended: t.ended_state, final: t.ended_state }[m.call.state] || m.call.state;
     title.textContent = (m.call.direction === 'out' ? '→ ' : '← ') + (m.call.number || t.withheld_number) + ' · ' + state;
     matchEl.textContent = '';
     const k = m.match.kind;
