@@ -336,3 +336,20 @@ func TestUnknownAndWithheldCallers(t *testing.T) {
 	}
 	assert.Equal(t, "Marta Solís", u.Match.Contacts[0].Name)
 }
+
+func TestLedgerHandlerServesCalls(t *testing.T) {
+	a := newTestApp(t)
+	ana := a.agentID(t, "Ana")
+	a.get(t, "/console?agent="+ana)
+	code, body := a.post(t, "/demo/inbound", url.Values{"kind": {"known"}})
+	require.Equal(t, 200, code, body)
+	var r struct{ CallID string }
+	require.NoError(t, json.Unmarshal([]byte(body), &r))
+	require.Eventually(t, func() bool {
+		code, body = a.get(t, "/ledger/"+r.CallID)
+		return code == 200
+	}, 5*time.Second, 20*time.Millisecond)
+	assert.Contains(t, body, `"number":"+50688881111"`)
+	code, _ = a.get(t, "/ledger/nope")
+	assert.Equal(t, 404, code)
+}

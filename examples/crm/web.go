@@ -205,6 +205,9 @@ func (a *App) Routes() (http.Handler, error) {
 		writeJSON(w, http.StatusOK, map[string]any{"contact": c})
 	})
 	mux.HandleFunc("POST /api/disposition", a.handleDisposition)
+	// The ledger, read-only JSON: a call by id, calls by range (for
+	// supervisors' tools and the homologation runner).
+	mux.Handle("GET /ledger/", http.StripPrefix("/ledger", a.ledger.Handler()))
 	mux.HandleFunc("POST /demo/inbound", a.handleDemoInbound)
 	mux.HandleFunc("GET /calls", func(w http.ResponseWriter, r *http.Request) {
 		f := a.callsFilter(r)
