@@ -486,7 +486,7 @@ func (d *Dialer) finish(agent callmyway.Endpoint, key string, e *dialEntry, res 
 // call: the request left but no answer came back.
 func mayHaveDialled(err error) bool {
 	var te *callmyway.TransportError
-	return errors.As(err, &te) && te.Sent
+	return errors.As(err, &te) && te.Sent || errors.Is(err, callmyway.ErrMalformedResponse)
 }
 
 func (d *Dialer) send(ctx context.Context, sender *callmyway.Client, agent callmyway.Endpoint, n number.Number, req Request) (Result, error) {
@@ -550,8 +550,22 @@ func classify(body []byte, status int) error {
 	if strings.HasPrefix(low, "error") || strings.HasPrefix(low, `{"error"`) || strings.HasPrefix(low, "fail") {
 		return provider.Error(op, status, body, nil)
 	}
+	// A page instead of an answer (a PHP warning, an HTML error page):
+	// whether the request was inserted is unknown, so it is neither
+	// "accepted" nor a refusal. Dial reports it, and holds the agent as if
+	// the call may be ringing.
+	for _, f := range pageTexts {
+		if strings.Contains(low, f) {
+			return provider.Error(op, status, body, callmyway.ErrMalformedResponse)
+		}
+	}
 	return nil
 }
+
+// pageTexts are fragments (lower case) of pages a 2xx may carry instead of
+// the provider's answer.
+var pageTexts = []string{"<b>warning</b>", "warning:", "<b>fatal error</b>", "fatal error:", "parse error:", "<b>notice</b>",
+	"<html", "<!doctype", "<br />"}
 
 // HandleEvent implements webhook.Listener: on callEnd it frees the agent
 // whose phone the event names (by endpoint id), so the next dial is not

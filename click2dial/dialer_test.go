@@ -407,3 +407,17 @@ func TestStringsNeverPanic(t *testing.T) {
 	assert.Equal(t, "Status(99)", Status(99).String())
 	assert.Equal(t, "Order(7)", Order(7).String())
 }
+
+// A 200 carrying a PHP warning page is not "accepted": Dial reports it
+// (cmw dial exits non-zero) and holds the agent, since the request may
+// have been inserted.
+func TestPHPWarningPageIsNotAccepted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake, d := newDialer(t, nil)
+		fake.FailNext(1, cmwtest.Fault{Kind: cmwtest.FaultPHPWarning})
+		_, err := d.Dial(t.Context(), Request{Agent: ana, Number: "88887777"})
+		require.ErrorIs(t, err, callmyway.ErrMalformedResponse)
+		assert.True(t, d.Busy(ana), "the call may be ringing")
+		assert.Equal(t, 1, fake.RequestCount(""))
+	})
+}

@@ -23,6 +23,7 @@ const (
 	FaultTruncated                  // a 200 whose JSON body is cut short
 	FaultWrongCredentials           // answer as for a wrong password
 	FaultRateLimited                // 429 with Retry-After: Fault.Delay
+	FaultPHPWarning                 // a 200 whose body is a PHP warning page, not the provider's answer
 )
 
 // Fault is one injected failure.
@@ -63,6 +64,11 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault) boo
 			}
 		}
 		w.Header().Set(resetHeader, "1")
+	case FaultPHPWarning:
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprint(w, "<br />\n<b>Warning</b>:  mysqli_connect(): (HY000/2002): Connection refused in <b>/var/www/html/clickToDial.php</b> on line <b>12</b><br />\n")
+		return true
 	case FaultHTML:
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusBadGateway)

@@ -60,6 +60,7 @@ func TestScripts(t *testing.T) {
 //	fake violations N            assert the penalty count
 //	fake cdr CALLID ANI TIME     add a CDR with this ANI at TIME (YYYY-MM-DD HH:MM:SS)
 //	fake post URL BODY           POST BODY (Go-quoted) to URL, as a hostile sender would
+//	fake fail php                answer the next request with a 200 PHP warning page
 func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 	fakesMu.Lock()
 	s := fakes[ts.Getenv("WORK")]
@@ -79,6 +80,11 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		s.AddCDRs(cmwtest.CDR{CallID: args[1], OriginalCallID: args[1], RefCallID: "0", ANI: args[2], DNIS: "8000001",
 			DNISUser: "8000001", Type: "incoming", DetectTime: at, DisconnectTime: at.Add(time.Minute), EndReason: "NO_ANSWER"})
+	case "fail":
+		if args[1] != "php" {
+			ts.Fatalf("fake fail: only php")
+		}
+		s.FailNext(1, cmwtest.Fault{Kind: cmwtest.FaultPHPWarning})
 	case "post":
 		body, err := strconv.Unquote(args[2])
 		if err != nil {

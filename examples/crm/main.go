@@ -29,7 +29,11 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	err := run(os.Args[1:])
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		// -h printed the usage: asking for help is not a failure.
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "crm:", err)
 		os.Exit(1)
 	}
