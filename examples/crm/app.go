@@ -320,13 +320,6 @@ func (a *App) dialerFor(ctx context.Context, agentID string) (*click2dial.Dialer
 	return a.dialer, eps, nil
 }
 
-func orNow(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Now()
-	}
-	return t
-}
-
 // HistoryRow is one line of the calls view, from the ledger: the call
 // (reconciled with its CDR when synced) and what the agent recorded.
 type HistoryRow struct {
