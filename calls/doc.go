@@ -55,6 +55,19 @@
 // lists mismatched calls, calls without a CDR and calls the webhook
 // missed.
 //
+// # Wiring
+//
+// New takes the account (callmyway.Account: its zone for the times of
+// returned calls, its region for the numbers of events and CDRs). The
+// Ledger is a webhook.Listener (HandleEvent: the handler acks an event
+// only once it is durable); RecordAccepted is click2dial's accept hook,
+// and the Ledger is click2dial's LiveCalls guard (HasLiveCall); and
+// ReconcileCDRs is the CDR Syncer's commit hook (cdr.OnCommit).
+// WithPhoneBook gives it the CRM's endpoint mapping so a webhook's
+// endpoint id and a CDR's username are known to be one phone, and
+// WithOnChange hands every change to screenpop's Tracker, which pops
+// from it. Example_wiring shows the three sources in forty lines.
+//
 // # Stores and replicas
 //
 // A Store keeps records (index columns and a JSON document of the facts)
