@@ -206,7 +206,9 @@ func TestInboundSharedPickDispositionHistory(t *testing.T) {
 	assert.Contains(t, body, "PAGO")
 	assert.Contains(t, body, "Elena Mora")
 	_, body = a.get(t, "/calls.csv?agent="+ana)
-	rows, err := readCSV(body)
+	assert.True(t, strings.HasPrefix(body, "\ufeff"), "a UTF-8 BOM for Excel")
+	assert.Contains(t, body, ",'+50622223333,", "a cell starting with + is neutralised")
+	rows, err := readCSV(strings.TrimPrefix(body, "\ufeff"))
 	require.NoError(t, err)
 	found := false
 	for _, r := range rows {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/click2dial"
+	"github.com/callmyway-go/sdk/internal/safetext"
 )
 
 //go:embed templates/*.html
@@ -228,13 +230,21 @@ func (a *App) Routes() (http.Handler, error) {
 		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="llamadas.csv"`)
+		// A UTF-8 byte-order mark, so Excel reads "Solís" as written.
+		if _, err := io.WriteString(w, "\ufeff"); err != nil {
+			return
+		}
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"callid", "detect_time", "direction", "number", "agent", "contact", "customer", "duration_s", "cost", "end_reason", "result", "notes", "next_action", "next_action_date", "charge", "provisional"})
 		for _, h := range rows {
-			cw.Write([]string{h.CallID, a.when(h.Detect), h.Direction, h.Number, h.AgentName, h.ContactName, h.CustomerName,
-				fmt.Sprint(int64(h.Duration / time.Second)), h.Cost, h.EndReason, h.Result, h.Notes, h.NextAction, dayString(h.NextActionAt, a.cfg.Loc), h.Charge, fmt.Sprint(h.Provisional)})
+			// Cells a spreadsheet would run as formulas are neutralised.
+			cw.Write(safetext.CSVRow([]string{h.CallID, a.when(h.Detect), h.Direction, h.Number, h.AgentName, h.ContactName, h.CustomerName,
+				fmt.Sprint(int64(h.Duration / time.Second)), h.Cost, h.EndReason, h.Result, h.Notes, h.NextAction, dayString(h.NextActionAt, a.cfg.Loc), h.Charge, fmt.Sprint(h.Provisional)}))
 		}
 		cw.Flush()
+		if err := cw.Error(); err != nil {
+			a.log.WarnContext(r.Context(), "crm: writing the calls CSV", "error", err.Error())
+		}
 	})
 	return http.NewCrossOriginProtection().Handler(mux), nil
 }
