@@ -355,3 +355,17 @@ func TestLedgerHandlerServesCalls(t *testing.T) {
 	code, _ = a.get(t, "/ledger/nope")
 	assert.Equal(t, 404, code)
 }
+
+func TestNoListingAndLiteralSearch(t *testing.T) {
+	a := newTestApp(t)
+	code, _ := a.get(t, "/static/")
+	assert.Equal(t, 404, code, "no directory listing")
+	code, _ = a.get(t, "/static/app.css")
+	assert.Equal(t, 200, code)
+	_, body := a.get(t, "/api/search?q=%25")
+	assert.NotContains(t, body, "Solís", "% is literal, not a wildcard")
+	_, body = a.get(t, "/api/search?q=_")
+	assert.NotContains(t, body, "Solís", "_ is literal")
+	_, body = a.get(t, "/api/search?q=sol")
+	assert.Contains(t, body, "Solís")
+}

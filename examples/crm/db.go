@@ -346,6 +346,9 @@ func (db *DB) FindByNumber(ctx context.Context, e164 string) ([]screenpop.Contac
 }
 
 // Search implements screenpop.Contacts.
+// likeEscaper makes a text literal inside a LIKE pattern.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
+
 func (db *DB) Search(ctx context.Context, query string, limit int) ([]screenpop.Contact, error) {
 	query = strings.ToLower(strings.TrimSpace(query))
 	if query == "" {
@@ -354,9 +357,10 @@ func (db *DB) Search(ctx context.Context, query string, limit int) ([]screenpop.
 	if limit <= 0 || limit > 50 {
 		limit = 20
 	}
-	like := "%" + query + "%"
-	return db.scanContacts(ctx, contactSelect+` WHERE LOWER(co.name) LIKE ? OR LOWER(cu.name) LIKE ? OR LOWER(cu.document) LIKE ?
-		OR co.id IN (SELECT contact_id FROM crm_contact_numbers WHERE raw LIKE ? OR e164 LIKE ?) ORDER BY co.name LIMIT ?`, like, like, like, like, like, limit)
+	// % and _ in the query are literal: escaped, with ESCAPE '\'.
+	like := "%" + likeEscaper.Replace(query) + "%"
+	return db.scanContacts(ctx, contactSelect+` WHERE LOWER(co.name) LIKE ? ESCAPE '\' OR LOWER(cu.name) LIKE ? ESCAPE '\' OR LOWER(cu.document) LIKE ? ESCAPE '\'
+		OR co.id IN (SELECT contact_id FROM crm_contact_numbers WHERE raw LIKE ? ESCAPE '\' OR e164 LIKE ? ESCAPE '\') ORDER BY co.name LIMIT ?`, like, like, like, like, like, limit)
 }
 
 func (db *DB) Contact(ctx context.Context, id string) (screenpop.Contact, bool, error) {

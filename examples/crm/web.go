@@ -76,7 +76,7 @@ func (a *App) Routes() (http.Handler, error) {
 
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", noListing(http.FileServerFS(static))))
 	mux.Handle("POST "+a.cfg.WebhookPath+"/", a.hook)
 
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -247,6 +247,17 @@ func (a *App) Routes() (http.Handler, error) {
 		}
 	})
 	return http.NewCrossOriginProtection().Handler(mux), nil
+}
+
+// noListing answers 404 for directories instead of listing them.
+func noListing(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func (a *App) when(t time.Time) string {
