@@ -159,7 +159,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Deduper, err
 }
 
 // Close ends the Deduper's session. Its claims in flight become free at
-// once; later calls of Acquire return ErrClosed.
+// once; later calls of Acquire return ErrClosed (Release still works,
+// through the pool).
 func (d *Deduper) Close() error {
 	if d.pool == nil {
 		return ErrNotInitialized
@@ -264,16 +265,23 @@ func (d *Deduper) Acquire(ctx context.Context, key string) (bool, error) {
 	}
 }
 
-// Release implements webhook.Deduper.
+// Release implements webhook.Deduper. It runs on the Deduper's session
+// (reconnected if it died, so a lost connection does not leave the key
+// claimed until the TTL), or on the pool after Close.
 func (d *Deduper) Release(ctx context.Context, key string, success bool) error {
 	if d.pool == nil {
 		return ErrNotInitialized
 	}
-	var err error
+	q, args := `DELETE FROM cmw_webhook_dedupe WHERE key = $1 AND NOT done`, []any{key}
 	if success {
-		_, err = d.pool.Exec(ctx, `UPDATE cmw_webhook_dedupe SET done = true, expires_at = now() + $2::interval WHERE key = $1`, key, interval(d.window))
-	} else {
-		_, err = d.pool.Exec(ctx, `DELETE FROM cmw_webhook_dedupe WHERE key = $1 AND NOT done`, key)
+		q, args = `UPDATE cmw_webhook_dedupe SET done = true, expires_at = now() + $2::interval WHERE key = $1`, []any{key, interval(d.window)}
+	}
+	err := d.onSession(ctx, func(ctx context.Context, conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, q, args...)
+		return err
+	})
+	if errors.Is(err, ErrClosed) {
+		_, err = d.pool.Exec(ctx, q, args...)
 	}
 	if err != nil {
 		return fmt.Errorf("pgdedupe: release: %w", err)
