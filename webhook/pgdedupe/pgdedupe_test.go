@@ -154,7 +154,8 @@ func TestDeadReplicaClaimIsTakenOverFast(t *testing.T) {
 	require.NoError(t, a.Close())
 	_, err = a.Acquire(ctx, "c3|callStart")
 	assert.ErrorIs(t, err, pgdedupe.ErrClosed)
-	assert.NoError(t, a.Release(ctx, "c3|callStart", false), "Release still works after Close")
+	require.NoError(t, b.Close())
+	assert.NoError(t, b.Release(ctx, "c3|callStart", false), "Release still works after Close")
 }
 
 // TestAcquirePrunesExpiredRows: the table does not grow without bound.
