@@ -22,7 +22,10 @@
 // A replica whose session dies while it processes a delivery (a network
 // blip, a database restart) is taken for dead too: a re-delivery landing
 // meanwhile elsewhere is processed again. The Deduper reconnects its
-// session on the next claim.
+// session on the next claim. Behind a transaction-pooling proxy (such as
+// PgBouncer in transaction mode) the recorded pid is a server connection
+// of the proxy, which outlives the replica: claims then wait for the TTL,
+// as they did before sessions were recorded.
 //
 // # Bounded table
 //
