@@ -1,10 +1,14 @@
 package cdr_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -62,4 +66,29 @@ func TestBadTextIsStoredTheSameOnEveryStore(t *testing.T) {
 func TestSanitizeTextKeepsValidText(t *testing.T) {
 	r := cdr.Record{CallID: "c1", ANI: "50688887777", RouteName: "CR Móvil ☎", Extra: map[string]json.RawMessage{"a": json.RawMessage(`"ñ"`)}}
 	assert.Equal(t, r, r.SanitizeText())
+}
+
+// FuzzSanitizeText: whatever the input, the text SanitizeText returns is
+// valid UTF-8 without NUL (what PostgreSQL's TEXT accepts), and a second
+// pass changes nothing.
+func FuzzSanitizeText(f *testing.F) {
+	for _, s := range []string{"", "8000001", "a\x00b", "CR M\xf3vil", "\xff\xfe\x00", "Jiménez ☎"} {
+		f.Add(s, []byte(`"`+s+`"`))
+	}
+	f.Fuzz(func(t *testing.T, s string, raw []byte) {
+		r := cdr.Record{CallID: s, RouteName: s, Extra: map[string]json.RawMessage{s: raw}}.SanitizeText()
+		for _, v := range []string{r.CallID, r.RouteName} {
+			if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+				t.Fatalf("%q left %q", s, v)
+			}
+		}
+		for k, v := range r.Extra {
+			if !utf8.ValidString(k) || strings.IndexByte(k, 0) >= 0 || !utf8.Valid(v) || bytes.IndexByte(v, 0) >= 0 {
+				t.Fatalf("extra %q: %q left %q: %q", s, raw, k, v)
+			}
+		}
+		if again := r.SanitizeText(); !reflect.DeepEqual(again, r) {
+			t.Fatalf("not idempotent on %q", s)
+		}
+	})
 }
