@@ -21,8 +21,10 @@ type Checkpoint struct {
 // Commit atomic: the records and the checkpoint are saved together or not
 // at all, so the checkpoint never moves past records that were not
 // committed. Records are upserted by CallID (a later version of a record,
-// such as the final form of a live one, replaces the earlier).
-// cdr/sqlstore implements it over SQLite and PostgreSQL.
+// such as the final form of a live one, replaces the earlier), and their
+// text is stored as Record.SanitizeText repairs it (see the package
+// documentation, Text). cdr/sqlstore implements it over SQLite and
+// PostgreSQL.
 //
 // A nil Store is refused by NewSyncer. Implementations must be safe for
 // concurrent use.
@@ -63,6 +65,7 @@ func (m *MemoryStore) Commit(ctx context.Context, account string, recs []Record,
 		m.recs, m.cps = map[string]Record{}, map[string]Checkpoint{}
 	}
 	for _, r := range recs {
+		r = r.SanitizeText()
 		m.recs[r.CallID] = r
 	}
 	m.cps[account] = cp

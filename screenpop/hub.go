@@ -17,6 +17,18 @@ import (
 // that overflows is closed so the browser reconnects and replays what it
 // missed from the agent's buffer.
 //
+// Memory is bounded: an agent's state (its buffer of at most
+// WithReplayBuffer messages and as many ids of evicted ones, and its
+// subscriptions, each with a queue of WithQueueSize messages) is kept only
+// while the agent has a subscription or a message delivered within the
+// last hour (ReplayAge). An agent id that was only subscribed, as any
+// made-up id reaching the SSE route, is forgotten when its last
+// subscription ends; an agent without subscribers is forgotten, buffer and
+// all, an hour after its last message (checked at most once a minute), and
+// a browser coming back later replays nothing. So the Hub holds the
+// agents with open streams plus those that received a pop in the last
+// hour.
+//
 // Create it with NewHub; the zero Hub is not usable (Subscribe returns
 // ErrNoHub, Deliver and Cancel do nothing). A Hub is safe for concurrent
 // use.
@@ -25,18 +37,55 @@ type Hub struct {
 	queueSize int
 	heartbeat time.Duration
 	logger    *slog.Logger
+	now       func() time.Time
 
 	mu     sync.Mutex
 	agents map[string]*agentState
+	swept  time.Time // the last sweep of forgotten agents
 	stop   func()
 	closed bool
 	done   chan struct{}
 }
 
+// ReplayAge is how long a Hub keeps the messages of an agent without
+// subscribers for a browser that reconnects.
+const ReplayAge = time.Hour
+
+// sweepEvery is how often at most a Hub looks for agents to forget.
+const sweepEvery = time.Minute
+
 type agentState struct {
 	buf     []Message // last bufSize messages, ascending ID
 	evicted []uint64  // ids of the last messages pushed out of buf, ascending
 	subs    map[*Subscription]struct{}
+	last    time.Time // when the newest message of buf was delivered
+}
+
+// idle reports whether a's state can be forgotten at now: no subscriber,
+// and nothing to replay within ReplayAge.
+func (a *agentState) idle(now time.Time) bool {
+	return len(a.subs) == 0 && (len(a.buf) == 0 || now.Sub(a.last) > ReplayAge)
+}
+
+// forget drops agent id's state if it is idle. h.mu held.
+func (h *Hub) forget(id string, a *agentState) {
+	if a.idle(h.now()) {
+		delete(h.agents, id)
+	}
+}
+
+// sweep forgets every idle agent, at most once per sweepEvery. h.mu held.
+func (h *Hub) sweep() {
+	now := h.now()
+	if now.Sub(h.swept) < sweepEvery {
+		return
+	}
+	h.swept = now
+	for id, a := range h.agents {
+		if a.idle(now) {
+			delete(h.agents, id)
+		}
+	}
 }
 
 // Subscription is one browser's stream of an agent's messages.
@@ -73,7 +122,7 @@ func NewHub(broker Broker, opts ...Option) (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Hub{bufSize: o.bufSize, queueSize: o.queueSize, heartbeat: o.heartbeat, logger: o.logger,
+	h := &Hub{bufSize: o.bufSize, queueSize: o.queueSize, heartbeat: o.heartbeat, logger: o.logger, now: time.Now,
 		agents: map[string]*agentState{}, done: make(chan struct{})}
 	stop, err := broker.Subscribe(h.Deliver)
 	if err != nil {
@@ -125,11 +174,13 @@ func (h *Hub) Deliver(m Message) {
 	if h.closed || m.Agent.ID == "" {
 		return
 	}
+	h.sweep()
 	a := h.agent(m.Agent.ID)
 	if n := len(a.buf); n > 0 && a.buf[n-1].ID >= m.ID {
 		return // a repeat (or out of order from a broker): already delivered
 	}
 	a.buf = append(a.buf, m)
+	a.last = h.now()
 	if over := len(a.buf) - h.bufSize; over > 0 {
 		for _, old := range a.buf[:over] {
 			a.evicted = append(a.evicted, old.ID)
@@ -155,7 +206,7 @@ func (h *Hub) Deliver(m Message) {
 // queueing the buffered ones with an ID above lastID (0: none; replay
 // only happens on reconnect). missed counts the agent's messages after
 // lastID that are no longer buffered (a lower bound after very long
-// absences).
+// absences; 0 once the agent's state was forgotten, see Hub).
 func (h *Hub) Subscribe(agent string, lastID uint64) (s *Subscription, missed uint64, err error) {
 	if h == nil || h.agents == nil {
 		return nil, 0, ErrNoHub
@@ -165,6 +216,7 @@ func (h *Hub) Subscribe(agent string, lastID uint64) (s *Subscription, missed ui
 	if h.closed {
 		return nil, 0, ErrClosed
 	}
+	h.sweep()
 	a := h.agent(agent)
 	s = &Subscription{Agent: agent, hub: h}
 	var replay []Message
@@ -199,6 +251,7 @@ func (h *Hub) Cancel(s *Subscription) {
 		if _, ok := a.subs[s]; ok {
 			delete(a.subs, s)
 			close(s.C)
+			h.forget(s.Agent, a)
 		}
 	}
 }

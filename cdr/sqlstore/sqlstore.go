@@ -270,9 +270,15 @@ func (s *Store) Upsert(ctx context.Context, account string, recs []cdr.Record) e
 }
 
 func (s *Store) upsert(ctx context.Context, tx *sql.Tx, account string, recs []cdr.Record) error {
+	// Text is stored by the rule of every cdr.Store (PostgreSQL's TEXT
+	// refuses NUL and invalid UTF-8): see cdr.Record.SanitizeText.
+	clean := make([]cdr.Record, len(recs))
+	for i, r := range recs {
+		clean[i] = r.SanitizeText()
+	}
 	// Within one statement a callid may appear once (PostgreSQL refuses a
 	// row affected twice): keep the last version of each.
-	recs = lastByCallID(recs)
+	recs = lastByCallID(clean)
 	now := time.Now().Unix()
 	var set []string
 	for _, c := range columns[1:] {

@@ -149,6 +149,16 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	} else {
 		mb := screenpop.NewMemoryBroker()
 		a.broker, a.closeBroker = mb, mb.Close
+		// The last query time lives in the SQLite file: a restart within
+		// 4 s of a query still waits out the rest of the interval.
+		lim, err := a.cdrs.QueryLimiter(ctx, acct.Username)
+		if err == nil {
+			a.client, err = a.client.WithOptions(callmyway.WithQueryLimiter(lim))
+		}
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
 	}
 	if a.hub, err = screenpop.NewHub(a.broker, screenpop.WithLogger(logger)); err != nil {
 		a.Close()

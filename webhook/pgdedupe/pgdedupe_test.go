@@ -104,3 +104,90 @@ func TestZeroValue(t *testing.T) {
 	_, err = d.Prune(ctx)
 	assert.ErrorIs(t, err, pgdedupe.ErrNotInitialized)
 }
+
+// newDeduper returns a Deduper on its own pool tagged app (a replica),
+// closed when t ends.
+func newDeduper(t *testing.T, dsn, app string, opts ...pgdedupe.Option) *pgdedupe.Deduper {
+	t.Helper()
+	d, err := pgdedupe.New(context.Background(), pgtest.Pool(t, dsn, app), opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// TestDeadReplicaClaimIsTakenOverFast: a replica is killed while it
+// processes a delivery (its database backends are terminated, what kill -9
+// does to its connections); a re-delivery on another replica takes the
+// claim over within 2 s, far below the 30 s claim TTL. A live replica's
+// claim is never taken, and the killed Deduper claims again once its
+// session is back.
+func TestDeadReplicaClaimIsTakenOverFast(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	a := newDeduper(t, dsn, "replica-a")
+	b := newDeduper(t, dsn, "replica-b")
+	ctx := context.Background()
+
+	done, err := a.Acquire(ctx, "c1|callStart")
+	require.NoError(t, err)
+	require.False(t, done)
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	_, err = b.Acquire(short, "c1|callStart")
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded, "a live replica's claim is not taken")
+
+	require.Positive(t, pgtest.Terminate(t, dsn, "replica-a", ""))
+	bound, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	done, err = b.Acquire(bound, "c1|callStart")
+	require.NoError(t, err, "the dead replica's claim is free within 2 s")
+	require.False(t, done)
+	require.NoError(t, b.Release(ctx, "c1|callStart", true))
+
+	done, err = a.Acquire(ctx, "c1|callStart")
+	require.NoError(t, err)
+	assert.True(t, done, "the killed Deduper reconnects and sees the outcome")
+	done, err = a.Acquire(ctx, "c2|callStart")
+	require.NoError(t, err)
+	assert.False(t, done)
+	require.NoError(t, a.Release(ctx, "c2|callStart", true))
+
+	require.NoError(t, a.Close())
+	_, err = a.Acquire(ctx, "c3|callStart")
+	assert.ErrorIs(t, err, pgdedupe.ErrClosed)
+	require.NoError(t, b.Close())
+	assert.NoError(t, b.Release(ctx, "c3|callStart", false), "Release still works after Close")
+}
+
+// TestAcquirePrunesExpiredRows: the table does not grow without bound.
+// Acquire deletes expired rows (at most once a minute), keeping the keys
+// still within their window.
+func TestAcquirePrunesExpiredRows(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	pool := pgtest.Pool(t, dsn, "d")
+	d := newDeduper(t, dsn, "d", pgdedupe.WithWindow(time.Hour))
+	ctx := context.Background()
+	count := func(where string) int {
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT COUNT(*) FROM cmw_webhook_dedupe WHERE `+where).Scan(&n))
+		return n
+	}
+	expire := func(n, from int) {
+		_, err := pool.Exec(ctx, `INSERT INTO cmw_webhook_dedupe (key, done, expires_at)
+			SELECT 'old-' || i, true, now() - interval '1 minute' FROM generate_series($1::int, $2::int) i`, from, from+n-1)
+		require.NoError(t, err)
+	}
+	expire(1204, 0)
+	_, err := d.Acquire(ctx, "live|callStart")
+	require.NoError(t, err)
+	require.NoError(t, d.Release(ctx, "live|callStart", true))
+	assert.Zero(t, count("expires_at < now()"), "expired rows are pruned")
+	assert.Equal(t, 1, count("true"), "the live key stays")
+
+	expire(10, 5000)
+	_, err = d.Acquire(ctx, "live|callEnd")
+	require.NoError(t, err)
+	assert.Equal(t, 10, count("expires_at < now()"), "not again within the minute")
+	n, err := d.Prune(ctx)
+	require.NoError(t, err)
+	assert.EqualValues(t, 10, n)
+}

@@ -91,3 +91,21 @@ func CallIDs(t testing.TB, s cdr.Store) map[string]bool {
 	}
 	return ids
 }
+
+// Records returns every record a store holds, in detect order.
+func Records(t testing.TB, s cdr.Store) []cdr.Record {
+	t.Helper()
+	switch st := s.(type) {
+	case *cdr.MemoryStore:
+		return st.Records()
+	case *sqlstore.Store:
+		recs, err := st.List(context.Background(), sqlstore.Filter{Limit: 1_000_000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	default:
+		t.Fatalf("unknown store %T", s)
+		return nil
+	}
+}
