@@ -44,7 +44,8 @@ type App struct {
 	pool        *pgxpool.Pool // PostgreSQL only: coordination between instances
 	hub         *screenpop.Hub
 	tracker     *screenpop.Tracker
-	ledger      *calls.Ledger // every call, from the click to the reconciled CDR
+	ledger      *calls.Ledger     // every call, from the click to the reconciled CDR
+	dedupe      *pgdedupe.Deduper // PostgreSQL only: its claims live on its own session
 	hook        http.Handler
 	log         *slog.Logger
 	dialer      *click2dial.Dialer // one for the account: caller IDs are chosen per request
@@ -118,7 +119,7 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		a.Close()
 		return nil, err
 	}
-	var dedupe webhook.Deduper
+	var dedupe webhook.Deduper // set on PostgreSQL
 	if a.cdrs.Dialect() == sqlstore.Postgres {
 		// Several CRM instances on one database behave as one: pops cross
 		// instances, duplicates are recognised wherever they land, and one
@@ -133,10 +134,12 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 			return nil, err
 		}
 		a.broker = pb
-		if dedupe, err = pgdedupe.New(ctx, a.pool); err != nil {
+		pd, err := pgdedupe.New(ctx, a.pool)
+		if err != nil {
 			a.Close()
 			return nil, err
 		}
+		a.dedupe, dedupe = pd, pd
 		lim, err := pgsync.NewLimiter(ctx, a.pool, acct.Username)
 		if err != nil {
 			a.Close()
@@ -231,6 +234,11 @@ func (a *App) Close() {
 	}
 	if a.closeBroker != nil {
 		a.closeBroker()
+	}
+	if a.dedupe != nil {
+		if err := a.dedupe.Close(); err != nil {
+			a.log.Warn("crm: closing the webhook de-duplication session", "error", err.Error())
+		}
 	}
 	if a.pool != nil {
 		a.pool.Close()

@@ -137,6 +137,7 @@ func newInstance(t *testing.T, dsn string, i int, dir screenpop.Directory, conta
 	require.NoError(t, err)
 	dd, err := pgdedupe.New(context.Background(), pool, pgdedupe.WithWindow(10*time.Minute))
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = dd.Close() })
 	h, err := webhook.NewHandler(acct, ledger, webhook.WithDeduper(dd), webhook.WithLogger(slogDiscard()))
 	require.NoError(t, err)
 	return &instance{hub: hub, handler: h}
