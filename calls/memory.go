@@ -46,7 +46,8 @@ type seqID struct {
 	id  string
 }
 
-// MemoryOption configures a MemoryStore.
+// MemoryOption configures a MemoryStore; NewMemoryStore returns the first
+// error, an *InvalidError naming the option.
 type MemoryOption func(*MemoryStore) error
 
 // WithRetention sets how long the store keeps a call after its Start

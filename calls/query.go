@@ -41,7 +41,8 @@ func (l *Ledger) callOf(r Record, now time.Time) (Call, error) {
 
 // Query selects calls in Ledger.Calls. Zero fields match every call.
 //
-// Query is a plain value; its zero value selects every call.
+// Query is a plain value, safe to copy; Calls copies it. Its zero value
+// selects every call.
 type Query struct {
 	From, To time.Time          // the call started in [From, To)
 	Agent    callmyway.Endpoint // owned by this phone (either name matches)
