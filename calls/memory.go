@@ -41,6 +41,8 @@ type MemoryStore struct {
 	changed chan struct{} // closed and replaced on every commit
 }
 
+var _ Store = (*MemoryStore)(nil)
+
 type seqID struct {
 	seq uint64
 	id  string

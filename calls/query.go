@@ -115,7 +115,9 @@ var liveStates = []State{StateRequested, StateRinging, StateConnected}
 
 // Live returns the calls live now on agent's phone (by either of its
 // names): ringing it, or connected to it. A call of a ring group that
-// another phone answered is not live on the others.
+// another phone answered is not live on the others. A phone is found by
+// the names its facts carried: webhooks name it by endpoint id and CDRs
+// by username, so give agent both names (and the adapters too).
 func (l *Ledger) Live(ctx context.Context, agent callmyway.Endpoint) ([]Call, error) {
 	var out []Call
 	err := l.live(ctx, agent, func(c Call) bool {

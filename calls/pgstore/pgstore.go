@@ -39,6 +39,8 @@ type Store struct {
 	poll  time.Duration
 }
 
+var _ calls.Store = (*Store)(nil)
+
 // Option configures a Store.
 type Option func(*Store) error
 

@@ -43,6 +43,8 @@ type Store struct {
 	changed chan struct{} // closed on each commit of this Store
 }
 
+var _ calls.Store = (*Store)(nil)
+
 // Option configures a Store.
 type Option func(*Store) error
 
