@@ -13,6 +13,7 @@ import (
 
 // State is where a call is in its life. It is derived from the facts the
 // ledger holds, so it only moves forward: an ended call never rings again.
+// The zero State is no state (as in an empty Query: any).
 type State string
 
 // States, in order.
@@ -36,7 +37,8 @@ func ParseState(s string) (State, bool) {
 // ended reports whether s is StateEnded or StateFinal.
 func (s State) ended() bool { return s == StateEnded || s == StateFinal }
 
-// Outcome is how a call turned out. It is empty while the call is live.
+// Outcome is how a call turned out. It is empty (OutcomePending) while
+// the call is not over.
 type Outcome string
 
 // Outcomes.
@@ -50,7 +52,8 @@ const (
 )
 
 // Diff is a difference between what the webhook said and what the CDR
-// says about a call, beyond the ledger's tolerance (WithTolerance).
+// says about a call, beyond the ledger's tolerance (WithTolerance). It is
+// a plain value, safe to copy and share.
 type Diff struct {
 	Field   string `json:"field"`   // "duration" or "cost"
 	Webhook string `json:"webhook"` // the webhook's value
@@ -60,7 +63,9 @@ type Diff struct {
 // Call is the ledger's view of one call, derived from every fact it holds.
 // Where a CDR is known, the money, duration and end reason are the CDR's.
 //
-// A Call is a snapshot: a plain value, safe to copy and share read-only.
+// A Call is a snapshot: a plain value, safe to copy and to read from
+// several goroutines (do not modify its slices and map in place). The
+// zero Call is "no call".
 type Call struct {
 	ID  string `json:"id"`  // the callid (or "dial:"+ref before correlation)
 	Seq uint64 `json:"seq"` // position in the change stream (0 in calls returned by writes)

@@ -19,8 +19,8 @@ import (
 // whose Amends names it; the original is never rewritten, and both stay
 // on the call with who wrote them and when.
 //
-// Disposition is a plain value, safe to copy. The zero value is not a
-// valid disposition: By is required.
+// Disposition is a plain value, safe to copy and to read from several
+// goroutines. The zero value is not a valid disposition: By is required.
 type Disposition struct {
 	// ID identifies the disposition on its call. Leave it empty to have
 	// Dispose make one; set it to make a retried submission idempotent.
@@ -49,6 +49,9 @@ type Disposition struct {
 //
 // Key makes it idempotent: posting the same key again on the same call is
 // a no-op, and on another call it is an error (ErrChargeConflict).
+//
+// Charge is a plain value, safe to copy; its zero value is not a valid
+// charge (Key and Currency are required).
 type Charge struct {
 	Key         string          `json:"key"`      // idempotency key (required)
 	Amount      decimal.Decimal `json:"amount"`   // positive or negative, never float

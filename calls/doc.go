@@ -68,6 +68,26 @@
 // WithOnChange hands every change to screenpop's Tracker, which pops
 // from it. Example_wiring shows the three sources in forty lines.
 //
+// # Input rules
+//
+// Every fact is validated before any store sees it, by one rule applied
+// identically on every store (see MaxIDLen): ids are 1 to 128 bytes of
+// valid UTF-8 without control characters (rejected, never repaired, so
+// two callids never collapse into one key); text is valid UTF-8 without
+// NUL; numbers are E.164; durations lie between 0 and a year; times
+// before 1971 mean "not known"; years after 9999 are refused. A bad fact
+// is an *InvalidError naming the field, matching ErrInvalid.
+//
+// # Tombstones
+//
+// Ended calls are kept: it is a ledger, and a callStart re-delivered after
+// the callEnd must find the ended call rather than start a ghost. The SQL
+// stores never delete. A MemoryStore drops calls older than its retention
+// (WithRetention: 48 hours by default, at least MinRetention, one hour,
+// the re-delivery horizon the ledger is built for), and New refuses a
+// max live age longer than the retention, so a fact re-delivered after
+// its call was dropped can never make a live call.
+//
 // # Stores and replicas
 //
 // A Store keeps records (index columns and a JSON document of the facts)

@@ -25,7 +25,7 @@ var (
 )
 
 // InvalidError names the argument field that was rejected and why. It
-// matches ErrInvalid.
+// matches ErrInvalid. It is a plain value, safe to share.
 type InvalidError struct {
 	Field  string // "Event.CallID", "Leg[3].Duration", "Query.Limit", "WithMaxLiveAge"...
 	Reason string
@@ -44,7 +44,7 @@ func invalid(field, format string, args ...any) error {
 }
 
 // ChargeConflictError reports a charge key already posted on another
-// call. It matches ErrChargeConflict.
+// call. It matches ErrChargeConflict. It is a plain value, safe to share.
 type ChargeConflictError struct {
 	Key    string // the idempotency key
 	CallID string // the call the key was posted on

@@ -39,7 +39,7 @@ func (d Dial) ID() string { return DialPrefix + d.Ref }
 // DialPrefix prefixes the id of a call known only by its dial.
 const DialPrefix = "dial:"
 
-// Action is what a webhook event reports.
+// Action is what a webhook event reports. The zero Action is invalid.
 type Action string
 
 // Actions.

@@ -170,6 +170,18 @@ func (l *Ledger) applyAll(ctx context.Context, ins []facts) ([]Call, error) {
 	var changes []change
 	err := l.store.Update(ctx, keys, func(ctx context.Context, tx Tx) error {
 		out, changes = out[:0], changes[:0]
+		if len(ins) > 1 {
+			// Read every id of the batch in one query.
+			var ids []string
+			for _, in := range ins {
+				ids = append(ids, in.ids()...)
+			}
+			c := &cachedTx{Tx: tx, recs: map[string]*Record{}}
+			if _, err := c.Get(ctx, ids...); err != nil {
+				return err
+			}
+			tx = c
+		}
 		for _, in := range ins {
 			c, ch, err := l.absorb(ctx, tx, in, now)
 			if err != nil {
@@ -187,6 +199,49 @@ func (l *Ledger) applyAll(ctx context.Context, ins []facts) ([]Call, error) {
 	}
 	l.notify(ctx, changes)
 	return out, nil
+}
+
+// cachedTx remembers what Get read (and what was Put) in one
+// transaction, so that a batch reads each id once.
+type cachedTx struct {
+	Tx
+	recs map[string]*Record // nil: known absent
+}
+
+func (c *cachedTx) Get(ctx context.Context, ids ...string) ([]Record, error) {
+	var out []Record
+	var miss []string
+	for _, id := range ids {
+		r, ok := c.recs[id]
+		switch {
+		case !ok:
+			miss = append(miss, id)
+		case r != nil:
+			out = append(out, *r)
+		}
+	}
+	if len(miss) == 0 {
+		return out, nil
+	}
+	recs, err := c.Tx.Get(ctx, miss...)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range miss {
+		c.recs[id] = nil
+	}
+	for i := range recs {
+		c.recs[recs[i].ID] = &recs[i]
+	}
+	return append(out, recs...), nil
+}
+
+func (c *cachedTx) Put(ctx context.Context, recs ...Record) error {
+	for i := range recs {
+		r := recs[i]
+		c.recs[r.ID] = &r
+	}
+	return c.Tx.Put(ctx, recs...)
 }
 
 // lockKeys are the locks correlating in needs: its customer numbers

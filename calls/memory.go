@@ -41,12 +41,15 @@ type MemoryStore struct {
 	changed chan struct{} // closed and replaced on every commit
 }
 
+var _ Store = (*MemoryStore)(nil)
+
 type seqID struct {
 	seq uint64
 	id  string
 }
 
-// MemoryOption configures a MemoryStore.
+// MemoryOption configures a MemoryStore; NewMemoryStore returns the first
+// error, an *InvalidError naming the option.
 type MemoryOption func(*MemoryStore) error
 
 // WithRetention sets how long the store keeps a call after its Start

@@ -51,7 +51,8 @@ func defaults() config {
 }
 
 // Option configures a Ledger. Options validate their arguments: New
-// returns the first error, an *InvalidError naming the option.
+// returns the first error, an *InvalidError naming the option. A nil
+// Option is refused.
 type Option func(*config) error
 
 // WithClock sets the ledger's clock (default time.Now). NeverArrived,

@@ -41,7 +41,8 @@ func (l *Ledger) callOf(r Record, now time.Time) (Call, error) {
 
 // Query selects calls in Ledger.Calls. Zero fields match every call.
 //
-// Query is a plain value; its zero value selects every call.
+// Query is a plain value, safe to copy; Calls copies it. Its zero value
+// selects every call.
 type Query struct {
 	From, To time.Time          // the call started in [From, To)
 	Agent    callmyway.Endpoint // owned by this phone (either name matches)
@@ -114,7 +115,9 @@ var liveStates = []State{StateRequested, StateRinging, StateConnected}
 
 // Live returns the calls live now on agent's phone (by either of its
 // names): ringing it, or connected to it. A call of a ring group that
-// another phone answered is not live on the others.
+// another phone answered is not live on the others. A phone is found by
+// the names its facts carried: webhooks name it by endpoint id and CDRs
+// by username, so give agent both names (and the adapters too).
 func (l *Ledger) Live(ctx context.Context, agent callmyway.Endpoint) ([]Call, error) {
 	var out []Call
 	err := l.live(ctx, agent, func(c Call) bool {

@@ -7,6 +7,9 @@ import (
 
 // Report is the reconciliation of the calls that started in [From, To):
 // what the webhook and the CDR do not agree on.
+//
+// A Report is a snapshot: a plain value, safe to copy and to read from
+// several goroutines. Its zero value is an empty report.
 type Report struct {
 	From, To time.Time
 	Calls    int // calls in the range

@@ -43,7 +43,7 @@ type Store interface {
 }
 
 // Tx is an update in progress. It is only valid inside the function given
-// to Store.Update.
+// to Store.Update, and only for the goroutine running that function.
 type Tx interface {
 	// Get returns the records among ids that exist (aliases as they are),
 	// in any order.
@@ -61,7 +61,11 @@ type Tx interface {
 }
 
 // Record is a call as a Store keeps it: index columns plus an opaque
-// document of the call's merged facts.
+// document of the call's merged facts. Stores need not return
+// Index.ChargeKeys (they keep charge owners apart: Tx.ChargeOwners).
+//
+// Record is a plain value; the zero Record is not a valid record (ID is
+// required). A Store must not modify a Record's slices after Put.
 type Record struct {
 	ID      string // the call's id: callid, or "dial:"+ref
 	AliasOf string // when not empty, the record only points to that call
@@ -71,7 +75,8 @@ type Record struct {
 }
 
 // Index are the columns a Store indexes a call by, derived from its facts
-// on every write.
+// on every write. An alias record's Index holds only Number, Start and
+// State (of the call it points to). It is a plain value.
 type Index struct {
 	Agent      callmyway.Endpoint // the call's owner (Call.Agent)
 	Busy       []string           // phones the call occupies while live, as BusyToken
@@ -99,7 +104,9 @@ func busyTokens(e callmyway.Endpoint) []string {
 	return t
 }
 
-// Filter selects records in Store.Scan. Zero fields match everything.
+// Filter selects records in Store.Scan. Zero fields match everything, so
+// the zero Filter selects every call record. Match gives the reference
+// semantics. It is a plain value, safe to copy.
 type Filter struct {
 	From, To time.Time          // Start in [From, To)
 	Agent    callmyway.Endpoint // Index.Agent shares a name with it (Endpoint.Same)

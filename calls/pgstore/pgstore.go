@@ -41,6 +41,8 @@ type Store struct {
 	poll  time.Duration
 }
 
+var _ calls.Store = (*Store)(nil)
+
 // Option configures a Store.
 type Option func(*Store) error
 
@@ -293,9 +295,9 @@ func (t *pgTx) flush(ctx context.Context) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	if _, err := t.tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", seqLock); err != nil {
-		return err
-	}
+	// One round trip: the lock, the writes, the notification.
+	batch := &pgx.Batch{}
+	batch.Queue("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", seqLock)
 	var ins, ups [11][]string
 	var insT, upsT []time.Time
 	var chargeKeys, chargeIDs []string
@@ -321,26 +323,20 @@ func (t *pgTx) flush(ctx context.Context) error {
 		return []any{a[0], a[1], a[2], a[3], a[4], a[5], ts, a[7], a[8], a[9], a[10]}
 	}
 	if len(insT) > 0 {
-		if _, err := t.tx.Exec(ctx, "INSERT INTO ledger_calls ("+insertCols+")"+fromArrays, args(ins, insT)...); err != nil {
-			return err
-		}
+		batch.Queue("INSERT INTO ledger_calls ("+insertCols+")"+fromArrays, args(ins, insT)...)
 	}
 	if len(upsT) > 0 {
-		if _, err := t.tx.Exec(ctx, "INSERT INTO ledger_calls ("+insertCols+")"+fromArrays+`
+		batch.Queue("INSERT INTO ledger_calls ("+insertCols+")"+fromArrays+`
 			ON CONFLICT (id) DO UPDATE SET alias_of = excluded.alias_of, seq = excluded.seq, agent_id = excluded.agent_id,
 			agent_user = excluded.agent_user, busy = excluded.busy, number = excluded.number, start_at = excluded.start_at,
-			state = excluded.state, contact = excluded.contact, case_id = excluded.case_id, doc = excluded.doc`, args(ups, upsT)...); err != nil {
-			return err
-		}
+			state = excluded.state, contact = excluded.contact, case_id = excluded.case_id, doc = excluded.doc`, args(ups, upsT)...)
 	}
 	if len(chargeKeys) > 0 {
-		if _, err := t.tx.Exec(ctx, `INSERT INTO ledger_charges (key, call_id) SELECT * FROM unnest($1::text[], $2::text[])
-			ON CONFLICT (key) DO NOTHING`, chargeKeys, chargeIDs); err != nil {
-			return err
-		}
+		batch.Queue(`INSERT INTO ledger_charges (key, call_id) SELECT * FROM unnest($1::text[], $2::text[])
+			ON CONFLICT (key) DO NOTHING`, chargeKeys, chargeIDs)
 	}
-	_, err := t.tx.Exec(ctx, "SELECT pg_notify('ledger_calls', '')")
-	return err
+	batch.Queue("SELECT pg_notify('ledger_calls', '')")
+	return t.tx.SendBatch(ctx, batch).Close()
 }
 
 // Get implements calls.Store.

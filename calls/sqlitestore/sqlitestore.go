@@ -10,6 +10,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -35,10 +36,15 @@ type Store struct {
 	owned bool
 	poll  time.Duration
 
-	wmu     sync.Mutex // one writer per Store; BEGIN IMMEDIATE across Stores
+	wmu   sync.Mutex // one writer per Store; BEGIN IMMEDIATE across Stores
+	wconn *sql.Conn  // the writer's connection, kept with its statements
+	stmts map[string]*sql.Stmt
+
 	mu      sync.Mutex
 	changed chan struct{} // closed on each commit of this Store
 }
+
+var _ calls.Store = (*Store)(nil)
 
 // Option configures a Store.
 type Option func(*Store) error
@@ -95,12 +101,52 @@ func New(ctx context.Context, db *sql.DB, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// Close closes the database if Open opened it.
+// Close releases the Store's connection, and closes the database if
+// Open opened it.
 func (s *Store) Close() error {
+	s.wmu.Lock()
+	s.dropConn()
+	s.wmu.Unlock()
 	if s.owned {
 		return s.db.Close()
 	}
 	return nil
+}
+
+// dropConn closes the writer's connection and statements. s.wmu is held.
+func (s *Store) dropConn() {
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
+	if s.wconn != nil {
+		s.wconn.Close()
+		s.wconn = nil
+	}
+}
+
+// stmt returns q prepared on the writer's connection. s.wmu is held.
+func (s *Store) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := s.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := s.wconn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if s.stmts == nil {
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	s.stmts[q] = st
+	return st, nil
+}
+
+func (s *Store) exec(ctx context.Context, q string, args ...any) error {
+	st, err := s.stmt(ctx, q)
+	if err == nil {
+		_, err = st.ExecContext(ctx, args...)
+	}
+	return err
 }
 
 func (s *Store) ok() error {
@@ -110,35 +156,40 @@ func (s *Store) ok() error {
 	return nil
 }
 
-// exclusive runs f on one connection inside BEGIN IMMEDIATE.
-func (s *Store) exclusive(ctx context.Context, f func(conn *sql.Conn) error) (err error) {
+// exclusive runs f inside BEGIN IMMEDIATE on the writer's connection,
+// which it keeps (with its prepared statements) from one update to the
+// next.
+func (s *Store) exclusive(ctx context.Context, f func() error) (err error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if !s.owned {
-		if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = 10000"); err != nil {
+	if s.wconn == nil {
+		if s.wconn, err = s.db.Conn(ctx); err != nil {
 			return err
 		}
+		if !s.owned {
+			if _, err := s.wconn.ExecContext(ctx, "PRAGMA busy_timeout = 10000"); err != nil {
+				s.dropConn()
+				return err
+			}
+		}
 	}
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if err := s.exec(ctx, "BEGIN IMMEDIATE"); err != nil {
+		s.dropConn() // maybe broken: the next update starts afresh
 		return err
 	}
 	defer func() {
 		if err != nil {
-			// A background context: the rollback must run even when ctx
-			// is what failed.
-			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+			// Without ctx's cancellation: the rollback must run even
+			// when ctx is what failed.
+			if rerr := s.exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+				s.dropConn()
+			}
 		}
 	}()
-	if err = f(conn); err != nil {
+	if err = f(); err != nil {
 		return err
 	}
-	_, err = conn.ExecContext(ctx, "COMMIT")
-	return err
+	return s.exec(ctx, "COMMIT")
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -215,8 +266,8 @@ func (s *Store) Update(ctx context.Context, keys []string, f func(context.Contex
 		return err
 	}
 	wrote := false
-	err := s.exclusive(ctx, func(conn *sql.Conn) error {
-		tx := &sqliteTx{conn: conn}
+	err := s.exclusive(ctx, func() error {
+		tx := &sqliteTx{s: s}
 		if err := f(ctx, tx); err != nil {
 			return err
 		}
@@ -236,28 +287,54 @@ func (s *Store) Update(ctx context.Context, keys []string, f func(context.Contex
 }
 
 type sqliteTx struct {
-	conn *sql.Conn
-	ov   overlay.Overlay
+	s  *Store
+	ov overlay.Overlay
 }
 
-const chunk = 500
+// query runs q, prepared once on the writer's connection.
+func (t *sqliteTx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := t.s.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (t *sqliteTx) records(ctx context.Context, q string, args ...any) ([]calls.Record, error) {
+	st, err := t.s.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return queryRecords(ctx, stmtQueryer{st}, "", args...)
+}
+
+type stmtQueryer struct{ st *sql.Stmt }
+
+func (q stmtQueryer) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return q.st.QueryContext(ctx, args...)
+}
+
+// jsonArray encodes ids as one parameter for json_each: one prepared
+// statement serves any number of ids.
+func jsonArray(ids []string) string {
+	b, _ := json.Marshal(ids)
+	return string(b)
+}
 
 func (t *sqliteTx) Get(ctx context.Context, ids ...string) ([]calls.Record, error) {
 	hit, miss := t.ov.Get(ids)
-	for len(miss) > 0 {
-		n := min(len(miss), chunk)
-		recs, err := queryRecords(ctx, t.conn, "SELECT "+cols+" FROM ledger_calls WHERE id IN ("+placeholders(n)+")", anys(miss[:n])...)
-		if err != nil {
-			return nil, err
-		}
-		hit = append(hit, recs...)
-		miss = miss[n:]
+	if len(miss) == 0 {
+		return hit, nil
 	}
-	return hit, nil
+	recs, err := t.records(ctx, "SELECT "+cols+" FROM ledger_calls WHERE id IN (SELECT value FROM json_each(?))", jsonArray(miss))
+	if err != nil {
+		return nil, err
+	}
+	return append(hit, recs...), nil
 }
 
 func (t *sqliteTx) Candidates(ctx context.Context, number string, from, to time.Time) ([]calls.Record, error) {
-	recs, err := queryRecords(ctx, t.conn, "SELECT "+cols+" FROM ledger_calls WHERE number = ? AND alias_of = '' AND start_us BETWEEN ? AND ?",
+	recs, err := t.records(ctx, "SELECT "+cols+" FROM ledger_calls WHERE number = ? AND alias_of = '' AND start_us BETWEEN ? AND ?",
 		number, from.UnixMicro(), to.UnixMicro())
 	if err != nil {
 		return nil, err
@@ -267,32 +344,27 @@ func (t *sqliteTx) Candidates(ctx context.Context, number string, from, to time.
 
 func (t *sqliteTx) ChargeOwners(ctx context.Context, keys ...string) (map[string]string, error) {
 	out := map[string]string{}
-	for len(keys) > 0 {
-		n := min(len(keys), chunk)
-		rows, err := t.conn.QueryContext(ctx, "SELECT key, call_id FROM ledger_charges WHERE key IN ("+placeholders(n)+")", anys(keys[:n])...)
-		if err != nil {
+	rows, err := t.query(ctx, "SELECT key, call_id FROM ledger_charges WHERE key IN (SELECT value FROM json_each(?))", jsonArray(keys))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, id string
+		if err := rows.Scan(&k, &id); err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var k, id string
-			if err := rows.Scan(&k, &id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[k] = id
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		for _, k := range keys[:n] {
-			if _, ok := out[k]; !ok {
-				if id, ok := t.ov.ChargeOwner(k); ok {
-					out[k] = id
-				}
+		out[k] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if _, ok := out[k]; !ok {
+			if id, ok := t.ov.ChargeOwner(k); ok {
+				out[k] = id
 			}
 		}
-		keys = keys[n:]
 	}
 	return out, nil
 }
@@ -302,29 +374,37 @@ func (t *sqliteTx) Put(ctx context.Context, recs ...calls.Record) error {
 	return ctx.Err()
 }
 
+const putSQL = `INSERT INTO ledger_calls (` + cols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+	ON CONFLICT (id) DO UPDATE SET alias_of = excluded.alias_of, seq = excluded.seq, agent_id = excluded.agent_id,
+	agent_user = excluded.agent_user, busy = excluded.busy, number = excluded.number, start_us = excluded.start_us,
+	state = excluded.state, contact = excluded.contact, case_id = excluded.case_id, doc = excluded.doc`
+
 // flush writes the pending records, numbered after the greatest seq.
 func (t *sqliteTx) flush(ctx context.Context) error {
 	recs, _ := t.ov.Writes()
 	if len(recs) == 0 {
 		return nil
 	}
+	rows, err := t.query(ctx, "SELECT COALESCE(MAX(seq), 0) FROM ledger_calls")
+	if err != nil {
+		return err
+	}
 	var seq int64
-	if err := t.conn.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM ledger_calls").Scan(&seq); err != nil {
-		return err
+	for rows.Next() {
+		err = rows.Scan(&seq)
 	}
-	put, err := t.conn.PrepareContext(ctx, `INSERT INTO ledger_calls (`+cols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT (id) DO UPDATE SET alias_of = excluded.alias_of, seq = excluded.seq, agent_id = excluded.agent_id,
-		agent_user = excluded.agent_user, busy = excluded.busy, number = excluded.number, start_us = excluded.start_us,
-		state = excluded.state, contact = excluded.contact, case_id = excluded.case_id, doc = excluded.doc`)
+	rows.Close()
 	if err != nil {
 		return err
 	}
-	defer put.Close()
-	charge, err := t.conn.PrepareContext(ctx, "INSERT INTO ledger_charges (key, call_id) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
+	put, err := t.s.stmt(ctx, putSQL)
 	if err != nil {
 		return err
 	}
-	defer charge.Close()
+	charge, err := t.s.stmt(ctx, "INSERT INTO ledger_charges (key, call_id) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
+	if err != nil {
+		return err
+	}
 	for _, r := range recs {
 		seq++
 		var doc any

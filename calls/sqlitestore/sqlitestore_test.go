@@ -2,6 +2,7 @@ package sqlitestore_test
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -13,7 +14,19 @@ import (
 	"github.com/callmyway-go/sdk/calls/sqlitestore"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(cleanup{m}) }
+
+// cleanup removes the benchmarks' template files after the run.
+type cleanup struct{ m *testing.M }
+
+func (c cleanup) Run() int {
+	defer func() {
+		if reconcileTemplate.dir != "" {
+			os.RemoveAll(reconcileTemplate.dir)
+		}
+	}()
+	return c.m.Run()
+}
 
 func open(t testing.TB, path string) *sqlitestore.Store {
 	t.Helper()

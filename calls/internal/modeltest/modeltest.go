@@ -272,6 +272,22 @@ func scenario(r *rand.Rand, base time.Time) ([]truth, []op) {
 		all = append(all, f...)
 	}
 	r.Shuffle(len(all), func(a, b int) { all[a], all[b] = all[b], all[a] })
+	// Sometimes one CDR poll brings the legs of two calls.
+	if r.IntN(2) == 0 {
+		var legOps []int
+		for i, o := range all {
+			if o.kind == opLegs {
+				legOps = append(legOps, i)
+			}
+		}
+		if len(legOps) >= 2 {
+			a, b := legOps[r.IntN(len(legOps))], legOps[r.IntN(len(legOps))]
+			if a != b && all[a].call != all[b].call {
+				all[a].legs = append(slices.Clone(all[a].legs), all[b].legs...)
+				all = slices.Delete(all, b, b+1)
+			}
+		}
+	}
 	for range r.IntN(4) {
 		all = slices.Insert(all, r.IntN(len(all)+1), all[r.IntN(len(all))])
 	}
