@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -119,8 +120,13 @@ func cmdLoad(ctx context.Context, g *globals, args []string) error {
 	} else {
 		rep.writeText(g.stdout)
 	}
-	if !rep.ok() {
-		return errFailed
+	switch {
+	case rep.Interrupted:
+		return errors.New("interrupted: the report covers the events sent so far")
+	case rep.Sent == 0:
+		return errors.New("no event sent")
+	case rep.Acked < rep.Sent:
+		return fmt.Errorf("%d of %d events not acked", rep.Sent-rep.Acked, rep.Sent)
 	}
 	return nil
 }
@@ -208,7 +214,6 @@ type callGenerator struct {
 	started  int
 	closing  bool
 	open     []openCall // oldest first
-	lastSeen time.Time
 }
 
 type openCall struct {
@@ -270,11 +275,12 @@ func (g *callGenerator) body(action string, c openCall, now time.Time) []byte {
 	return cmwtest.EncodeWebhook(action, d, cmwtest.WebhookMode{})
 }
 
-// counts reports the calls started and the events handed out.
-func (g *callGenerator) counts() (calls, events int) {
+// counts reports the calls started and those whose callEnd was never
+// handed out.
+func (g *callGenerator) counts() (calls, open int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.started, g.emitted
+	return g.started, len(g.open)
 }
 
 type loadConfig struct {
@@ -299,10 +305,10 @@ type resultKind int
 
 const (
 	acked       resultKind = iota
-	notAcked                // an HTTP answer other than 200 {"ack":"ok"}
-	timedOut                // no answer within -timeout
-	connFailed              // the request failed before an answer
-	interrupted             // stopped by Ctrl-C
+	notAcked               // an HTTP answer other than 200 {"ack":"ok"}
+	timedOut               // no answer within -timeout
+	connFailed             // the request failed before an answer
+	interrupted            // stopped by Ctrl-C
 )
 
 // tally accumulates outcomes; it is safe for concurrent use.
@@ -428,9 +434,11 @@ func runLoad(ctx context.Context, cfg loadConfig, proc *procSampler, settle time
 	rep.Interrupted = ctx.Err() != nil
 	if p := rep.Process; p != nil {
 		p.merge(proc.taken())
-		if s, err := proc.sample(time.Since(begin)); err == nil && settle > 0 {
+		// After the settling period, or as much of it as Ctrl-C left.
+		at := time.Since(begin)
+		if s, err := proc.sample(at); err == nil && settle > 0 {
 			p.merge([]procSample{s})
-			p.After, p.Settle = &s, settle.String()
+			p.After, p.Settle = &s, (at - elapsed).Round(time.Second).String()
 		}
 	}
 	return rep
@@ -439,7 +447,7 @@ func runLoad(ctx context.Context, cfg loadConfig, proc *procSampler, settle time
 // sendEvent posts one event. ctx is the user's (cancelled by Ctrl-C);
 // runCtx also ends at the run's deadline.
 func sendEvent(ctx, runCtx context.Context, client *http.Client, cfg loadConfig, body []byte) (sendResult, error) {
-	req, err := http.NewRequestWithContext(runCtx, http.MethodPost, cfg.url.String(), strings.NewReader(string(body)))
+	req, err := http.NewRequestWithContext(runCtx, http.MethodPost, cfg.url.String(), bytes.NewReader(body))
 	if err != nil {
 		return sendResult{kind: connFailed}, err
 	}
@@ -592,6 +600,7 @@ type loadReport struct {
 	Interrupted bool    `json:"interrupted"`
 	ElapsedSec  float64 `json:"elapsed_s"`
 	Calls       int     `json:"calls"`
+	LeftOpen    int     `json:"calls_left_open"` // started, callEnd never sent
 	Sent        int     `json:"sent"`
 	Acked       int     `json:"acked"`
 	NonAcks     nonAcks `json:"non_acks"`
@@ -645,7 +654,7 @@ func (r *loadReport) fill(t *tally, elapsed time.Duration, gen *callGenerator) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r.ElapsedSec = elapsed.Round(time.Millisecond).Seconds()
-	r.Calls, _ = gen.counts()
+	r.Calls, r.LeftOpen = gen.counts()
 	r.Sent, r.Acked = t.sent, t.acked
 	r.NonAcks = nonAcks{Total: t.sent - t.acked, Timeouts: t.timeouts, ConnErrors: t.connErrs, Interrupted: t.interrupt}
 	if len(t.byStatus) > 0 {
@@ -682,9 +691,6 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[min(max(rank, 1), len(sorted))-1]
 }
 
-// ok reports whether every event sent was acked.
-func (r *loadReport) ok() bool { return r.Sent > 0 && r.Acked == r.Sent }
-
 func (r *loadReport) writeText(w io.Writer) {
 	rate := "unlimited"
 	if r.Rate > 0 {
@@ -697,6 +703,9 @@ func (r *loadReport) writeText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "elapsed     %.1fs\n", r.ElapsedSec)
 	fmt.Fprintf(w, "sent        %d events (%d calls)\n", r.Sent, r.Calls)
+	if r.LeftOpen > 0 {
+		fmt.Fprintf(w, "left open   %d calls (their callEnd was not sent)\n", r.LeftOpen)
+	}
 	fmt.Fprintf(w, "acked       %d\n", r.Acked)
 	n := r.NonAcks
 	fmt.Fprintf(w, "non-acks    %d", n.Total)
