@@ -203,17 +203,17 @@ func parseLoadEndpoints(s string) ([]loadEndpoint, error) {
 // ends, or the -duration is over) it only ends calls, so that every call
 // started also ends. It is safe for concurrent use.
 type callGenerator struct {
-	limit    int // events, 0: no limit
-	window   int
-	eps      []loadEndpoint
-	account  string
-	loc      *time.Location
-	prefix   string
-	mu       sync.Mutex
-	emitted  int
-	started  int
-	closing  bool
-	open     []openCall // oldest first
+	limit   int // events, 0: no limit
+	window  int
+	eps     []loadEndpoint
+	account string
+	loc     *time.Location
+	prefix  string
+	mu      sync.Mutex
+	emitted int
+	started int
+	closing bool
+	open    []openCall // oldest first
 }
 
 type openCall struct {
