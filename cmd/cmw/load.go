@@ -239,6 +239,15 @@ func (g *callGenerator) close() {
 
 // next returns the next event's body, or false when there is none left.
 func (g *callGenerator) next(now time.Time) ([]byte, bool) {
+	action, c, ok := g.step(now)
+	if !ok {
+		return nil, false
+	}
+	return g.body(action, c, now), true
+}
+
+// step picks the next event: a new call's start or the oldest call's end.
+func (g *callGenerator) step(now time.Time) (action string, c openCall, ok bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	// A new call needs room for its start, its end and the open calls' ends.
@@ -246,21 +255,23 @@ func (g *callGenerator) next(now time.Time) ([]byte, bool) {
 	switch {
 	case canStart && len(g.open) < g.window:
 		g.started++
-		c := openCall{id: g.prefix + strconv.Itoa(g.started), ep: g.eps[g.started%len(g.eps)],
+		c = openCall{id: g.prefix + strconv.Itoa(g.started), ep: g.eps[g.started%len(g.eps)],
 			ani: fmt.Sprintf("5068%07d", g.started%10_000_000), start: now}
 		g.open = append(g.open, c)
 		g.emitted++
-		return g.body("callStart", c, now), true
+		return "callStart", c, true
 	case len(g.open) > 0:
-		c := g.open[0]
+		c = g.open[0]
 		g.open = g.open[1:]
 		g.emitted++
-		return g.body("callEnd", c, now), true
+		return "callEnd", c, true
 	}
-	return nil, false
+	return "", c, false
 }
 
-// body is the provider's JSON body for one event of c.
+// body is the provider's JSON body for one event of c: an inbound call
+// from a Costa Rican mobile number to the endpoint, answered at once,
+// costing 1.0000 a minute.
 func (g *callGenerator) body(action string, c openCall, now time.Time) []byte {
 	ts := func(t time.Time) string { return t.In(g.loc).Format(callmyway.TimeLayout) }
 	d := map[string]any{
