@@ -87,15 +87,7 @@ func (a *testApp) password(t *testing.T, username string) string {
 // userID is a user's id.
 func (a *testApp) userID(t *testing.T, username string) string {
 	t.Helper()
-	users, err := a.db.Users(context.Background())
-	require.NoError(t, err)
-	for _, u := range users {
-		if u.Username == username {
-			return u.ID
-		}
-	}
-	t.Fatalf("no user %s", username)
-	return ""
+	return a.mustUserID(t, username)
 }
 
 type cookieJar struct{ cookies []*http.Cookie }
