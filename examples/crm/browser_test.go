@@ -139,5 +139,24 @@ func TestBrowserSharedNumberPopup(t *testing.T) {
 		chromedp.WaitVisible(css(`form.login`)),
 	))
 	shot("signed-out.png")
+
+	// An admin adds an agent user on the users page.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys(css(`input[name=username]`), "admin"),
+		chromedp.SendKeys(css(`input[name=password]`), a.password(t, "admin")),
+		chromedp.Click(css(`#sign-in`)),
+		chromedp.WaitVisible(css(`#signed-in`)),
+		chromedp.Navigate(a.srv.URL+"/users"),
+		chromedp.WaitVisible(css(`#add-user`)),
+		chromedp.SendKeys(css(`#add-user input[name=username]`), "diego"),
+		chromedp.SendKeys(css(`#add-user input[name=password]`), "diego-password"),
+		chromedp.SetValue(css(`#add-user select[name=agent_id]`), a.agentID(t, "Carla")),
+		chromedp.Click(css(`#add-user button`)),
+		chromedp.WaitVisible(css(`tr[data-user=diego]`)),
+	))
+	added, err := chromedp.Run(ctx, chromedp.Text(css(`tr[data-user=diego]`)))
+	require.NoError(t, err)
+	assert.Contains(t, added, "Carla Jiménez")
+	shot("users.png")
 	t.Logf("screenshots in %s", dir)
 }
