@@ -404,26 +404,26 @@ func TestRoles(t *testing.T) {
 	assert.Contains(t, body, "Usuario desactivado")
 }
 
-// syncBuffer is a log destination safe for the server's goroutines.
-type syncBuffer struct {
+// lockedLog is a log destination safe for the server's goroutines.
+type lockedLog struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *lockedLog) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *lockedLog) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
 }
 
 func TestPasswordsNeverInLogsOrResponses(t *testing.T) {
-	var logs syncBuffer
+	var logs lockedLog
 	app := newTestAppLog(t, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	secrets := []string{"Wrong-Secret-Pass-1", "Typed-Into-Username-2", "New-User-Secret-3", "Reset-Secret-4", "short5"}
 	var bodies []string
