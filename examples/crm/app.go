@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -49,6 +51,10 @@ type App struct {
 	hook        http.Handler
 	log         *slog.Logger
 	dialer      *click2dial.Dialer // one for the account: caller IDs are chosen per request
+	pages       map[string]*template.Template
+	sessions    *sessions     // signed session cookies
+	logins      *loginLimiter // failed sign-ins per username and address
+	demoUsers   []DemoUser    // demo mode: the seeded users and their passwords
 
 	mu     sync.Mutex
 	syncer *cdr.Syncer
@@ -73,13 +79,22 @@ type Config struct {
 	WebhookBasicUser string
 	WebhookBasicPass string
 	PublicURL        string // how CallMyWay reaches us (demo: the listen address)
+	// SessionKey signs session cookies. Instances sharing a database
+	// share it; empty: a random key, so sessions end at a restart.
+	SessionKey []byte
 }
 
 // NewApp opens the database, migrates it and wires the SDK. In demo mode
 // it starts a cmwtest fake with seeded data whose webhooks post back to
 // publicURL.
 func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
-	a := &App{cfg: cfg, log: logger}
+	a := &App{cfg: cfg, log: logger, logins: newLoginLimiter()}
+	key := cfg.SessionKey
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		rand.Read(key)
+	}
+	a.sessions = &sessions{key: key, ttl: sessionTTL, secure: strings.HasPrefix(cfg.PublicURL, "https://"), now: time.Now}
 	var err error
 	// The account's zone and region are given once, here; every SDK
 	// package takes them from the Client's Account.
@@ -109,6 +124,10 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		}
 		opts = append(opts, callmyway.WithBaseURL(a.fake.URL))
 		if err := a.seed(ctx); err != nil {
+			a.Close()
+			return nil, err
+		}
+		if a.demoUsers, err = a.seedUsers(ctx); err != nil {
 			a.Close()
 			return nil, err
 		}
@@ -316,6 +335,39 @@ func (a *App) seed(ctx context.Context) error {
 	}
 	a.fake.GenerateHistory(300, time.Now().AddDate(0, 0, -7), time.Now().Add(-time.Hour), 7)
 	return nil
+}
+
+// DemoUser is a user seeded in demo mode, with the password it got at
+// this start.
+type DemoUser struct {
+	Username, Password string
+	Role               Role
+	AgentName          string
+}
+
+// seedUsers gives the demo's users (an agent user for each seeded agent,
+// a supervisor and an admin) new random passwords, creating them if
+// needed: main prints them once at start.
+func (a *App) seedUsers(ctx context.Context) ([]DemoUser, error) {
+	agents, err := a.db.Agents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []DemoUser{{Username: "ana", Role: RoleAgent, AgentName: "Ana Rojas"}, {Username: "beto", Role: RoleAgent, AgentName: "Beto Vargas"},
+		{Username: "carla", Role: RoleAgent, AgentName: "Carla Jiménez"}, {Username: "super", Role: RoleSupervisor}, {Username: "admin", Role: RoleAdmin}}
+	for i := range out {
+		agentID := ""
+		for _, ag := range agents {
+			if out[i].AgentName != "" && ag.Name == out[i].AgentName {
+				agentID = ag.ID
+			}
+		}
+		out[i].Password = rand.Text()[:12]
+		if err := a.db.ensureUser(ctx, out[i].Username, out[i].Password, out[i].Role, agentID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // dialerFor returns the account's Dialer with the agent's caller-ID

@@ -20,12 +20,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/screenpop"
 )
 
 func TestMain(m *testing.M) {
+	bcryptCost = bcrypt.MinCost // hashing at the default cost would slow every sign-in down
 	goleak.VerifyTestMain(m)
 }
 
@@ -38,12 +40,18 @@ type testApp struct {
 
 func newTestApp(t *testing.T) *testApp {
 	t.Helper()
+	return newTestAppLog(t, slog.New(slog.DiscardHandler))
+}
+
+// newTestAppLog is newTestApp with a logger.
+func newTestAppLog(t *testing.T, logger *slog.Logger) *testApp {
+	t.Helper()
 	var h atomic.Value
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Load().(http.Handler).ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
 	loc, _ := time.LoadLocation("America/Costa_Rica")
 	app, err := NewApp(context.Background(), Config{DB: filepath.Join(t.TempDir(), "crm.db"), Demo: true, Loc: loc, Region: "CR",
-		WebhookPath: "/cmw/hook", WebhookToken: "test-token-0123456789", PublicURL: srv.URL}, slog.New(slog.DiscardHandler))
+		WebhookPath: "/cmw/hook", WebhookToken: "test-token-0123456789", PublicURL: srv.URL}, logger)
 	require.NoError(t, err)
 	t.Cleanup(app.Close)
 	routes, err := app.Routes()
@@ -51,6 +59,35 @@ func newTestApp(t *testing.T) *testApp {
 	h.Store(routes)
 	jar := &cookieJar{}
 	return &testApp{App: app, srv: srv, client: &http.Client{Jar: jar}}
+}
+
+// as returns a client of the same app signed in as a demo user (ana,
+// beto, carla: agents; super; admin).
+func (a *testApp) as(t *testing.T, username string) *testApp {
+	t.Helper()
+	b := &testApp{App: a.App, srv: a.srv, client: &http.Client{Jar: &cookieJar{}}}
+	code, body := b.post(t, "/login", url.Values{"username": {username}, "password": {a.password(t, username)}})
+	require.Equal(t, http.StatusOK, code, body)
+	require.Contains(t, body, `id="signed-in">`+username+" ·", "signed in")
+	return b
+}
+
+// password is a demo user's password at this start.
+func (a *testApp) password(t *testing.T, username string) string {
+	t.Helper()
+	for _, u := range a.demoUsers {
+		if u.Username == username {
+			return u.Password
+		}
+	}
+	t.Fatalf("no demo user %s", username)
+	return ""
+}
+
+// userID is a user's id.
+func (a *testApp) userID(t *testing.T, username string) string {
+	t.Helper()
+	return a.mustUserID(t, username)
 }
 
 type cookieJar struct{ cookies []*http.Cookie }
@@ -114,20 +151,29 @@ func (a *testApp) agentID(t *testing.T, name string) string {
 
 func TestHomeLanguages(t *testing.T) {
 	a := newTestApp(t)
-	code, body := a.get(t, "/")
+	code, body := a.get(t, "/login")
 	assert.Equal(t, 200, code)
-	assert.Contains(t, body, "Elija un agente")
-	assert.Contains(t, body, "Ana Rojas")
-	_, body = a.get(t, "/", "Accept-Language", "en-US,en;q=0.9")
-	assert.Contains(t, body, "Choose an agent")
-	_, body = a.get(t, "/?lang=en")
-	assert.Contains(t, body, "Choose an agent")
-	_, body = a.get(t, "/") // the switch is remembered in a cookie
-	assert.Contains(t, body, "Choose an agent")
+	assert.Contains(t, body, "Iniciar sesión")
+	_, body = a.get(t, "/login", "Accept-Language", "en-US,en;q=0.9")
+	assert.Contains(t, body, "Sign in")
+	s := a.as(t, "super")
+	code, body = s.get(t, "/")
+	assert.Equal(t, 200, code)
+	assert.Contains(t, body, "Hola, super")
+	assert.Contains(t, body, "Ana Rojas", "a supervisor sees the agents")
+	_, body = s.get(t, "/", "Accept-Language", "en-US,en;q=0.9")
+	assert.Contains(t, body, "Hello, super")
+	_, body = s.get(t, "/?lang=en")
+	assert.Contains(t, body, "Hello, super")
+	_, body = s.get(t, "/") // the switch is remembered in a cookie
+	assert.Contains(t, body, "Hello, super")
+	_, body = a.as(t, "ana").get(t, "/")
+	assert.Contains(t, body, "Abrir mi consola (Ana Rojas)")
+	assert.NotContains(t, body, "Beto Vargas", "an agent is not shown the others")
 }
 
 func TestAgentsAdminKeepsHistory(t *testing.T) {
-	a := newTestApp(t)
+	a := newTestApp(t).as(t, "admin")
 	before := time.Now()
 	code, _ := a.post(t, "/agents", url.Values{"name": {"Diana Núñez"}})
 	assert.Equal(t, 200, code)
@@ -148,9 +194,7 @@ func TestAgentsAdminKeepsHistory(t *testing.T) {
 }
 
 func TestClickToDialAndBusy(t *testing.T) {
-	a := newTestApp(t)
-	ana := a.agentID(t, "Ana")
-	a.get(t, "/console?agent="+ana) // sets the agent cookie
+	a := newTestApp(t).as(t, "ana")
 	_, body := a.get(t, "/customers")
 	assert.Contains(t, body, "☎ 8888-1111")
 	assert.Contains(t, body, "8000009 🔒", "the private caller ID is offered")
@@ -163,9 +207,8 @@ func TestClickToDialAndBusy(t *testing.T) {
 }
 
 func TestInboundSharedPickDispositionHistory(t *testing.T) {
-	a := newTestApp(t)
+	a := newTestApp(t).as(t, "ana")
 	ana := a.agentID(t, "Ana")
-	a.get(t, "/console?agent="+ana)
 	sub, _, err := a.hub.Subscribe(ana, 0)
 	require.NoError(t, err)
 	a.fake.ScriptNext() // default: 30 s call
@@ -215,8 +258,12 @@ func TestInboundSharedPickDispositionHistory(t *testing.T) {
 		found = found || (r[0] == m.Call.CallID && r[10] == "PAGO" && r[14] == "2500.50")
 	}
 	assert.True(t, found, body)
-	_, body = a.get(t, "/calls?agent="+a.agentID(t, "Beto"))
+	_, body = a.as(t, "super").get(t, "/calls?agent="+a.agentID(t, "Beto"))
 	assert.NotContains(t, body, m.Call.CallID, "filtered by agent")
+	call, err := a.ledger.Get(context.Background(), m.Call.CallID)
+	require.NoError(t, err)
+	require.NotEmpty(t, call.Disps)
+	assert.Equal(t, a.userID(t, "ana"), call.Disps[0].By, "recorded as by the signed-in user")
 
 	bad := url.Values{"callid": {m.Call.CallID}, "result": {"NOPE"}}
 	code, _ = a.post(t, "/api/disposition", bad)
@@ -233,7 +280,7 @@ func readCSV(s string) ([][]string, error) {
 }
 
 func TestCrossOriginAndWebhookAuth(t *testing.T) {
-	a := newTestApp(t)
+	a := newTestApp(t).as(t, "admin")
 	code, _ := a.post(t, "/agents", url.Values{"name": {"Mallory"}}, "Sec-Fetch-Site", "cross-site")
 	assert.Equal(t, http.StatusForbidden, code, "cross-site form posts are refused")
 	req, _ := http.NewRequest("POST", a.srv.URL+"/cmw/hook/wrong-token-000000", strings.NewReader(`{"action":"callStart","data":{"callid":"1"}}`))
@@ -252,7 +299,7 @@ func TestSyncFillsHistory(t *testing.T) {
 	n, err := a.cdrs.Count(ctx, "")
 	require.NoError(t, err)
 	assert.Equal(t, 300, n, "the seeded week of calls is synced")
-	_, body := a.get(t, "/calls")
+	_, body := a.as(t, "super").get(t, "/calls")
 	assert.Contains(t, body, "Penalizaciones")
 	assert.Equal(t, "0", a.SyncStatus().Penalties)
 }
@@ -279,24 +326,37 @@ func TestEveryTemplateKeyHasBothLanguages(t *testing.T) {
 
 func TestEveryUITextIsTranslated(t *testing.T) {
 	a := newTestApp(t)
-	a.get(t, "/console?agent="+a.agentID(t, "Ana"))
-	for _, path := range []string{"/", "/agents", "/customers", "/console", "/calls"} {
-		for _, l := range []string{"es", "en"} {
-			code, body := a.get(t, path+"?lang="+l)
-			require.Equal(t, 200, code, path)
-			for key := range messages {
-				// A key printed as-is means a missing translation.
-				assert.NotContains(t, body, `"`+key+`"`+":\""+key, path)
+	pages := map[*testApp][]string{
+		a:                {"/login"},
+		a.as(t, "ana"):   {"/", "/customers", "/console", "/calls"},
+		a.as(t, "super"): {"/", "/agents", "/customers", "/calls"},
+		a.as(t, "admin"): {"/", "/agents", "/users", "/customers", "/calls"},
+	}
+	for c, paths := range pages {
+		for _, path := range paths {
+			for _, l := range []string{"es", "en"} {
+				code, body := c.get(t, path+"?lang="+l)
+				require.Equal(t, 200, code, path)
+				for key := range messages {
+					// A key printed as-is means a missing translation.
+					assert.NotContains(t, body, `"`+key+`"`+":\""+key, path)
+				}
+				assert.NotContains(t, body, "state_", path)
+				assert.NotContains(t, body, "role_", path)
 			}
-			assert.NotContains(t, body, "state_", path)
 		}
+	}
+	for _, r := range roles { // keys built in the templates
+		assert.NotEmpty(t, messages["role_"+string(r)][1], r)
+	}
+	for _, key := range userErrorKeys {
+		assert.NotEmpty(t, messages[key][1], key)
 	}
 }
 
 func TestUnknownAndWithheldCallers(t *testing.T) {
-	a := newTestApp(t)
+	a := newTestApp(t).as(t, "ana")
 	ana := a.agentID(t, "Ana")
-	a.get(t, "/console?agent="+ana)
 	sub, _, err := a.hub.Subscribe(ana, 0)
 	require.NoError(t, err)
 	next := func() screenpop.Message {
@@ -340,24 +400,26 @@ func TestUnknownAndWithheldCallers(t *testing.T) {
 }
 
 func TestLedgerHandlerServesCalls(t *testing.T) {
-	a := newTestApp(t)
-	ana := a.agentID(t, "Ana")
-	a.get(t, "/console?agent="+ana)
-	code, body := a.post(t, "/demo/inbound", url.Values{"kind": {"known"}})
+	app := newTestApp(t)
+	ana, super := app.as(t, "ana"), app.as(t, "super")
+	code, body := ana.post(t, "/demo/inbound", url.Values{"kind": {"known"}})
 	require.Equal(t, 200, code, body)
 	var r struct{ CallID string }
 	require.NoError(t, json.Unmarshal([]byte(body), &r))
 	require.Eventually(t, func() bool {
-		code, body = a.get(t, "/ledger/"+r.CallID)
+		code, body = super.get(t, "/ledger/"+r.CallID)
 		return code == 200
 	}, 5*time.Second, 20*time.Millisecond)
 	assert.Contains(t, body, `"number":"+50688881111"`)
-	code, _ = a.get(t, "/ledger/nope")
+	code, _ = super.get(t, "/ledger/nope")
 	assert.Equal(t, 404, code)
+	code, body = ana.get(t, "/ledger/"+r.CallID)
+	assert.Equal(t, http.StatusForbidden, code, "the ledger is for supervisors and admins")
+	assert.Contains(t, body, "Su rol no permite")
 }
 
 func TestNoListingAndLiteralSearch(t *testing.T) {
-	a := newTestApp(t)
+	a := newTestApp(t).as(t, "ana")
 	code, _ := a.get(t, "/static/")
 	assert.Equal(t, 404, code, "no directory listing")
 	code, _ = a.get(t, "/static/app.css")

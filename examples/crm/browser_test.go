@@ -28,9 +28,11 @@ func findBrowser() string {
 }
 
 // TestBrowserSharedNumberPopup drives the agent console in headless
-// Chromium: a simulated inbound call from a number two contacts share, the
-// picker, a pick, a disposition with a charge, and the call in the history
-// filtered by the agent, with its result.
+// Chromium: signing in (a wrong password first: refused, nothing
+// revealed), a simulated inbound call from a number two contacts share,
+// the picker, a pick, a disposition with a charge, the call in the
+// agent's history with its result, and signing out. Screenshots go to
+// CMW_SCREENSHOT_DIR (default: a temporary directory).
 func TestBrowserSharedNumberPopup(t *testing.T) {
 	exe := findBrowser()
 	if exe == "" {
@@ -49,7 +51,40 @@ func TestBrowserSharedNumberPopup(t *testing.T) {
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 
+	dir := os.Getenv("CMW_SCREENSHOT_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), png, 0o644))
+	}
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+
+	// Signing in: the console asks for it, a wrong password is refused,
+	// the right one lands on the console.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(a.srv.URL+"/login?lang=es"), // Spanish, remembered in a cookie
+		chromedp.Navigate(a.srv.URL+"/console"),
+		chromedp.WaitVisible(css(`form.login`)),
+		chromedp.SendKeys(css(`input[name=username]`), "ana"),
+		chromedp.SendKeys(css(`input[name=password]`), "not-the-password"),
+		chromedp.Click(css(`#sign-in`)),
+		chromedp.WaitVisible(css(`#msg`)),
+	))
+	refused, err := chromedp.Run(ctx, chromedp.Text(css(`#msg`)))
+	require.NoError(t, err)
+	assert.Equal(t, "Usuario o contraseña incorrectos.", refused)
+	shot("login-refused.png")
+	kept, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.querySelector('input[name=username]').value, document.querySelector('input[name=password]').value]`))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"ana", ""}, kept, "the username is kept, the password never sent back")
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys(css(`input[name=password]`), a.password(t, "ana")),
+		chromedp.Click(css(`#sign-in`)),
+	))
 	waitSubscribed := chromedp.Func(func(context.Context, *chromedp.Target) error {
 		for i := 0; i < 200 && a.hub.Subscribers(ana) == 0; i++ {
 			time.Sleep(25 * time.Millisecond)
@@ -57,7 +92,6 @@ func TestBrowserSharedNumberPopup(t *testing.T) {
 		return nil
 	})
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(a.srv.URL+"/console?agent="+ana+"&lang=es"),
 		chromedp.WaitVisible(css(`#demo-shared`)),
 		waitSubscribed,
 		chromedp.Click(css(`#demo-shared`)),
@@ -82,23 +116,47 @@ func TestBrowserSharedNumberPopup(t *testing.T) {
 	require.NoError(t, err)
 	saved, err := chromedp.Run(ctx, chromedp.Text(css(`#saved`)))
 	require.NoError(t, err)
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	require.NoError(t, err)
+	shot("popup.png")
 	assert.Equal(t, 2, candidates, "the picker shows both contacts of the shared number")
 	assert.Contains(t, contactName, "Elena Mora")
 	assert.Equal(t, "Guardado", saved)
 
-	dir := os.Getenv("CMW_SCREENSHOT_DIR")
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "popup.png"), png, 0o644))
-
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(a.srv.URL+"/calls?agent="+ana), chromedp.WaitVisible(css(`#calls`))))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(a.srv.URL+"/calls"), chromedp.WaitVisible(css(`#calls`))))
 	history, err := chromedp.Run(ctx, chromedp.Text(css(`#calls`)))
 	require.NoError(t, err)
 	assert.Contains(t, history, "Elena Mora")
 	assert.Contains(t, history, "PAGO")
 	assert.Contains(t, history, "1500.25")
 	assert.True(t, strings.Contains(history, "Ana Rojas"))
+	assert.False(t, strings.Contains(history, "Beto Vargas"), "an agent's history is their own")
+	shot("calls.png")
+
+	// Signing out ends the session: the console asks to sign in again.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(css(`#logout`)),
+		chromedp.WaitVisible(css(`form.login`)),
+		chromedp.Navigate(a.srv.URL+"/console"),
+		chromedp.WaitVisible(css(`form.login`)),
+	))
+	shot("signed-out.png")
+
+	// An admin adds an agent user on the users page.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys(css(`input[name=username]`), "admin"),
+		chromedp.SendKeys(css(`input[name=password]`), a.password(t, "admin")),
+		chromedp.Click(css(`#sign-in`)),
+		chromedp.WaitVisible(css(`#signed-in`)),
+		chromedp.Navigate(a.srv.URL+"/users"),
+		chromedp.WaitVisible(css(`#add-user`)),
+		chromedp.SendKeys(css(`#add-user input[name=username]`), "diego"),
+		chromedp.SendKeys(css(`#add-user input[name=password]`), "diego-password"),
+		chromedp.SetValue(css(`#add-user select[name=agent_id]`), a.agentID(t, "Carla")),
+		chromedp.Click(css(`#add-user button`)),
+		chromedp.WaitVisible(css(`tr[data-user=diego]`)),
+	))
+	added, err := chromedp.Run(ctx, chromedp.Text(css(`tr[data-user=diego]`)))
+	require.NoError(t, err)
+	assert.Contains(t, added, "Carla Jiménez")
+	shot("users.png")
+	t.Logf("screenshots in %s", dir)
 }

@@ -39,6 +39,11 @@ var crmMigrations = []string{
 	`CREATE TABLE IF NOT EXISTS crm_contact_numbers (contact_id TEXT NOT NULL, raw TEXT NOT NULL, e164 TEXT NOT NULL, PRIMARY KEY (contact_id, e164))`,
 	`CREATE INDEX IF NOT EXISTS crm_contact_numbers_e164 ON crm_contact_numbers (e164)`,
 	`CREATE TABLE IF NOT EXISTS crm_result_codes (code TEXT PRIMARY KEY, label_es TEXT NOT NULL, label_en TEXT NOT NULL, sort INTEGER NOT NULL)`,
+	// Users sign in with a bcrypt-hashed password; sessions issued before
+	// sessions_from (Unix ms) are refused.
+	`CREATE TABLE IF NOT EXISTS crm_users (id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+		role TEXT NOT NULL, agent_id TEXT NOT NULL DEFAULT '', disabled INTEGER NOT NULL DEFAULT 0,
+		sessions_from BIGINT NOT NULL DEFAULT 0, created_at BIGINT NOT NULL)`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -10,13 +10,24 @@
 //
 // With CMW_USERNAME and CMW_PASSWORD set it talks to CallMyWay; give
 // CallMyWay the webhook URL it prints.
+//
+// Everyone signs in. Demo mode seeds users (ana, beto and carla, agents;
+// super, a supervisor; admin) with new random passwords printed at each
+// start. With real credentials the CRM starts only once an admin exists:
+//
+//	CRM_ADMIN_PASSWORD=... crm -create-admin NAME   (or the password on stdin)
+//
+// Set CRM_SESSION_KEY (32 bytes or more) so that several instances on one
+// PostgreSQL, or a restart, keep the users signed in.
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -26,6 +37,12 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/cdr/sqlstore"
+	"github.com/callmyway-go/sdk/cdr/sqlstore/postgres"
+	"github.com/callmyway-go/sdk/cdr/sqlstore/sqlite"
+	"github.com/callmyway-go/sdk/cmwtest"
 )
 
 func main() {
@@ -52,6 +69,8 @@ func run(args []string) error {
 	hookBasic := fs.String("webhook-basic", os.Getenv("CMW_WEBHOOK_BASIC"), "require HTTP Basic USER:PASS on the webhook")
 	hookProxies := fs.String("webhook-trusted-proxies", os.Getenv("CMW_WEBHOOK_TRUSTED_PROXIES"), "comma-separated reverse proxies whose X-Forwarded-For is believed")
 	public := fs.String("public-url", os.Getenv("CRM_PUBLIC_URL"), "the URL CallMyWay reaches this CRM at")
+	sessionKey := fs.String("session-key", os.Getenv("CRM_SESSION_KEY"), "secret of 32 bytes or more signing session cookies, shared by instances on one database (default: random at each start)")
+	createAdmin := fs.String("create-admin", "", "create the admin user `NAME` (password from CRM_ADMIN_PASSWORD, else the first line of stdin) and exit")
 	verbose := fs.Bool("v", false, "debug logging")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -65,6 +84,17 @@ func run(args []string) error {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if *createAdmin != "" {
+		cfg := Config{DB: *dbPath, Loc: loc, Region: *region, Username: os.Getenv("CMW_USERNAME")}
+		if err := addAdmin(context.Background(), cfg, *createAdmin, os.Stdin); err != nil {
+			return err
+		}
+		fmt.Printf("admin %q created\n", normUsername(*createAdmin))
+		return nil
+	}
+	if *sessionKey != "" && len(*sessionKey) < 32 {
+		return errors.New("-session-key (CRM_SESSION_KEY): want 32 bytes or more")
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -73,7 +103,7 @@ func run(args []string) error {
 	base := "http://" + ln.Addr().String()
 	cfg := Config{Addr: *addr, DB: *dbPath, Demo: *demo, Loc: loc, Region: *region, WebhookPath: strings.TrimRight(*hookPath, "/"),
 		WebhookToken: *hookToken, PublicURL: *public, Username: os.Getenv("CMW_USERNAME"), Password: os.Getenv("CMW_PASSWORD"),
-		BaseURL: os.Getenv("CMW_BASE_URL")}
+		BaseURL: os.Getenv("CMW_BASE_URL"), SessionKey: []byte(*sessionKey)}
 	if *hookCIDRs != "" {
 		cfg.WebhookCIDRs = strings.Split(*hookCIDRs, ",")
 	}
@@ -105,6 +135,20 @@ func run(args []string) error {
 		return err
 	}
 	defer app.Close()
+	if !cfg.Demo {
+		n, err := app.db.CountAdmins(ctx)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		if n == 0 {
+			ln.Close()
+			return errors.New("no admin user yet: create one with crm -create-admin NAME (password from CRM_ADMIN_PASSWORD or stdin), then start the CRM")
+		}
+		if *sessionKey == "" {
+			logger.Warn("crm: no -session-key (CRM_SESSION_KEY): sessions end at a restart and are not shared between instances")
+		}
+	}
 	h, err := app.Routes()
 	if err != nil {
 		ln.Close()
@@ -115,12 +159,18 @@ func run(args []string) error {
 	go app.RunSync(ctx)
 
 	fmt.Printf("CallMyWay reference CRM listening on %s\n", base)
-	fmt.Printf("  console:   %s/  (pick an agent)\n", base)
+	fmt.Printf("  sign in:   %s/login\n", base)
+	fmt.Printf("  console:   %s/console  (agents)\n", base)
 	fmt.Printf("  customers: %s/customers\n", base)
 	fmt.Printf("  calls:     %s/calls\n", base)
-	fmt.Printf("  agents:    %s/agents\n", base)
+	fmt.Printf("  agents:    %s/agents  (supervisors, admins)\n", base)
+	fmt.Printf("  users:     %s/users  (admins)\n", base)
 	if cfg.Demo {
 		fmt.Printf("  demo mode: simulated CallMyWay at %s, database %s\n", app.fake.URL, redactDSN(cfg.DB))
+		fmt.Printf("  demo users (new passwords at each start):\n")
+		for _, u := range app.demoUsers {
+			fmt.Printf("    user %-6s password %s  (%s%s)\n", u.Username, u.Password, u.Role, prefixed(": ", u.AgentName))
+		}
 	} else {
 		fmt.Printf("  webhook for CallMyWay: %s%s/<token>\n", strings.TrimRight(orDefault(cfg.PublicURL, base), "/"), cfg.WebhookPath)
 	}
@@ -144,6 +194,49 @@ func redactDSN(dsn string) string {
 		return u.Redacted()
 	}
 	return dsn
+}
+
+// addAdmin creates an admin user in the CRM's database, the password
+// read from CRM_ADMIN_PASSWORD or else the first line of stdin.
+func addAdmin(ctx context.Context, cfg Config, name string, stdin io.Reader) error {
+	password := os.Getenv("CRM_ADMIN_PASSWORD")
+	if password == "" {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("reading the password from stdin: %w", err)
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	if password == "" {
+		return errors.New("-create-admin: set CRM_ADMIN_PASSWORD or write the password on stdin")
+	}
+	acct := callmyway.Account{Username: orDefault(cfg.Username, cmwtest.DefaultUsername), Location: cfg.Loc, Region: cfg.Region}
+	var st *sqlstore.Store
+	var err error
+	if strings.HasPrefix(cfg.DB, "postgres://") || strings.HasPrefix(cfg.DB, "postgresql://") {
+		st, err = postgres.Open(ctx, cfg.DB, acct)
+	} else {
+		st, err = sqlite.Open(ctx, cfg.DB, acct)
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	db := &DB{DB: st.DB(), dialect: st.Dialect(), region: cfg.Region, loc: cfg.Loc}
+	if err := db.migrate(ctx); err != nil {
+		return err
+	}
+	if _, err := db.AddUser(ctx, name, password, RoleAdmin, ""); err != nil {
+		return fmt.Errorf("-create-admin: %w", err)
+	}
+	return nil
+}
+
+func prefixed(prefix, s string) string {
+	if s == "" {
+		return ""
+	}
+	return prefix + s
 }
 
 func envOr(k, def string) string {

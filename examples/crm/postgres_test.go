@@ -91,3 +91,75 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 	assert.Equal(t, "OK", rows[0].EndReason)
 	assert.Zero(t, fake.Violations())
 }
+
+// TestUsersAndSessionsOnPostgres: users live in PostgreSQL too (same SQL),
+// -create-admin works there, and instances sharing a session key accept
+// each other's sessions.
+func TestUsersAndSessionsOnPostgres(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	loc, _ := time.LoadLocation("America/Costa_Rica")
+	acct := callmyway.Account{Username: cmwtest.DefaultUsername, Location: loc, Region: "CR"}
+	fake := cmwtest.NewServer(cmwtest.WithAccount(acct, cmwtest.DefaultPassword))
+	defer fake.Close()
+	cfg := Config{DB: dsn, Username: fake.Account().Username, Password: fake.Password(), BaseURL: fake.URL, Loc: loc, Region: "CR",
+		WebhookPath: "/cmw/hook", WebhookToken: "pg-token-0123456789", SessionKey: []byte("a shared session key of 32 bytes or more")}
+	t.Setenv("CRM_ADMIN_PASSWORD", "pg-admin-password")
+	require.NoError(t, addAdmin(context.Background(), cfg, "Boss", strings.NewReader("")))
+	assert.ErrorIs(t, addAdmin(context.Background(), cfg, "boss", strings.NewReader("")), errUsernameTaken)
+
+	open := func() (*App, http.Handler) {
+		app, err := NewApp(context.Background(), cfg, slog.New(slog.DiscardHandler))
+		require.NoError(t, err)
+		t.Cleanup(app.Close)
+		h, err := app.Routes()
+		require.NoError(t, err)
+		return app, h
+	}
+	a, ha := open()
+	_, hb := open()
+	n, err := a.db.CountAdmins(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+
+	// Signed in on A...
+	w := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/login", strings.NewReader("username=boss&password=pg-admin-password"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	ha.ServeHTTP(w, req)
+	require.Equal(t, http.StatusSeeOther, w.Code, w.Body.String())
+	cookies := w.Result().Cookies()
+	require.Len(t, cookies, 1)
+	// ...the admin adds an agent user on B.
+	agent, err := a.db.AddAgent(context.Background(), "Ana Rojas")
+	require.NoError(t, err)
+	w = httptest.NewRecorder()
+	req = httptest.NewRequest("POST", "/users", strings.NewReader("username=ana&password=ana-password&role=agent&agent_id="+agent))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(cookies[0])
+	hb.ServeHTTP(w, req)
+	require.Equal(t, http.StatusSeeOther, w.Code, w.Body.String())
+	assert.Equal(t, "/users?msg=user_added", w.Header().Get("Location"))
+	u, ok, err := a.db.Authenticate(context.Background(), "ana", "ana-password")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, agent, u.AgentID)
+	assert.Equal(t, "Ana Rojas", u.AgentName)
+	require.NoError(t, a.db.SetDisabled(context.Background(), u.ID, true))
+	_, ok, err = a.db.Authenticate(context.Background(), "ana", "ana-password")
+	require.NoError(t, err)
+	assert.False(t, ok, "disabled")
+	assert.ErrorIs(t, a.db.SetDisabled(context.Background(), a.mustUserID(t, "boss"), true), errLastAdmin)
+}
+
+func (a *App) mustUserID(t *testing.T, username string) string {
+	t.Helper()
+	users, err := a.db.Users(context.Background())
+	require.NoError(t, err)
+	for _, u := range users {
+		if u.Username == username {
+			return u.ID
+		}
+	}
+	t.Fatalf("no user %s", username)
+	return ""
+}

@@ -1,6 +1,5 @@
 // Agent console: live pop-ups over Server-Sent Events (screenpop message v1).
 (function () {
-  const agent = document.currentScript.dataset.agent;
   const t = JSON.parse(document.getElementById('i18n').textContent);
   const pop = document.getElementById('pop');
   const title = document.getElementById('pop-title');
@@ -92,7 +91,7 @@
     }
     if (m.type === 'end') status.textContent = t.ended;
   }
-  const es = new EventSource('/events?agent=' + encodeURIComponent(agent));
+  const es = new EventSource('/events'); // the signed-in agent's pops
   ['pop', 'update', 'end'].forEach(type => es.addEventListener(type, e => {
     const m = JSON.parse(e.data);
     if (current && current.call.callid === m.call.callid && m.type === 'end') { current.call = m.call; status.textContent = t.ended; return; }

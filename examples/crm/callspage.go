@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/callmyway-go/sdk/internal/safetext"
+)
+
+// The calls page: the history from the ledger, filtered; an agent sees
+// their own calls only, supervisors and admins everyone's.
+
+// scopedFilter reads the filters, keeping an agent to their own calls.
+// ok is false for an agent user linked to no agent.
+func (a *App) scopedFilter(r *http.Request) (f CallsFilter, ok bool) {
+	f = a.callsFilter(r)
+	if u := userFrom(r.Context()); u.Role == RoleAgent {
+		f.AgentID = u.AgentID
+		return f, u.AgentID != ""
+	}
+	return f, true
+}
+
+func (a *App) handleCalls() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, ok := a.scopedFilter(r)
+		if !ok {
+			a.render(w, r, http.StatusForbidden, "error", map[string]any{"Msg": translate(lang(r), "no_agent")})
+			return
+		}
+		rows, err := a.History(r.Context(), f)
+		if a.fail(w, err) {
+			return
+		}
+		agents, err := a.db.Agents(r.Context())
+		if a.fail(w, err) {
+			return
+		}
+		customers, err := a.db.Customers(r.Context())
+		if a.fail(w, err) {
+			return
+		}
+		a.render(w, r, http.StatusOK, "calls", map[string]any{"Rows": rows, "Agents": agents, "Customers": customers, "F": f,
+			"AllAgents": userFrom(r.Context()).Role != RoleAgent,
+			"FromStr":   dayString(f.From, a.cfg.Loc), "ToStr": dayString(f.To.AddDate(0, 0, -1), a.cfg.Loc),
+			"Query": r.URL.RawQuery, "Sync": a.SyncStatus()})
+	})
+}
+
+func (a *App) handleCallsCSV() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, ok := a.scopedFilter(r)
+		if !ok {
+			http.Error(w, translate(lang(r), "no_agent"), http.StatusForbidden)
+			return
+		}
+		rows, err := a.History(r.Context(), f)
+		if a.fail(w, err) {
+			return
+		}
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="llamadas.csv"`)
+		// A UTF-8 byte-order mark, so Excel reads "Solís" as written.
+		if _, err := io.WriteString(w, "\ufeff"); err != nil {
+			return
+		}
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"callid", "detect_time", "direction", "number", "agent", "contact", "customer", "duration_s", "cost", "end_reason", "result", "notes", "next_action", "next_action_date", "charge", "provisional"})
+		for _, h := range rows {
+			// Cells a spreadsheet would run as formulas are neutralised.
+			cw.Write(safetext.CSVRow([]string{h.CallID, a.when(h.Detect), h.Direction, h.Number, h.AgentName, h.ContactName, h.CustomerName,
+				fmt.Sprint(int64(h.Duration / time.Second)), h.Cost, h.EndReason, h.Result, h.Notes, h.NextAction, dayString(h.NextActionAt, a.cfg.Loc), h.Charge, fmt.Sprint(h.Provisional)}))
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			a.log.WarnContext(r.Context(), "crm: writing the calls CSV", "error", err.Error())
+		}
+	})
+}

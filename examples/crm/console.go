@@ -1,0 +1,229 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/calls"
+)
+
+// The agent console: the signed-in agent's pops over SSE, picking a
+// contact, linking an unknown caller, dispositions, demo calls.
+
+// handleHome greets the user: their console, or the agents for
+// supervisors and admins.
+func (a *App) handleHome() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		agents, err := a.db.Agents(r.Context())
+		if a.fail(w, err) {
+			return
+		}
+		a.render(w, r, http.StatusOK, "home", map[string]any{"Agents": agents})
+	})
+}
+
+func (a *App) handleConsole() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u := userFrom(r.Context())
+		agents, err := a.db.Agents(r.Context())
+		if a.fail(w, err) {
+			return
+		}
+		var current *AgentRow
+		for i := range agents {
+			if agents[i].ID == u.AgentID {
+				current = &agents[i]
+			}
+		}
+		if current == nil {
+			a.render(w, r, http.StatusForbidden, "error", map[string]any{"Msg": translate(lang(r), "no_agent")})
+			return
+		}
+		codes, err := a.db.ResultCodes(r.Context())
+		if a.fail(w, err) {
+			return
+		}
+		a.render(w, r, http.StatusOK, "console", map[string]any{"Current": current, "Codes": codes})
+	})
+}
+
+// handleEvents streams the signed-in agent's pops, and no one else's.
+func (a *App) handleEvents() http.Handler {
+	return a.hub.Handler(func(r *http.Request) (string, error) {
+		if id := userFrom(r.Context()).AgentID; id != "" {
+			return id, nil
+		}
+		return "", errors.New("no agent")
+	})
+}
+
+// errNotYourCall refuses acting on a call that did not ring the
+// signed-in agent.
+var errNotYourCall = errors.New("not your call")
+
+// ownCall returns a call that rang (or was dialled by) the user's agent.
+func (a *App) ownCall(ctx context.Context, u User, callID string) (calls.Call, error) {
+	c, err := a.ledger.Get(ctx, callID)
+	if err != nil {
+		return c, err
+	}
+	at := cmp.Or(c.Start, time.Now())
+	for _, ep := range append([]callmyway.Endpoint{c.Agent}, c.Rung...) {
+		if ep == (callmyway.Endpoint{}) {
+			continue
+		}
+		ag, ok, err := a.db.AgentFor(ctx, ep, at)
+		if err != nil {
+			return c, err
+		}
+		if ok && ag.ID == u.AgentID {
+			return c, nil
+		}
+	}
+	return c, errNotYourCall
+}
+
+// callError answers a failed ownCall.
+func (a *App) callError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, errNotYourCall) {
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": translate(lang(r), "not_your_call")})
+		return
+	}
+	writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+}
+
+func (a *App) handlePick() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, ok, err := a.db.Contact(r.Context(), r.FormValue("contact_id"))
+		if a.fail(w, err) {
+			return
+		}
+		if !ok {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "unknown contact"})
+			return
+		}
+		call, err := a.ownCall(r.Context(), userFrom(r.Context()), r.FormValue("callid"))
+		if err != nil {
+			a.callError(w, r, err)
+			return
+		}
+		if err := a.tracker.Pick(r.Context(), call, c); err != nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	})
+}
+
+// handleCreateContact creates a customer and contact for an unknown
+// number, then links the call.
+func (a *App) handleCreateContact() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var call *calls.Call
+		if id := r.FormValue("callid"); id != "" {
+			c, err := a.ownCall(r.Context(), userFrom(r.Context()), id)
+			if errors.Is(err, errNotYourCall) {
+				a.callError(w, r, err)
+				return
+			}
+			if err == nil {
+				call = &c
+			}
+		}
+		cid, err := a.db.AddCustomer(r.Context(), r.FormValue("customer"), r.FormValue("document"))
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		id, err := a.db.AddContact(r.Context(), cid, r.FormValue("name"), r.FormValue("number"))
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		c, _, err := a.db.Contact(r.Context(), id)
+		if a.fail(w, err) {
+			return
+		}
+		if call != nil {
+			if err := a.tracker.Pick(r.Context(), *call, c); a.fail(w, err) {
+				return
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"contact": c})
+	})
+}
+
+// handleDisposition saves the agent's disposition of one of their calls,
+// recorded as by the signed-in user.
+func (a *App) handleDisposition() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u := userFrom(r.Context())
+		d := Disposition{CallID: r.FormValue("callid"), ContactID: r.FormValue("contact_id"), ResultCode: r.FormValue("result"), By: u.ID,
+			Notes: strings.TrimSpace(r.FormValue("notes")), NextAction: strings.TrimSpace(r.FormValue("next_action"))}
+		if v := r.FormValue("next_action_date"); v != "" {
+			t, err := time.ParseInLocation("2006-01-02", v, a.cfg.Loc)
+			if err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid date " + v})
+				return
+			}
+			d.NextActionAt = t
+		}
+		if v := strings.TrimSpace(r.FormValue("charge")); v != "" {
+			c, err := decimal.NewFromString(strings.ReplaceAll(v, ",", "."))
+			if err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid amount " + v})
+				return
+			}
+			d.Charge = c
+		}
+		if _, err := a.ownCall(r.Context(), u, d.CallID); err != nil {
+			a.callError(w, r, err)
+			return
+		}
+		if err := a.SaveDisposition(r.Context(), d); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "message": translate(lang(r), "saved")})
+	})
+}
+
+// handleDemoInbound places a simulated inbound call at the fake, to the
+// signed-in agent's primary phone.
+func (a *App) handleDemoInbound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.fake == nil {
+			http.NotFound(w, r)
+			return
+		}
+		numbers := map[string]string{"known": "8888-1111", "shared": "2222-3333", "unknown": "7000-0000", "withheld": ""}
+		number, ok := numbers[r.FormValue("kind")]
+		if !ok {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "kind must be known, shared, unknown or withheld"})
+			return
+		}
+		eps, err := a.db.endpoints(r.Context(), userFrom(r.Context()).AgentID)
+		if a.fail(w, err) {
+			return
+		}
+		endpointID := ""
+		for _, e := range eps {
+			if e.Primary {
+				endpointID = e.EndpointID
+			}
+		}
+		id, err := a.fake.Inbound(number, callmyway.Endpoint{ID: endpointID})
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"callid": id})
+	})
+}
