@@ -83,6 +83,12 @@ func TestRestartKeepsTheFourSecondRuleOnSQLite(t *testing.T) {
 			time.Sleep(2 * time.Millisecond)
 		}
 	}
+	// With real credentials the CRM starts only once an admin exists.
+	admin := exec.Command(bin, "-db", db, "-create-admin", "boss")
+	admin.Env = append(os.Environ(), "CMW_USERNAME="+fake.Account().Username, "CMW_TZ=UTC", "CRM_ADMIN_PASSWORD=restart-test-admin-password")
+	if out, err := admin.CombinedOutput(); err != nil {
+		t.Fatalf("crm -create-admin: %v\n%s", err, out)
+	}
 	cmd := start()
 	for restart := range 5 {
 		nextQuery(cmd) // the first query of this life: the one a lost clock sends too soon
