@@ -14,6 +14,8 @@ import (
 // State is where a call is in its life. It is derived from the facts the
 // ledger holds, so it only moves forward: an ended call never rings again.
 // The zero State is no state (as in an empty Query: any).
+//
+// Copies may be read from several goroutines concurrently.
 type State string
 
 // States, in order.
@@ -39,6 +41,9 @@ func (s State) ended() bool { return s == StateEnded || s == StateFinal }
 
 // Outcome is how a call turned out. It is empty (OutcomePending) while
 // the call is not over.
+//
+// The zero Outcome is OutcomePending. Copies may be read from several
+// goroutines concurrently.
 type Outcome string
 
 // Outcomes.
@@ -54,6 +59,9 @@ const (
 // Diff is a difference between what the webhook said and what the CDR
 // says about a call, beyond the ledger's tolerance (WithTolerance). It is
 // a plain value, safe to copy and share.
+//
+// The zero Diff names no field. Copies may be read from several goroutines
+// concurrently.
 type Diff struct {
 	Field   string `json:"field"`   // "duration" or "cost"
 	Webhook string `json:"webhook"` // the webhook's value
@@ -66,6 +74,8 @@ type Diff struct {
 // A Call is a snapshot: a plain value, safe to copy and to read from
 // several goroutines (do not modify its slices and map in place). The
 // zero Call is "no call".
+//
+// Copies may be read from several goroutines concurrently.
 type Call struct {
 	ID  string `json:"id"`  // the callid (or "dial:"+ref before correlation)
 	Seq uint64 `json:"seq"` // position in the change stream (0 in calls returned by writes)

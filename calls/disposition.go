@@ -21,6 +21,8 @@ import (
 //
 // Disposition is a plain value, safe to copy and to read from several
 // goroutines. The zero value is not a valid disposition: By is required.
+//
+// Copies may be read from several goroutines concurrently.
 type Disposition struct {
 	// ID identifies the disposition on its call. Leave it empty to have
 	// Dispose make one; set it to make a retried submission idempotent.
@@ -52,6 +54,9 @@ type Disposition struct {
 //
 // Charge is a plain value, safe to copy; its zero value is not a valid
 // charge (Key and Currency are required).
+//
+// The zero Charge is invalid (no key). Copies may be read from several
+// goroutines concurrently.
 type Charge struct {
 	Key         string          `json:"key"`      // idempotency key (required)
 	Amount      decimal.Decimal `json:"amount"`   // positive or negative, never float

@@ -26,6 +26,9 @@ var (
 
 // InvalidError names the argument field that was rejected and why. It
 // matches ErrInvalid. It is a plain value, safe to share.
+//
+// The zero InvalidError names no field. Copies may be read from several
+// goroutines concurrently.
 type InvalidError struct {
 	Field  string // "Event.CallID", "Leg[3].Duration", "Query.Limit", "WithMaxLiveAge"...
 	Reason string
@@ -45,6 +48,9 @@ func invalid(field, format string, args ...any) error {
 
 // ChargeConflictError reports a charge key already posted on another
 // call. It matches ErrChargeConflict. It is a plain value, safe to share.
+//
+// The zero ChargeConflictError names no key. Copies may be read from
+// several goroutines concurrently.
 type ChargeConflictError struct {
 	Key    string // the idempotency key
 	CallID string // the call the key was posted on

@@ -12,6 +12,8 @@ import (
 // outbound call, known before the call has a callid.
 //
 // Dial is a plain value, safe to copy; its zero value is not a valid fact.
+//
+// Copies may be read from several goroutines concurrently.
 type Dial struct {
 	// Ref is the unique id of the request (required). The ledger records
 	// the dial as call "dial:"+Ref until it meets its webhook call.
@@ -40,6 +42,9 @@ func (d Dial) ID() string { return DialPrefix + d.Ref }
 const DialPrefix = "dial:"
 
 // Action is what a webhook event reports. The zero Action is invalid.
+//
+// The zero Action is no action (refused). Copies may be read from several
+// goroutines concurrently.
 type Action string
 
 // Actions.
@@ -51,6 +56,8 @@ const (
 // Event is one webhook callStart or callEnd.
 //
 // Event is a plain value, safe to copy; its zero value is not a valid fact.
+//
+// Copies may be read from several goroutines concurrently.
 type Event struct {
 	CallID   string             `json:"callid"`
 	Action   Action             `json:"action"`
@@ -77,6 +84,8 @@ type Event struct {
 // the greater SeenAt wins, ties broken deterministically.
 //
 // Leg is a plain value, safe to copy; its zero value is not a valid fact.
+//
+// Copies may be read from several goroutines concurrently.
 type Leg struct {
 	CallID         string              `json:"callid"`
 	OriginalCallID string              `json:"original_callid,omitempty"`

@@ -50,6 +50,9 @@ type seqID struct {
 
 // MemoryOption configures a MemoryStore; NewMemoryStore returns the first
 // error, an *InvalidError naming the option.
+//
+// A nil option is refused. Options are plain functions, safe to reuse and
+// to share between goroutines concurrently.
 type MemoryOption func(*MemoryStore) error
 
 // WithRetention sets how long the store keeps a call after its Start

@@ -119,7 +119,3 @@ func maxTime(a, b time.Time) time.Time {
 	}
 	return a
 }
-
-func (f facts) empty() bool {
-	return len(f.Dials) == 0 && len(f.Events) == 0 && len(f.Legs) == 0 && len(f.Disps) == 0
-}

@@ -53,6 +53,9 @@ func defaults() config {
 // Option configures a Ledger. Options validate their arguments: New
 // returns the first error, an *InvalidError naming the option. A nil
 // Option is refused.
+//
+// Options are plain functions, safe to reuse and to share between
+// goroutines concurrently.
 type Option func(*config) error
 
 // WithClock sets the ledger's clock (default time.Now). NeverArrived,

@@ -43,6 +43,8 @@ func (l *Ledger) callOf(r Record, now time.Time) (Call, error) {
 //
 // Query is a plain value, safe to copy; Calls copies it. Its zero value
 // selects every call.
+//
+// Copies may be read from several goroutines concurrently.
 type Query struct {
 	From, To time.Time          // the call started in [From, To)
 	Agent    callmyway.Endpoint // owned by this phone (either name matches)

@@ -10,6 +10,8 @@ import (
 //
 // A Report is a snapshot: a plain value, safe to copy and to read from
 // several goroutines. Its zero value is an empty report.
+//
+// Copies may be read from several goroutines concurrently.
 type Report struct {
 	From, To time.Time
 	Calls    int // calls in the range

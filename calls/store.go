@@ -16,6 +16,8 @@ import (
 // This package has NewMemoryStore; calls/sqlitestore and calls/pgstore
 // keep records in SQLite and PostgreSQL. Implementations must be safe for
 // concurrent use, and calls/internal/storetest checks the contract.
+//
+// A nil Store is refused by New.
 type Store interface {
 	// Update runs f in one atomic transaction holding an exclusive lock
 	// on each of keys (across every Ledger sharing the store), and commits
@@ -44,6 +46,10 @@ type Store interface {
 
 // Tx is an update in progress. It is only valid inside the function given
 // to Store.Update, and only for the goroutine running that function.
+//
+// A nil Tx is never passed to Store.Update's function. A Tx is used by one
+// goroutine, the one running that function; it is not safe for concurrent
+// use.
 type Tx interface {
 	// Get returns the records among ids that exist (aliases as they are),
 	// in any order.
@@ -66,6 +72,8 @@ type Tx interface {
 //
 // Record is a plain value; the zero Record is not a valid record (ID is
 // required). A Store must not modify a Record's slices after Put.
+//
+// Copies may be read from several goroutines concurrently.
 type Record struct {
 	ID      string // the call's id: callid, or "dial:"+ref
 	AliasOf string // when not empty, the record only points to that call
@@ -77,6 +85,9 @@ type Record struct {
 // Index are the columns a Store indexes a call by, derived from its facts
 // on every write. An alias record's Index holds only Number, Start and
 // State (of the call it points to). It is a plain value.
+//
+// The zero Index indexes nothing. Copies may be read from several
+// goroutines concurrently.
 type Index struct {
 	Agent      callmyway.Endpoint // the call's owner (Call.Agent)
 	Busy       []string           // phones the call occupies while live, as BusyToken
@@ -107,6 +118,8 @@ func busyTokens(e callmyway.Endpoint) []string {
 // Filter selects records in Store.Scan. Zero fields match everything, so
 // the zero Filter selects every call record. Match gives the reference
 // semantics. It is a plain value, safe to copy.
+//
+// Copies may be read from several goroutines concurrently.
 type Filter struct {
 	From, To time.Time          // Start in [From, To)
 	Agent    callmyway.Endpoint // Index.Agent shares a name with it (Endpoint.Same)

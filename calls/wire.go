@@ -37,6 +37,8 @@ func (l *Ledger) notify(ctx context.Context, changes []change) {
 // cannot tell that a webhook call and its CDR leg rang the same phone.
 // The CRM's endpoint mapping (a screenpop Directory) knows both.
 // Implementations must be safe for concurrent use.
+//
+// A nil PhoneBook is refused by WithPhoneBook.
 type PhoneBook interface {
 	// Phone returns the phone e names (by either name) with both names,
 	// ok false when it does not know it.

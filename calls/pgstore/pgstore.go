@@ -44,6 +44,9 @@ type Store struct {
 var _ calls.Store = (*Store)(nil)
 
 // Option configures a Store.
+//
+// A nil option is refused. Options are plain functions, safe to reuse and
+// to share between goroutines concurrently.
 type Option func(*Store) error
 
 // WithPollInterval sets how often Wait checks for changes even without a

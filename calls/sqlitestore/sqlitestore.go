@@ -47,6 +47,9 @@ type Store struct {
 var _ calls.Store = (*Store)(nil)
 
 // Option configures a Store.
+//
+// A nil option is refused. Options are plain functions, safe to reuse and
+// to share between goroutines concurrently.
 type Option func(*Store) error
 
 // WithPollInterval sets how often Wait looks for changes written by
@@ -249,14 +252,6 @@ func queryRecords(ctx context.Context, q queryer, query string, args ...any) ([]
 
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
-}
-
-func anys(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
 }
 
 // Update implements calls.Store. keys need no locks of their own: the

@@ -16,7 +16,7 @@ import (
 var packages = []string{
 	"callmyway", "number", "webhook", "click2dial", "screenpop", "cmwtest",
 	"cdr", "cdr/sqlstore", "cdr/sqlstore/sqlite", "cdr/sqlstore/postgres", "cdr/pgsync",
-	"webhook/pgdedupe", "screenpop/pgbroker",
+	"webhook/pgdedupe", "screenpop/pgbroker", "calls", "calls/sqlitestore", "calls/pgstore",
 }
 
 // TestExportedTypesSayZeroValueAndConcurrency: every exported type's doc

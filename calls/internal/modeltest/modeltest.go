@@ -118,7 +118,6 @@ type truth struct {
 	cost     decimal.Decimal // the CDR's, or the webhook's without one
 	mismatch bool
 	charge   string // the charge key posted on it, if any
-	firstID  func() string
 }
 
 type opKind int
@@ -254,9 +253,8 @@ func scenario(r *rand.Rand, base time.Time) ([]truth, []op) {
 				}
 			}
 		}
-		hookCost := decimal.Zero
 		if kind == outboundFull || kind == inbound || kind == ringGroup {
-			hookCost = cost
+			hookCost := cost // the webhook's cost
 			t.mismatch = !t.cost.Equal(hookCost) && t.cost.Sub(hookCost).Abs().GreaterThan(calls.DefaultToleranceCost)
 		}
 		if kind != outboundNever && r.IntN(2) == 0 {
