@@ -97,8 +97,14 @@ func NewMemoryStore(opts ...MemoryOption) (*MemoryStore, error) {
 	return s, nil
 }
 
-// Retention returns how long the store keeps a call.
-func (s *MemoryStore) Retention() time.Duration { return s.retention }
+// Retention returns how long the store keeps a call (0 for a store not
+// made by NewMemoryStore).
+func (s *MemoryStore) Retention() time.Duration {
+	if s == nil {
+		return 0
+	}
+	return s.retention
+}
 
 func (s *MemoryStore) ok() error {
 	if s == nil || s.recs == nil {
