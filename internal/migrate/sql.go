@@ -5,6 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
+
+	"github.com/callmyway-go/sdk/internal/wait"
 )
 
 // SQL adapts a *sql.DB of dialect d to DB. On SQLite each transaction is
@@ -35,7 +39,7 @@ func (s sqlDB) InTx(ctx context.Context, f func(Tx) error) error {
 		}
 		return tx.Commit()
 	}
-	conn, err := s.db.Conn(ctx)
+	conn, err := connect(ctx, s.db)
 	if err != nil {
 		return fmt.Errorf("migrate: connect: %w", err)
 	}
@@ -71,4 +75,20 @@ func (t sqlTx) QueryInt(ctx context.Context, query string, args ...any) (int64, 
 	var n int64
 	err := t.q.QueryRowContext(ctx, query, args...).Scan(&n)
 	return n, err
+}
+
+// connect opens a connection, retrying for up to five seconds while SQLite
+// reports the database busy: several processes opening a new file at once
+// race to switch it to WAL, and the loser's connection setup (its
+// journal_mode pragma) fails at once instead of waiting.
+func connect(ctx context.Context, db *sql.DB) (*sql.Conn, error) {
+	for attempt := 0; ; attempt++ {
+		conn, err := db.Conn(ctx)
+		if err == nil || attempt >= 50 || !strings.Contains(err.Error(), "SQLITE_BUSY") {
+			return conn, err
+		}
+		if err := wait.Sleep(ctx, 100*time.Millisecond); err != nil {
+			return nil, err
+		}
+	}
 }
