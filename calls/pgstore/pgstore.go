@@ -361,43 +361,24 @@ const scanPage = 200
 
 // Scan implements calls.Store, reading pages of records by (start, id).
 func (s *Store) Scan(ctx context.Context, f calls.Filter) iter.Seq2[calls.Record, error] {
-	return func(yield func(calls.Record, error) bool) {
+	where, args := filterSQL(f)
+	return overlay.Pages(f.Limit, scanPage, func(after *calls.Record, n int) ([]calls.Record, error) {
 		if err := s.ok(); err != nil {
-			yield(calls.Record{}, err)
-			return
+			return nil, err
 		}
-		where, args := filterSQL(f)
-		n := 0
-		var after *calls.Record
-		for {
-			q, a := "SELECT "+cols+" FROM ledger_calls WHERE "+where, append([]any(nil), args...)
-			if after != nil {
-				a = append(a, after.Index.Start, after.ID)
-				q += fmt.Sprintf(" AND (start_at, id) > ($%d, $%d)", len(a)-1, len(a))
-			}
-			page := scanPage
-			if f.Limit > 0 {
-				page = min(page, f.Limit-n)
-			}
-			a = append(a, page)
-			q += " ORDER BY start_at, id LIMIT $" + strconv.Itoa(len(a))
-			recs, err := queryRecords(ctx, s.pool, q, a...)
-			if err != nil {
-				yield(calls.Record{}, fmt.Errorf("pgstore: scan: %w", err))
-				return
-			}
-			for _, r := range recs {
-				if !yield(r, nil) {
-					return
-				}
-			}
-			n += len(recs)
-			if len(recs) < page || (f.Limit > 0 && n >= f.Limit) {
-				return
-			}
-			after = &recs[len(recs)-1]
+		q, a := "SELECT "+cols+" FROM ledger_calls WHERE "+where, append([]any(nil), args...)
+		if after != nil {
+			a = append(a, after.Index.Start, after.ID)
+			q += fmt.Sprintf(" AND (start_at, id) > ($%d, $%d)", len(a)-1, len(a))
 		}
-	}
+		a = append(a, n)
+		q += " ORDER BY start_at, id LIMIT $" + strconv.Itoa(len(a))
+		recs, err := queryRecords(ctx, s.pool, q, a...)
+		if err != nil {
+			return nil, fmt.Errorf("pgstore: scan: %w", err)
+		}
+		return recs, nil
+	})
 }
 
 // filterSQL translates f (see calls.Filter.Match) into a WHERE clause.

@@ -438,43 +438,24 @@ const scanPage = 200
 
 // Scan implements calls.Store, reading pages of records by (start, id).
 func (s *Store) Scan(ctx context.Context, f calls.Filter) iter.Seq2[calls.Record, error] {
-	return func(yield func(calls.Record, error) bool) {
+	where, args := filterSQL(f)
+	return overlay.Pages(f.Limit, scanPage, func(after *calls.Record, n int) ([]calls.Record, error) {
 		if err := s.ok(); err != nil {
-			yield(calls.Record{}, err)
-			return
+			return nil, err
 		}
-		where, args := filterSQL(f)
-		n := 0
-		var after *calls.Record
-		for {
-			q, a := "SELECT "+cols+" FROM ledger_calls WHERE "+where, append([]any(nil), args...)
-			if after != nil {
-				q += " AND (start_us, id) > (?, ?)"
-				a = append(a, after.Index.Start.UnixMicro(), after.ID)
-			}
-			page := scanPage
-			if f.Limit > 0 {
-				page = min(page, f.Limit-n)
-			}
-			q += " ORDER BY start_us, id LIMIT ?"
-			a = append(a, page)
-			recs, err := queryRecords(ctx, s.db, q, a...)
-			if err != nil {
-				yield(calls.Record{}, fmt.Errorf("sqlitestore: scan: %w", err))
-				return
-			}
-			for _, r := range recs {
-				if !yield(r, nil) {
-					return
-				}
-			}
-			n += len(recs)
-			if len(recs) < page || (f.Limit > 0 && n >= f.Limit) {
-				return
-			}
-			after = &recs[len(recs)-1]
+		q, a := "SELECT "+cols+" FROM ledger_calls WHERE "+where, append([]any(nil), args...)
+		if after != nil {
+			q += " AND (start_us, id) > (?, ?)"
+			a = append(a, after.Index.Start.UnixMicro(), after.ID)
 		}
-	}
+		q += " ORDER BY start_us, id LIMIT ?"
+		a = append(a, n)
+		recs, err := queryRecords(ctx, s.db, q, a...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: scan: %w", err)
+		}
+		return recs, nil
+	})
 }
 
 // filterSQL translates f (see calls.Filter.Match) into a WHERE clause.

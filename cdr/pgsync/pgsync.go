@@ -45,12 +45,12 @@ type Limiter struct {
 // to share between goroutines concurrently.
 type LimiterOption func(*Limiter) error
 
-// WithMargin adds d to callmyway.QueryInterval between two queries
+// WithQueryMargin adds d to callmyway.QueryInterval between two queries
 // (default callmyway.DefaultQueryMargin); between 0 and 1 minute.
-func WithMargin(d time.Duration) LimiterOption {
+func WithQueryMargin(d time.Duration) LimiterOption {
 	return func(l *Limiter) error {
 		if d < 0 || d > time.Minute {
-			return fmt.Errorf("pgsync: WithMargin(%v): between 0 and 1m", d)
+			return fmt.Errorf("pgsync: WithQueryMargin(%v): between 0 and 1m", d)
 		}
 		l.interval = callmyway.QueryInterval + d
 		return nil

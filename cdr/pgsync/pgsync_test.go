@@ -112,9 +112,9 @@ func TestFailover(t *testing.T) {
 func TestLimiterSpacesInstances(t *testing.T) {
 	dsn := pgtest.Schema(t)
 	ctx := context.Background()
-	a, err := pgsync.NewLimiter(ctx, pgtest.Pool(t, dsn, "a"), "acct", pgsync.WithMargin(0))
+	a, err := pgsync.NewLimiter(ctx, pgtest.Pool(t, dsn, "a"), "acct", pgsync.WithQueryMargin(0))
 	require.NoError(t, err)
-	b, err := pgsync.NewLimiter(ctx, pgtest.Pool(t, dsn, "b"), "acct", pgsync.WithMargin(0))
+	b, err := pgsync.NewLimiter(ctx, pgtest.Pool(t, dsn, "b"), "acct", pgsync.WithQueryMargin(0))
 	require.NoError(t, err)
 	require.NoError(t, a.Wait(ctx))
 	start := time.Now()
@@ -127,8 +127,8 @@ func TestLimiterSpacesInstances(t *testing.T) {
 
 func TestOptionsValidate(t *testing.T) {
 	ctx := context.Background()
-	_, err := pgsync.NewLimiter(ctx, nil, "acct", pgsync.WithMargin(-time.Second))
-	assert.ErrorContains(t, err, "WithMargin")
+	_, err := pgsync.NewLimiter(ctx, nil, "acct", pgsync.WithQueryMargin(-time.Second))
+	assert.ErrorContains(t, err, "WithQueryMargin")
 	_, err = pgsync.NewLimiter(ctx, nil, "acct")
 	assert.ErrorContains(t, err, "nil pool")
 	for _, o := range []pgsync.ElectorOption{pgsync.WithRetry(0), pgsync.WithRetry(time.Hour), pgsync.WithLogger(nil)} {
