@@ -15,6 +15,10 @@ import (
 	"github.com/callmyway-go/sdk/cdr/sqlstore"
 )
 
+// MaxOpenConns bounds the connections (and file descriptors) a store
+// opened by Open keeps on its file.
+const MaxOpenConns = 16
+
 // Open opens (creating if needed) the SQLite database file at path in WAL
 // mode with a busy timeout, migrated and ready, reading times in acct's
 // zone. An incomplete acct is an error matching callmyway.ErrInvalidAccount.
@@ -28,5 +32,13 @@ func Open(ctx context.Context, path string, acct callmyway.Account) (*sqlstore.S
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore/sqlite: open %s: %w", path, err)
 	}
+	// A bounded pool that stays open: SQLite serialises writers anyway,
+	// and a connection closed while the process holds locks on the file
+	// leaves its descriptor parked until exit, so an unbounded pool that
+	// grows under load and shrinks after it keeps hundreds of descriptors.
+	// Requests beyond the bound wait for a connection (backpressure, not
+	// refusal).
+	db.SetMaxOpenConns(MaxOpenConns)
+	db.SetMaxIdleConns(MaxOpenConns)
 	return sqlstore.Open(ctx, db, sqlstore.SQLite, acct)
 }

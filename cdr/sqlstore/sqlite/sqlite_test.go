@@ -1,0 +1,24 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/cdr/sqlstore/sqlite"
+)
+
+// The pool is bounded and keeps its connections, so file descriptors stay
+// bounded under load and none is parked by a closed connection.
+func TestPoolIsBounded(t *testing.T) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "c.db"),
+		callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"})
+	require.NoError(t, err)
+	defer s.Close()
+	assert.Equal(t, sqlite.MaxOpenConns, s.DB().Stats().MaxOpenConnections)
+}
