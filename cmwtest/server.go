@@ -272,7 +272,6 @@ func Start(opts ...Option) (*Server, error) {
 		calls:        map[string]*call{},
 		busy:         map[string]string{},
 		clientIP:     "127.0.0.1",
-		seq:          900000000,
 		hooks:        newHookQueue(),
 	}
 	for _, o := range opts {
@@ -283,6 +282,10 @@ func Start(opts ...Option) (*Server, error) {
 			return nil, err
 		}
 	}
+	// Call ids count from the clock, so a fake restarted against a CRM
+	// that kept its data (a ledger, a CDR table) never hands out a callid
+	// it gave before.
+	s.seq = s.clock.Now().UnixMilli() * 10
 	if s.endpoint(s.acct.Username) == nil {
 		s.endpoints = append(s.endpoints, ep("5000", s.acct.Username, s.password, "Principal", false))
 	} else if e := s.endpoint(s.acct.Username); e.Password != s.password {

@@ -490,3 +490,20 @@ func TestAccountFlowsToClient(t *testing.T) {
 	assert.Equal(t, acct, s.Account())
 	assert.True(t, s.Busy(callmyway.Endpoint{ID: "nope"}) == false)
 }
+
+// A fake restarted against a CRM that kept its data never reuses a callid
+// (a new note once landed on a 7-day-old call after a demo restart).
+func TestRestartNeverReusesCallIDs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		first := NewServer(InProcess())
+		id1, err := first.Inbound("88887777", callmyway.Endpoint{ID: "5001"})
+		require.NoError(t, err)
+		first.Close()
+		time.Sleep(time.Second)
+		second := NewServer(InProcess())
+		defer second.Close()
+		id2, err := second.Inbound("88887777", callmyway.Endpoint{ID: "5001"})
+		require.NoError(t, err)
+		assert.NotEqual(t, id1, id2)
+	})
+}
