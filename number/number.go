@@ -118,6 +118,24 @@ func parse(raw, region string) (Number, error) {
 	return n, nil
 }
 
+// National returns the number as people of its country write it
+// ("8888 7777" for +50688887777), with the country code when region is
+// another country's ("+506 8888 7777" read from Mexico). It is the raw
+// form for a withheld number or one that does not parse.
+func (n Number) National(region string) string {
+	if n.Withheld || n.E164 == "" {
+		return n.Raw
+	}
+	p, err := phonenumbers.Parse(n.E164, "")
+	if err != nil {
+		return n.E164
+	}
+	if phonenumbers.GetRegionCodeForNumber(p) == strings.ToUpper(region) {
+		return phonenumbers.Format(p, phonenumbers.NATIONAL)
+	}
+	return phonenumbers.Format(p, phonenumbers.INTERNATIONAL)
+}
+
 // Digits returns the E.164 form without the leading "+", the form sent to
 // CallMyWay in click-to-dial requests. It is empty for a withheld number.
 func (n Number) Digits() string { return strings.TrimPrefix(n.E164, "+") }

@@ -82,3 +82,12 @@ func TestRegionsMatchLibphonenumber(t *testing.T) {
 		assert.False(t, callmyway.IsRegion(bad), bad)
 	}
 }
+
+func TestNational(t *testing.T) {
+	n, err := Parse("+50688887777", "CR")
+	require.NoError(t, err)
+	assert.Equal(t, "8888 7777", n.National("CR"))
+	assert.Equal(t, "+506 8888 7777", n.National("MX"))
+	w, _ := Parse("anonymous", "CR")
+	assert.Equal(t, "anonymous", w.National("CR"))
+}

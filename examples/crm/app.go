@@ -393,14 +393,22 @@ func (a *App) dialerFor(ctx context.Context, agentID string) (*click2dial.Dialer
 // HistoryRow is one line of the calls view, from the ledger: the call
 // (reconciled with its CDR when synced) and what the agent recorded.
 type HistoryRow struct {
-	CallID, Direction, Number, AgentName, ContactName, CustomerName, CustomerID string
-	Detect                                                                      time.Time
-	Duration                                                                    time.Duration
-	Cost, EndReason                                                             string
-	Result, Notes, NextAction, Charge                                           string
-	NextActionAt                                                                time.Time
-	Provisional                                                                 bool // not yet confirmed by the synced CDR
+	CallID, Direction, AgentName, ContactName, CustomerName, CustomerID string
+	Number                                                              string // E.164; "" withheld
+	Detect                                                              time.Time
+	Duration                                                            time.Duration
+	Cost                                                                decimal.Decimal
+	EndReason                                                           string
+	Result, Notes, NextAction                                           string
+	Charge                                                              decimal.Decimal // zero: none posted
+	NextActionAt                                                        time.Time
+	Provisional                                                         bool // not yet confirmed by the synced CDR
+	Linked                                                              bool // the contact was found by the call's number
 }
+
+// historyLimit bounds the calls History reads from the ledger (the page
+// shows them historyPage at a time).
+const historyLimit = 5000
 
 // History lists the ledger's calls, newest first.
 func (a *App) History(ctx context.Context, f CallsFilter) ([]HistoryRow, error) {
@@ -415,8 +423,9 @@ func (a *App) History(ctx context.Context, f CallsFilter) ([]HistoryRow, error) 
 		}
 	}
 	contacts := map[string]screenpop.Contact{}
+	byNumber := map[string][]screenpop.Contact{}
 	var out []HistoryRow
-	for c, err := range a.ledger.Calls(ctx, calls.Query{From: f.From, To: f.To, Case: f.CustomerID, Limit: 5000}) {
+	for c, err := range a.ledger.Calls(ctx, calls.Query{From: f.From, To: f.To, Limit: historyLimit}) {
 		if err != nil {
 			return nil, err
 		}
@@ -428,15 +437,32 @@ func (a *App) History(ctx context.Context, f CallsFilter) ([]HistoryRow, error) 
 			continue
 		}
 		r := HistoryRow{CallID: c.ID, Direction: string(c.Direction), Number: c.Number, AgentName: ag.Name, Detect: c.Start,
-			Duration: c.Duration, Cost: cdr.Money(c.Cost), EndReason: c.EndReason, Provisional: !c.CDRSeen}
+			Duration: c.Duration, Cost: c.Cost, EndReason: c.EndReason, Provisional: !c.CDRSeen}
 		if n := len(c.Disps); n > 0 {
 			d := c.Disps[n-1]
 			r.Result, r.Notes, r.NextAction, r.NextActionAt = d.Result, d.Notes, d.NextAction, d.NextAt
 		}
 		for _, ch := range c.Charges {
-			r.Charge = ch.Amount.StringFixed(2)
+			r.Charge = r.Charge.Add(ch.Amount)
 		}
-		if c.Contact != "" {
+		contactID := c.Contact
+		if contactID == "" && c.Number != "" {
+			// A call from a known number is linked to its contact
+			// automatically, when the number is one contact's.
+			found, seen := byNumber[c.Number]
+			if !seen {
+				if found, err = a.db.FindByNumber(ctx, c.Number); err != nil {
+					return nil, err
+				}
+				byNumber[c.Number] = found
+			}
+			if len(found) == 1 {
+				contactID, r.Linked = found[0].ID, true
+				contacts[contactID] = found[0]
+			}
+		}
+		if contactID != "" {
+			c.Contact = contactID
 			ct, seen := contacts[c.Contact]
 			if !seen {
 				if ct, _, err = a.db.Contact(ctx, c.Contact); err != nil {
@@ -445,6 +471,9 @@ func (a *App) History(ctx context.Context, f CallsFilter) ([]HistoryRow, error) 
 				contacts[c.Contact] = ct
 			}
 			r.ContactName, r.CustomerName, r.CustomerID = ct.Name, ct.CustomerName, ct.CustomerID
+		}
+		if f.CustomerID != "" && r.CustomerID != f.CustomerID {
+			continue
 		}
 		out = append(out, r)
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/screenpop"
+	"github.com/callmyway-go/sdk/webhook"
 )
 
 func TestMain(m *testing.M) {
@@ -246,7 +247,7 @@ func TestInboundSharedPickDispositionHistory(t *testing.T) {
 
 	_, body = a.get(t, "/calls?agent="+ana)
 	assert.Contains(t, body, m.Call.CallID)
-	assert.Contains(t, body, "PAGO")
+	assert.Contains(t, body, "Promesa de pago", "the result code in the reader's language")
 	assert.Contains(t, body, "Elena Mora")
 	_, body = a.get(t, "/calls.csv?agent="+ana)
 	assert.True(t, strings.HasPrefix(body, "\ufeff"), "a UTF-8 BOM for Excel")
@@ -430,4 +431,39 @@ func TestNoListingAndLiteralSearch(t *testing.T) {
 	assert.NotContains(t, body, "Solís", "_ is literal")
 	_, body = a.get(t, "/api/search?q=sol")
 	assert.Contains(t, body, "Solís")
+}
+
+// The history is paged, writes numbers and money for people, translates
+// the provider's codes, links known numbers, explains a reversed range
+// and keeps its filters across a language switch.
+func TestHistoryPage(t *testing.T) {
+	a := newTestApp(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_, err := a.syncer.SyncOnce(ctx) // the seeded week reaches the ledger
+	require.NoError(t, err)
+	super := a.as(t, "super")
+	_, body := super.get(t, "/calls?from=2030-01-10&to=2020-01-01")
+	assert.Contains(t, body, `id="reversed"`, "a reversed range is explained")
+	_, body = super.get(t, "/calls?customer=x&agent=y")
+	assert.Contains(t, body, `href="/calls?agent=y&amp;customer=x&amp;lang=en" id="lang"`, "the language switch keeps the filters")
+	// The demo week of calls: more than one page.
+	from := time.Now().AddDate(0, 0, -8).Format("2006-01-02")
+	_, body = super.get(t, "/calls?from="+from)
+	assert.Contains(t, body, "Página 1 de ")
+	assert.Contains(t, body, `rel="next"`)
+	assert.Equal(t, historyPage, strings.Count(body, "<tr class="), "one page of rows")
+	assert.Contains(t, body, "CRC ")
+	assert.NotContains(t, body, ".0000", "money has two decimals")
+	assert.Regexp(t, `<td class="num">\d{4} \d{4}</td>`, body, "numbers in national format")
+	assert.Regexp(t, `<td>(Contestada|Sin respuesta|Cancelada|No disponible|Rechazada)</td>`, body, "end reasons translated")
+	assert.Contains(t, body, `href="/calls.csv?from=`+from+`"`, "the export keeps the filters")
+	// A call from a known number nobody disposed of is linked to its contact.
+	now := callmyway.NewTime(time.Now())
+	require.NoError(t, a.ledger.HandleEvent(ctx, webhook.Event{Action: webhook.CallEnd, Call: webhook.Call{ID: "known-1",
+		Endpoint: callmyway.Endpoint{ID: "5001"}, Direction: callmyway.DirectionInbound, ANI: "50688881111", DetectTime: now, DisconnectTime: now}}))
+	_, body = super.get(t, "/calls")
+	assert.Regexp(t, `Marta Solís <small>\(vinculada por número\)</small>`, body, "known numbers are linked to their contact")
+	_, body = super.get(t, "/calls?from="+from+"&page=2")
+	assert.Contains(t, body, `rel="prev"`)
 }

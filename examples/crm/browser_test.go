@@ -125,7 +125,7 @@ func TestBrowserSharedNumberPopup(t *testing.T) {
 	history, err := chromedp.Run(ctx, chromedp.Text(css(`#calls`)))
 	require.NoError(t, err)
 	assert.Contains(t, history, "Elena Mora")
-	assert.Contains(t, history, "PAGO")
+	assert.Contains(t, history, "Promesa de pago")
 	assert.Contains(t, history, "1500.25")
 	assert.True(t, strings.Contains(history, "Ana Rojas"))
 	assert.False(t, strings.Contains(history, "Beto Vargas"), "an agent's history is their own")

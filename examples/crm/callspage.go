@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/callmyway-go/sdk/internal/safetext"
 )
@@ -43,11 +46,54 @@ func (a *App) handleCalls() http.Handler {
 		if a.fail(w, err) {
 			return
 		}
-		a.render(w, r, http.StatusOK, "calls", map[string]any{"Rows": rows, "Agents": agents, "Customers": customers, "F": f,
-			"AllAgents": userFrom(r.Context()).Role != RoleAgent,
-			"FromStr":   dayString(f.From, a.cfg.Loc), "ToStr": dayString(f.To.AddDate(0, 0, -1), a.cfg.Loc),
-			"Query": r.URL.RawQuery, "Sync": a.SyncStatus()})
+		codes, err := a.db.ResultCodes(r.Context())
+		if a.fail(w, err) {
+			return
+		}
+		labels := map[string]string{}
+		for _, c := range codes {
+			labels[c.Code] = c.ES
+			if lang(r) == "en" {
+				labels[c.Code] = c.EN
+			}
+		}
+		pages := max(1, (len(rows)+historyPage-1)/historyPage)
+		page := min(f.Page, pages)
+		lo, hi := (page-1)*historyPage, min(page*historyPage, len(rows))
+		pageURL := func(p int) string {
+			q := r.URL.Query()
+			q.Set("page", strconv.Itoa(p))
+			return "/calls?" + q.Encode()
+		}
+		shown := rows[lo:hi]
+		for i := range shown { // result codes in the reader's language
+			if l, ok := labels[shown[i].Result]; ok {
+				shown[i].Result = l
+			}
+		}
+		data := map[string]any{"Rows": shown, "Total": len(rows), "Agents": agents, "Customers": customers, "F": f,
+			"AllAgents": userFrom(r.Context()).Role != RoleAgent, "Currency": currency,
+			"FromStr": dayString(f.From, a.cfg.Loc), "ToStr": dayString(f.To.AddDate(0, 0, -1), a.cfg.Loc),
+			"CSVURL": "/calls.csv?" + r.URL.RawQuery, "Sync": a.SyncStatus(), "PageN": page, "Pages": pages, "Limited": len(rows) >= historyLimit}
+		if page > 1 {
+			data["PrevURL"] = pageURL(page - 1)
+		}
+		if page < pages {
+			data["NextURL"] = pageURL(page + 1)
+		}
+		a.render(w, r, http.StatusOK, "calls", data)
 	})
+}
+
+// historyPage is how many calls a page of the history shows.
+const historyPage = 50
+
+// charge writes a posted charge with two decimals, "" for none.
+func charge(d decimal.Decimal) string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.StringFixed(2)
 }
 
 func (a *App) handleCallsCSV() http.Handler {
@@ -72,7 +118,7 @@ func (a *App) handleCallsCSV() http.Handler {
 		for _, h := range rows {
 			// Cells a spreadsheet would run as formulas are neutralised.
 			cw.Write(safetext.CSVRow([]string{h.CallID, a.when(h.Detect), h.Direction, h.Number, h.AgentName, h.ContactName, h.CustomerName,
-				fmt.Sprint(int64(h.Duration / time.Second)), h.Cost, h.EndReason, h.Result, h.Notes, h.NextAction, dayString(h.NextActionAt, a.cfg.Loc), h.Charge, fmt.Sprint(h.Provisional)}))
+				fmt.Sprint(int64(h.Duration / time.Second)), h.Cost.StringFixed(2), h.EndReason, h.Result, h.Notes, h.NextAction, dayString(h.NextActionAt, a.cfg.Loc), charge(h.Charge), fmt.Sprint(h.Provisional)}))
 		}
 		cw.Flush()
 		if err := cw.Error(); err != nil {

@@ -420,4 +420,6 @@ type CallsFilter struct {
 	From, To   time.Time
 	AgentID    string
 	CustomerID string
+	Page       int  // 1-based
+	Reversed   bool // the dates were given the wrong way round and swapped
 }

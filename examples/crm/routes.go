@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/callmyway-go/sdk/number"
 )
 
 // Routes returns the CRM's HTTP handler: every route, and who may use it.
@@ -81,6 +83,25 @@ func (a *App) parseTemplates() error {
 			"day":   func(t time.Time) string { return dayString(t, a.cfg.Loc) },
 			"money": func(d decimal.Decimal) string { return d.StringFixed(2) },
 			"dur":   func(d time.Duration) string { return d.String() },
+			// phone writes an E.164 number as the account's country does.
+			"phone": func(e164 string) string {
+				n, err := number.Parse(e164, a.cfg.Region)
+				if err != nil {
+					return e164
+				}
+				return n.National(a.cfg.Region)
+			},
+			// code translates a provider code (direction, end reason):
+			// messages["<kind>_<code>"], else the code as sent.
+			"code": func(l, kind, c string) string {
+				if c == "" {
+					return ""
+				}
+				if _, ok := messages[kind+"_"+c]; ok {
+					return translate(l, kind+"_"+c)
+				}
+				return c
+			},
 		}).ParseFS(templateFS, "templates/layout.html", e)
 		if err != nil {
 			return err
@@ -98,6 +119,14 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page st
 		data = map[string]any{}
 	}
 	data["L"], data["Demo"], data["Page"], data["Path"] = l, a.fake != nil, page, r.URL.Path
+	// The language switch keeps the page's filters.
+	q := r.URL.Query()
+	if l == "es" {
+		q.Set("lang", "en")
+	} else {
+		q.Set("lang", "es")
+	}
+	data["LangURL"] = r.URL.Path + "?" + q.Encode()
 	if u := userFrom(r.Context()); u.ID != "" {
 		data["User"] = &u
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -77,6 +78,15 @@ func (a *App) callsFilter(r *http.Request) CallsFilter {
 	} else {
 		now := time.Now().In(a.cfg.Loc)
 		f.To = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, a.cfg.Loc).AddDate(0, 0, 1)
+	}
+	if !f.From.Before(f.To) {
+		// "from" after "to": read as the range the user meant, and say so.
+		f.From, f.To = f.To.AddDate(0, 0, -1), f.From.AddDate(0, 0, 1)
+		f.Reversed = true
+	}
+	f.Page = 1
+	if p, err := strconv.Atoi(q.Get("page")); err == nil && p > 1 {
+		f.Page = p
 	}
 	return f
 }
