@@ -215,22 +215,7 @@ func (s *Store) Update(ctx context.Context, keys []string, f func(context.Contex
 		lockKeys[i] = lockPrefix + k
 	}
 	for attempt := 1; ; attempt++ {
-		var t *pgTx
-		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			if len(lockKeys) > 0 {
-				// In hash order, so that two updates never wait on each
-				// other's locks in opposite orders.
-				if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(h) FROM
-					(SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS l`, lockKeys); err != nil {
-					return err
-				}
-			}
-			t = &pgTx{tx: tx}
-			if err := f(ctx, t); err != nil {
-				return err
-			}
-			return t.flush(ctx)
-		})
+		t, err := s.updateOnce(ctx, lockKeys, f)
 		if err == nil {
 			// Number what this update wrote, and what it saw pending
 			// (a row a pass skipped while this update had it locked).
@@ -245,6 +230,47 @@ func (s *Store) Update(ctx context.Context, keys []string, f func(context.Contex
 			return fmt.Errorf("pgstore: %w", err)
 		}
 	}
+}
+
+// lockSQL takes the advisory locks of keys ($1), in hash order, so that
+// two updates never wait on each other's locks in opposite orders.
+const lockSQL = `SELECT pg_advisory_xact_lock(h) FROM
+	(SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS l`
+
+// updateOnce runs one attempt of an update: BEGIN and the key locks in one
+// round trip, f, the writes, COMMIT.
+func (s *Store) updateOnce(ctx context.Context, lockKeys []string, f func(context.Context, calls.Tx) error) (t *pgTx, err error) {
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{})
+	if len(lockKeys) > 0 {
+		b.Queue(lockSQL, lockKeys)
+	}
+	br := s.pool.SendBatch(ctx, b)
+	err = br.Close()
+	tx := br.Tx()
+	if tx == nil { // cannot happen with BeginTx; be safe
+		if err == nil {
+			err = errors.New("no transaction")
+		}
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			// Also releases the connection when BEGIN itself failed.
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	if err != nil {
+		return nil, err
+	}
+	t = &pgTx{tx: tx}
+	if err := f(ctx, t); err != nil {
+		return nil, err
+	}
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
+	return t, tx.Commit(ctx)
 }
 
 type pgTx struct {
