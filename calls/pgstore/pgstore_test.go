@@ -3,8 +3,11 @@ package pgstore_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/callmyway-go/sdk/calls"
@@ -64,4 +67,39 @@ func TestModel(t *testing.T) {
 			return calls.New(modeltest.Account, s, opts...)
 		}}
 	})
+}
+
+// TestPendingRowsAreNumbered: a row left pending (a negative seq: written
+// by an update whose process died before its numbering pass) is invisible
+// to Changes until a pass numbers it, here the one Open runs; it then
+// comes after every change a reader may already have seen.
+func TestPendingRowsAreNumbered(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	s := open(t, dsn)
+	defer s.Close()
+	ctx := t.Context()
+	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	require.NoError(t, s.Update(ctx, []string{"k"}, func(ctx context.Context, tx calls.Tx) error {
+		return tx.Put(ctx, calls.Record{ID: "a", Index: calls.Index{Number: "+50611111111", Start: at}, Doc: []byte(`{}`)})
+	}))
+	seen, err := s.Changes(ctx, 0, 0)
+	require.NoError(t, err)
+	require.Len(t, seen, 1)
+	admin := pgtest.Pool(t, dsn, "cmw-ledger-admin")
+	_, err = admin.Exec(ctx, `INSERT INTO ledger_calls (id, seq, start_at) VALUES ('b', -nextval('ledger_calls_seq'), $1)`, at)
+	require.NoError(t, err)
+	ch, err := s.Changes(ctx, seen[0].Seq, 0)
+	require.NoError(t, err)
+	assert.Empty(t, ch, "a pending row is not a change yet")
+	b, err := s.Get(ctx, "b")
+	require.NoError(t, err)
+	assert.Zero(t, b.Seq, "pending")
+
+	s2 := open(t, dsn) // its Open numbers the pending row
+	defer s2.Close()
+	ch, err = s.Changes(ctx, seen[0].Seq, 0)
+	require.NoError(t, err)
+	require.Len(t, ch, 1)
+	assert.Equal(t, "b", ch[0].ID)
+	assert.Greater(t, ch[0].Seq, seen[0].Seq)
 }
