@@ -17,7 +17,10 @@
 // resuming after a number never misses a change; a pass numbers every
 // pending row at once, so concurrent updates share one (one pass at a
 // time per Store; the updates waiting meanwhile share the next). Update
-// returns after a pass that began after its commit. Pending rows are
+// returns after a pass that began after its commit. An update that finds
+// the lock free takes it itself (until its commit) and writes its rows
+// numbered, saving the pass: uncontended, an update is one transaction as
+// before; contended, it never waits for the lock. Pending rows are
 // invisible to Changes and Wait, and Get and Scan report them with Seq 0;
 // rows left pending by a crash are numbered by the next pass (any Update,
 // Open, or Wait's poll). Passes NOTIFY ledger_calls; Wait LISTENs. Calls
@@ -356,6 +359,11 @@ func (t *pgTx) Put(ctx context.Context, recs ...calls.Record) error {
 // order.
 const seqLock = lockPrefix + "seq"
 
+// tryLockSQL takes seqLock if it is free, until the commit, and records
+// whether it did for fromArrays in a setting local to the transaction.
+const tryLockSQL = `SELECT set_config('cmw_ledger.numbered',
+	CASE WHEN pg_try_advisory_xact_lock(hashtextextended('` + seqLock + `', 0)) THEN 'on' ELSE 'off' END, true) = 'on'`
+
 // numberSQL is a numbering pass's statements, sent in one round trip (a
 // pipeline with one Sync: an implicit transaction, so the lock is held
 // until the commit). The UPDATE's snapshot is taken after the lock is
@@ -438,9 +446,11 @@ func (s *Store) passOnce(ctx context.Context) error {
 
 const insertCols = `id, alias_of, seq, agent_id, agent_user, busy, number, start_at, state, contact, case_id, doc`
 
-// fromArrays gives the rows pending seqs: minus numbers from the
-// sequence, in order.
-const fromArrays = ` SELECT id, alias_of, -nextval('ledger_calls_seq'), agent_id, agent_user, busy, number, start_at, state, contact, case_id, NULLIF(doc, '')::json
+// fromArrays gives the rows numbers from the sequence, in order: their
+// seqs when the update holds seqLock (see tryLockSQL), else minus them,
+// pending.
+const fromArrays = ` SELECT id, alias_of,
+		CASE WHEN current_setting('cmw_ledger.numbered') = 'on' THEN 1 ELSE -1 END * nextval('ledger_calls_seq'), agent_id, agent_user, busy, number, start_at, state, contact, case_id, NULLIF(doc, '')::json
 	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::text[])
 	AS t(id, alias_of, agent_id, agent_user, busy, number, start_at, state, contact, case_id, doc)`
 
@@ -451,9 +461,13 @@ func (t *pgTx) flush(ctx context.Context) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	// One round trip, the rows pending (numbered after the commit).
-	t.wrote = true
+	// One round trip. When no one holds seqLock, the update takes it
+	// until its commit and numbers its rows itself, as a pass would (an
+	// uncontended update saves the pass's transaction); else they are
+	// pending, numbered by a pass after the commit.
+	var numbered bool
 	batch := &pgx.Batch{}
+	batch.Queue(tryLockSQL).QueryRow(func(row pgx.Row) error { return row.Scan(&numbered) })
 	var ins, ups [11][]string
 	var insT, upsT []time.Time
 	var chargeKeys, chargeIDs []string
@@ -491,7 +505,11 @@ func (t *pgTx) flush(ctx context.Context) error {
 		batch.Queue(`INSERT INTO ledger_charges (key, call_id) SELECT * FROM unnest($1::text[], $2::text[])
 			ON CONFLICT (key) DO NOTHING`, chargeKeys, chargeIDs)
 	}
-	return t.tx.SendBatch(ctx, batch).Close()
+	if err := t.tx.SendBatch(ctx, batch).Close(); err != nil {
+		return err
+	}
+	t.wrote = !numbered
+	return nil
 }
 
 // Get implements calls.Store.
