@@ -505,6 +505,8 @@ func (t *pgTx) flush(ctx context.Context) error {
 		batch.Queue(`INSERT INTO ledger_charges (key, call_id) SELECT * FROM unnest($1::text[], $2::text[])
 			ON CONFLICT (key) DO NOTHING`, chargeKeys, chargeIDs)
 	}
+	// Numbered rows are changes at the commit: wake the readers then.
+	batch.Queue("SELECT pg_notify('ledger_calls', '') WHERE current_setting('cmw_ledger.numbered') = 'on'")
 	if err := t.tx.SendBatch(ctx, batch).Close(); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -102,4 +103,48 @@ func TestPendingRowsAreNumbered(t *testing.T) {
 	require.Len(t, ch, 1)
 	assert.Equal(t, "b", ch[0].ID)
 	assert.Greater(t, ch[0].Seq, seen[0].Seq)
+}
+
+// TestWaitWakesOnEitherPath: Wait, polling only once a minute, wakes on
+// the NOTIFY of an update that numbers its own rows (no one holds the
+// numbering lock) and on that of a numbering pass (someone does).
+func TestWaitWakesOnEitherPath(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	s := open(t, dsn, pgstore.WithPollInterval(time.Minute))
+	defer s.Close()
+	admin := pgtest.Pool(t, dsn, "cmw-ledger-admin")
+	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	put := func(id string) {
+		require.NoError(t, s.Update(t.Context(), []string{"k"}, func(ctx context.Context, tx calls.Tx) error {
+			return tx.Put(ctx, calls.Record{ID: id, Index: calls.Index{Number: "+50611111111", Start: at}, Doc: []byte(`{}`)})
+		}))
+	}
+	for i, contended := range []bool{false, true} {
+		ch, err := s.Changes(t.Context(), 0, 0)
+		require.NoError(t, err)
+		var last uint64
+		if len(ch) > 0 {
+			last = ch[len(ch)-1].Seq
+		}
+		var release func()
+		if contended {
+			// Hold the numbering lock in another session for a moment,
+			// so the update writes pending rows and a pass numbers them.
+			tx, err := admin.Begin(t.Context())
+			require.NoError(t, err)
+			_, err = tx.Exec(t.Context(), "SELECT pg_advisory_xact_lock(hashtextextended('cmw-ledger:seq', 0))")
+			require.NoError(t, err)
+			release = func() { _ = tx.Rollback(context.Background()) }
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		done := make(chan error, 1)
+		go func() { done <- s.Wait(ctx, last) }()
+		time.Sleep(100 * time.Millisecond) // let Wait LISTEN (a later start only finds the change sooner)
+		if release != nil {
+			go func() { time.Sleep(100 * time.Millisecond); release() }()
+		}
+		put(fmt.Sprint("c", i))
+		require.NoError(t, <-done, "contended %v", contended)
+		cancel()
+	}
 }
