@@ -5,11 +5,26 @@
 // each update is a transaction that first takes
 // pg_advisory_xact_lock(hashtextextended(key)) on each of its keys (the
 // customer's number, the callids), reads rows FOR UPDATE, and is retried
-// on serialisation failures, deadlocks and lost insert races. Change
-// sequence numbers come from a sequence, drawn under a short global lock
-// held until commit, so they are committed in order and a reader resuming
-// after a number never misses a change. Commits NOTIFY ledger_calls;
-// Wait LISTENs. Calls are never deleted: it is a ledger.
+// on serialisation failures, deadlocks and lost insert races.
+//
+// Change sequence numbers are given in a separate step after the update
+// commits, so that writers do not serialise on them: an update writes its
+// rows "pending", with a negative seq (minus a number drawn from the
+// sequence, in Put order), and commits; then a numbering pass, in a tiny
+// transaction of its own under a global advisory lock held until its
+// commit, gives every pending row a positive seq from the sequence. Passes
+// are serialised, so positive seqs are committed in order and a reader
+// resuming after a number never misses a change; a pass numbers every
+// pending row at once, so concurrent updates share one (one pass at a
+// time per Store; the updates waiting meanwhile share the next). Update
+// returns after a pass that began after its commit. An update that finds
+// the lock free takes it itself (until its commit) and writes its rows
+// numbered, saving the pass: uncontended, an update is one transaction as
+// before; contended, it never waits for the lock. Pending rows are
+// invisible to Changes and Wait, and Get and Scan report them with Seq 0;
+// rows left pending by a crash are numbered by the next pass (any Update,
+// Open, or Wait's poll). Passes NOTIFY ledger_calls; Wait LISTENs. Calls
+// are never deleted: it is a ledger.
 package pgstore
 
 import (
@@ -19,6 +34,7 @@ import (
 	"iter"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,6 +55,10 @@ type Store struct {
 	pool  *pgxpool.Pool
 	owned bool
 	poll  time.Duration
+
+	mu      sync.Mutex
+	passing bool         // a goroutine runs numbering passes
+	waiting []chan error // for the next pass
 }
 
 var _ calls.Store = (*Store)(nil)
@@ -92,6 +112,10 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
+	// Rows a crashed process left pending.
+	if err := s.number(ctx); err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
 	return s, nil
 }
 
@@ -134,7 +158,9 @@ func scanRecord(row pgx.Row) (calls.Record, error) {
 		&r.Index.Start, &state, &r.Index.Contact, &r.Index.Case, &doc); err != nil {
 		return r, err
 	}
-	r.Seq = uint64(seq)
+	if seq > 0 { // a pending row (negative) has no Seq yet
+		r.Seq = uint64(seq)
+	}
 	r.Index.Busy = overlay.ParseBusy(busy)
 	r.Index.Start = r.Index.Start.UTC()
 	r.Index.State = calls.State(state)
@@ -192,22 +218,15 @@ func (s *Store) Update(ctx context.Context, keys []string, f func(context.Contex
 		lockKeys[i] = lockPrefix + k
 	}
 	for attempt := 1; ; attempt++ {
-		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			if len(lockKeys) > 0 {
-				// In hash order, so that two updates never wait on each
-				// other's locks in opposite orders.
-				if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(h) FROM
-					(SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS l`, lockKeys); err != nil {
-					return err
+		t, err := s.updateOnce(ctx, lockKeys, f)
+		if err == nil {
+			// Number what this update wrote, and what it saw pending
+			// (a row a pass skipped while this update had it locked).
+			if t.wrote || t.sawPending {
+				if err := s.number(ctx); err != nil {
+					return fmt.Errorf("pgstore: numbering committed changes: %w", err)
 				}
 			}
-			t := &pgTx{tx: tx}
-			if err := f(ctx, t); err != nil {
-				return err
-			}
-			return t.flush(ctx)
-		})
-		if err == nil {
 			return nil
 		}
 		if !retryable(err) || attempt == maxAttempts || ctx.Err() != nil {
@@ -216,9 +235,61 @@ func (s *Store) Update(ctx context.Context, keys []string, f func(context.Contex
 	}
 }
 
+// lockSQL takes the advisory locks of keys ($1), in hash order, so that
+// two updates never wait on each other's locks in opposite orders.
+const lockSQL = `SELECT pg_advisory_xact_lock(h) FROM
+	(SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS l`
+
+// updateOnce runs one attempt of an update: BEGIN and the key locks in one
+// round trip, f, the writes, COMMIT.
+func (s *Store) updateOnce(ctx context.Context, lockKeys []string, f func(context.Context, calls.Tx) error) (t *pgTx, err error) {
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{})
+	if len(lockKeys) > 0 {
+		b.Queue(lockSQL, lockKeys)
+	}
+	br := s.pool.SendBatch(ctx, b)
+	err = br.Close()
+	tx := br.Tx()
+	if tx == nil { // cannot happen with BeginTx; be safe
+		if err == nil {
+			err = errors.New("no transaction")
+		}
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			// Also releases the connection when BEGIN itself failed.
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	if err != nil {
+		return nil, err
+	}
+	t = &pgTx{tx: tx}
+	if err := f(ctx, t); err != nil {
+		return nil, err
+	}
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
+	return t, tx.Commit(ctx)
+}
+
 type pgTx struct {
-	tx pgx.Tx
-	ov overlay.Overlay
+	tx         pgx.Tx
+	ov         overlay.Overlay
+	wrote      bool // flush wrote pending rows
+	sawPending bool // a row read FOR UPDATE was pending
+}
+
+// saw notes whether recs hold a pending row.
+func (t *pgTx) saw(recs []calls.Record) {
+	for _, r := range recs {
+		if r.Seq == 0 {
+			t.sawPending = true
+		}
+	}
 }
 
 func (t *pgTx) Get(ctx context.Context, ids ...string) ([]calls.Record, error) {
@@ -230,6 +301,7 @@ func (t *pgTx) Get(ctx context.Context, ids ...string) ([]calls.Record, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.saw(recs)
 	t.ov.Seen(miss, recs)
 	return append(hit, recs...), nil
 }
@@ -240,6 +312,7 @@ func (t *pgTx) Candidates(ctx context.Context, number string, from, to time.Time
 	if err != nil {
 		return nil, err
 	}
+	t.saw(recs)
 	ids := make([]string, len(recs))
 	for i, r := range recs {
 		ids[i] = r.ID
@@ -281,13 +354,103 @@ func (t *pgTx) Put(ctx context.Context, recs ...calls.Record) error {
 	return ctx.Err()
 }
 
-// seqLock is the global advisory lock under which sequence numbers are
-// drawn; held until commit, it makes seq order commit order.
+// seqLock is the global advisory lock under which numbering passes draw
+// sequence numbers; held until the pass commits, it makes seq order commit
+// order.
 const seqLock = lockPrefix + "seq"
+
+// tryLockSQL takes seqLock if it is free, until the commit, and records
+// whether it did for fromArrays in a setting local to the transaction.
+const tryLockSQL = `SELECT set_config('cmw_ledger.numbered',
+	CASE WHEN pg_try_advisory_xact_lock(hashtextextended('` + seqLock + `', 0)) THEN 'on' ELSE 'off' END, true) = 'on'`
+
+// numberSQL is a numbering pass's statements, sent in one round trip (a
+// pipeline with one Sync: an implicit transaction, so the lock is held
+// until the commit). The UPDATE's snapshot is taken after the lock is
+// granted, so it sees every earlier pass. It skips pending rows that an
+// update in progress holds locked: that update numbers them itself after
+// its commit (it saw them pending, or rewrote them).
+var numberSQL = []string{
+	"SELECT pg_advisory_xact_lock(hashtextextended('" + seqLock + "', 0))",
+	// In the order the rows were written (pending seqs count down), and
+	// NOTIFY when there were some.
+	`WITH p AS (SELECT id, seq FROM ledger_calls WHERE seq < 0 ORDER BY seq DESC FOR UPDATE SKIP LOCKED),
+		n AS (SELECT id, nextval('ledger_calls_seq') AS seq FROM (SELECT id, seq FROM p ORDER BY seq DESC) AS o),
+		u AS (UPDATE ledger_calls AS c SET seq = n.seq FROM n WHERE c.id = n.id RETURNING 1),
+		k AS (SELECT count(*) AS n FROM u)
+	SELECT k.n FROM k LEFT JOIN LATERAL (SELECT pg_notify('ledger_calls', '') WHERE k.n > 0) AS t ON true`,
+}
+
+// number returns after a numbering pass that began after it was called.
+// Passes run one at a time per Store, on a goroutine of their own; the
+// callers waiting for the next one share it.
+func (s *Store) number(ctx context.Context) error {
+	done := make(chan error, 1)
+	s.mu.Lock()
+	s.waiting = append(s.waiting, done)
+	if !s.passing {
+		s.passing = true
+		go s.passes()
+	}
+	s.mu.Unlock()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// passTimeout bounds a numbering pass.
+const passTimeout = 30 * time.Second
+
+// passes runs numbering passes while callers wait for one.
+func (s *Store) passes() {
+	for {
+		s.mu.Lock()
+		w := s.waiting
+		s.waiting = nil
+		if len(w) == 0 {
+			s.passing = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), passTimeout)
+		err := s.pass(ctx)
+		cancel()
+		for _, c := range w {
+			c <- err
+		}
+	}
+}
+
+// pass numbers the pending rows, retrying a deadlock or serialisation
+// failure.
+func (s *Store) pass(ctx context.Context) error {
+	for attempt := 1; ; attempt++ {
+		err := s.passOnce(ctx)
+		if err == nil || !retryable(err) || attempt == maxAttempts || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+func (s *Store) passOnce(ctx context.Context) error {
+	batch := &pgx.Batch{}
+	for _, q := range numberSQL {
+		batch.Queue(q)
+	}
+	return s.pool.SendBatch(ctx, batch).Close()
+}
 
 const insertCols = `id, alias_of, seq, agent_id, agent_user, busy, number, start_at, state, contact, case_id, doc`
 
-const fromArrays = ` SELECT id, alias_of, nextval('ledger_calls_seq'), agent_id, agent_user, busy, number, start_at, state, contact, case_id, NULLIF(doc, '')::json
+// fromArrays gives the rows numbers from the sequence, in order: their
+// seqs when the update holds seqLock (see tryLockSQL), else minus them,
+// pending.
+const fromArrays = ` SELECT id, alias_of,
+		CASE WHEN current_setting('cmw_ledger.numbered') = 'on' THEN 1 ELSE -1 END * nextval('ledger_calls_seq'), agent_id, agent_user, busy, number, start_at, state, contact, case_id, NULLIF(doc, '')::json
 	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::text[])
 	AS t(id, alias_of, agent_id, agent_user, busy, number, start_at, state, contact, case_id, doc)`
 
@@ -298,9 +461,13 @@ func (t *pgTx) flush(ctx context.Context) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	// One round trip: the lock, the writes, the notification.
+	// One round trip. When no one holds seqLock, the update takes it
+	// until its commit and numbers its rows itself, as a pass would (an
+	// uncontended update saves the pass's transaction); else they are
+	// pending, numbered by a pass after the commit.
+	var numbered bool
 	batch := &pgx.Batch{}
-	batch.Queue("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", seqLock)
+	batch.Queue(tryLockSQL).QueryRow(func(row pgx.Row) error { return row.Scan(&numbered) })
 	var ins, ups [11][]string
 	var insT, upsT []time.Time
 	var chargeKeys, chargeIDs []string
@@ -338,8 +505,13 @@ func (t *pgTx) flush(ctx context.Context) error {
 		batch.Queue(`INSERT INTO ledger_charges (key, call_id) SELECT * FROM unnest($1::text[], $2::text[])
 			ON CONFLICT (key) DO NOTHING`, chargeKeys, chargeIDs)
 	}
-	batch.Queue("SELECT pg_notify('ledger_calls', '')")
-	return t.tx.SendBatch(ctx, batch).Close()
+	// Numbered rows are changes at the commit: wake the readers then.
+	batch.Queue("SELECT pg_notify('ledger_calls', '') WHERE current_setting('cmw_ledger.numbered') = 'on'")
+	if err := t.tx.SendBatch(ctx, batch).Close(); err != nil {
+		return err
+	}
+	t.wrote = !numbered
+	return nil
 }
 
 // Get implements calls.Store.
@@ -486,6 +658,25 @@ func (s *Store) Wait(ctx context.Context, after uint64) error {
 		}
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) && !pgconn.Timeout(err) {
 			return fmt.Errorf("pgstore: wait: %w", err)
+		}
+		if err != nil {
+			// A quiet poll interval: number rows that an update which
+			// failed after its commit (or a crashed process) left pending.
+			var pending bool
+			if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM ledger_calls WHERE seq < 0)").Scan(&pending); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return fmt.Errorf("pgstore: wait: %w", err)
+			}
+			if pending {
+				if err := s.number(ctx); err != nil {
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					return fmt.Errorf("pgstore: wait: numbering: %w", err)
+				}
+			}
 		}
 	}
 }

@@ -143,7 +143,7 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		// Several CRM instances on one database behave as one: pops cross
 		// instances, duplicates are recognised wherever they land, and one
 		// Syncer per account runs, spaced by a clock kept in the database.
-		if a.pool, err = pgxpool.New(ctx, cfg.DB); err != nil {
+		if a.pool, err = newPool(ctx, cfg.DB); err != nil {
 			a.Close()
 			return nil, err
 		}
@@ -575,4 +575,24 @@ func (a *App) SyncStatus() SyncStatus {
 		s.Penalties = fmt.Sprint(a.fake.Violations())
 	}
 	return s
+}
+
+// poolMaxConns is the pgxpool size the CRM uses when the DSN does not set
+// pool_max_conns. pgxpool's default, 4 per CPU, has webhook deliveries
+// queue for a connection on a small machine: each delivery holds one for
+// its ledger update. With sqlstore/postgres's 16 and the sessions of
+// pgdedupe and pgbroker it stays well under PostgreSQL's default
+// max_connections (100).
+const poolMaxConns = 32
+
+// newPool opens the CRM's pgxpool on dsn.
+func newPool(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		pc.MaxConns = poolMaxConns
+	}
+	return pgxpool.NewWithConfig(ctx, pc)
 }

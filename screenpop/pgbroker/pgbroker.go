@@ -3,7 +3,10 @@
 //
 // Publish stores the message in a table and NOTIFYs its id (so messages
 // larger than NOTIFY's 8000-byte payload limit are fine); publishers are
-// serialised by a transaction advisory lock so ids commit in order. Each
+// serialised by a transaction advisory lock so ids commit in order. The
+// messages published concurrently in one process share a transaction (one
+// round trip, one commit, one NOTIFY): while one is in flight, the next
+// gathers the Publish calls made meanwhile. Each
 // subscriber LISTENs on a dedicated connection and reads new rows by id;
 // after a dropped connection it reconnects and catches up from the last
 // id it delivered, so no pop is lost. Old rows are pruned after a
@@ -41,8 +44,18 @@ type Broker struct {
 	retention time.Duration
 	logger    *slog.Logger
 
-	mu        sync.Mutex
-	published int
+	mu         sync.Mutex
+	published  int
+	publishing bool          // a goroutine runs publishing transactions
+	queue      []*publishReq // for the next one
+}
+
+// publishReq is a Publish call waiting for its transaction.
+type publishReq struct {
+	m    screenpop.Message
+	body []byte
+	err  error
+	done chan struct{}
 }
 
 // ErrNotInitialized is returned by the methods of a Broker not made by
@@ -110,25 +123,25 @@ func (b *Broker) Publish(ctx context.Context, m screenpop.Message) (screenpop.Me
 		return m, ErrNotInitialized
 	}
 	m.Version = screenpop.MessageVersion
-	err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, publishLk); err != nil {
-			return err
-		}
-		var id int64
-		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('cmw_pop_messages', 'id'))`).Scan(&id); err != nil {
-			return err
-		}
-		m.ID = uint64(id)
-		body, err := json.Marshal(m)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO cmw_pop_messages (id, body) VALUES ($1, $2)`, id, body); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, channel, fmt.Sprint(id))
-		return err
-	})
+	body, err := json.Marshal(m)
+	if err != nil {
+		return m, fmt.Errorf("pgbroker: publish: %w", err)
+	}
+	req := &publishReq{m: m, body: body, done: make(chan struct{})}
+	b.mu.Lock()
+	b.queue = append(b.queue, req)
+	if !b.publishing {
+		b.publishing = true
+		go b.publishLoop()
+	}
+	b.mu.Unlock()
+	select {
+	case <-req.done:
+	case <-ctx.Done():
+		// The message may still be published.
+		return m, fmt.Errorf("pgbroker: publish: %w", ctx.Err())
+	}
+	m, err = req.m, req.err
 	if err != nil {
 		return m, fmt.Errorf("pgbroker: publish: %w", err)
 	}
@@ -143,6 +156,79 @@ func (b *Broker) Publish(ctx context.Context, m screenpop.Message) (screenpop.Me
 		}
 	}
 	return m, nil
+}
+
+// publishTimeout bounds a publishing transaction.
+const publishTimeout = 30 * time.Second
+
+// publishLoop publishes the queued messages, a transaction for all those
+// queued at once, until the queue is empty.
+func (b *Broker) publishLoop() {
+	for {
+		b.mu.Lock()
+		reqs := b.queue
+		b.queue = nil
+		if len(reqs) == 0 {
+			b.publishing = false
+			b.mu.Unlock()
+			return
+		}
+		b.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+		err := b.publishBatch(ctx, reqs)
+		cancel()
+		for _, r := range reqs {
+			r.err = err
+			close(r.done)
+		}
+	}
+}
+
+// publishSQL inserts messages (a jsonb[] of bodies) with ids from the
+// sequence, stored in their bodies, and returns each one's (1-based)
+// position and id.
+const publishSQL = `WITH s AS (SELECT o, b, nextval(pg_get_serial_sequence('cmw_pop_messages', 'id')) AS id
+		FROM unnest($1::jsonb[]) WITH ORDINALITY AS u(b, o)),
+	i AS (INSERT INTO cmw_pop_messages (id, body) SELECT id, jsonb_set(b, '{id}', to_jsonb(id)) FROM s)
+	SELECT o, id FROM s`
+
+// publishBatch publishes reqs in one transaction, sent in one round trip
+// (a pipeline with one Sync is an implicit transaction: the lock is held
+// until the commit), and sets their ids.
+func (b *Broker) publishBatch(ctx context.Context, reqs []*publishReq) error {
+	bodies := make([]string, len(reqs))
+	for i, r := range reqs {
+		bodies[i] = string(r.body)
+	}
+	batch := &pgx.Batch{}
+	batch.Queue(`SELECT pg_advisory_xact_lock($1)`, publishLk)
+	ids := make([]int64, len(reqs))
+	batch.Queue(publishSQL, bodies).Query(func(rows pgx.Rows) error {
+		n := 0
+		for rows.Next() {
+			var o, id int64
+			if err := rows.Scan(&o, &id); err != nil {
+				return err
+			}
+			if o < 1 || o > int64(len(ids)) {
+				return fmt.Errorf("position %d out of range", o)
+			}
+			ids[o-1] = id
+			n++
+		}
+		if n != len(ids) {
+			return fmt.Errorf("%d ids for %d messages", n, len(ids))
+		}
+		return rows.Err()
+	})
+	batch.Queue(`SELECT pg_notify($1, (SELECT COALESCE(MAX(id), 0) FROM cmw_pop_messages)::text)`, channel)
+	if err := b.pool.SendBatch(ctx, batch).Close(); err != nil {
+		return err
+	}
+	for i, r := range reqs {
+		r.m.ID = uint64(ids[i])
+	}
+	return nil
 }
 
 // Subscribe implements screenpop.Broker: deliver is called, in id order,

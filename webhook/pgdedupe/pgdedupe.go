@@ -27,6 +27,10 @@
 // of the proxy, which outlives the replica: claims then wait for the TTL,
 // as they did before sessions were recorded.
 //
+// The session runs one transaction at a time: the claims and releases
+// asked for meanwhile, by any number of goroutines, share the next one
+// (one round trip, one commit).
+//
 // # Bounded table
 //
 // Expired rows (done keys older than the window, claims older than the
@@ -40,10 +44,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/callmyway-go/sdk/internal/migrate"
@@ -69,6 +76,22 @@ type Deduper struct {
 	closed bool
 
 	lastPrune atomic.Int64 // Unix nanoseconds of the last automatic prune
+
+	mu      sync.Mutex
+	running bool   // a goroutine runs the queued requests
+	queue   []*req // for the next transaction on the session
+}
+
+// req is a claim or a release waiting for the session.
+type req struct {
+	key     string
+	claim   bool // else a release
+	success bool // of a release
+
+	claimed bool  // the claim's outcome
+	done    *bool // when not claimed: the key's done flag (nil: no live row)
+	err     error
+	ready   chan struct{}
 }
 
 // ErrClosed is returned by Acquire after Close.
@@ -220,22 +243,139 @@ var migrations = []migrate.Step{
 	{Version: 3, SQL: `CREATE INDEX IF NOT EXISTS cmw_webhook_dedupe_expires ON cmw_webhook_dedupe (expires_at)`},
 }
 
-// claimSQL claims a key on the session: a new key, an expired row, or a
-// claim whose session is gone. Another role's session hides its
-// backend_start (NULL): then the pid alone keeps the claim. It returns
-// whether it claimed the key and, if not, the key's done flag as it was
-// before the statement (NULL: no live row, try again).
-const claimSQL = `WITH claim AS (INSERT INTO cmw_webhook_dedupe AS d (key, done, expires_at, owner_pid, owner_start)
-	VALUES ($1, false, now() + $2::interval, pg_backend_pid(),
-		(SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()))
+// do queues r for the next transaction on the session and returns it
+// done. It does not give up when the caller's context is done: an
+// abandoned claim would keep its key until the session ends; the session's
+// statements are bounded by sessionTimeout.
+func (d *Deduper) do(r *req) *req {
+	r.ready = make(chan struct{})
+	d.mu.Lock()
+	d.queue = append(d.queue, r)
+	if !d.running {
+		d.running = true
+		go d.run()
+	}
+	d.mu.Unlock()
+	<-r.ready
+	return r
+}
+
+// run runs the queued requests, a transaction for all those queued at
+// once, until the queue is empty.
+func (d *Deduper) run() {
+	for {
+		d.mu.Lock()
+		rs := d.queue
+		d.queue = nil
+		if len(rs) == 0 {
+			d.running = false
+			d.mu.Unlock()
+			return
+		}
+		d.mu.Unlock()
+		var err error
+		for attempt := 1; attempt <= 5; attempt++ {
+			err = d.onSession(context.Background(), func(ctx context.Context, conn *pgx.Conn) error {
+				return d.runBatch(ctx, conn, rs)
+			})
+			// Another replica's transaction on the same keys, in
+			// another order: run again.
+			var pe *pgconn.PgError
+			if !errors.As(err, &pe) || pe.Code != "40P01" {
+				break
+			}
+		}
+		for _, r := range rs {
+			if r.err == nil {
+				r.err = err
+			}
+			close(r.ready)
+		}
+	}
+}
+
+// runBatch runs rs in one pipeline (an implicit transaction): the
+// releases, then the claims. A key claimed twice in rs is claimed once;
+// its other claims see it in progress, as they would one after the other.
+func (d *Deduper) runBatch(ctx context.Context, conn *pgx.Conn, rs []*req) error {
+	var done, failed, keys []string
+	claims := map[string][]*req{}
+	for _, r := range rs {
+		r.claimed, r.done, r.err = false, nil, nil
+		switch {
+		case !r.claim && r.success:
+			done = append(done, r.key)
+		case !r.claim:
+			failed = append(failed, r.key)
+		default:
+			if claims[r.key] == nil {
+				keys = append(keys, r.key)
+			}
+			claims[r.key] = append(claims[r.key], r)
+		}
+	}
+	// In one order everywhere, so that two replicas' batches lock their
+	// rows in the same order.
+	slices.Sort(done)
+	slices.Sort(failed)
+	slices.Sort(keys)
+	b := &pgx.Batch{}
+	if len(done) > 0 {
+		b.Queue(doneSQL, done, interval(d.window))
+	}
+	if len(failed) > 0 {
+		b.Queue(failSQL, failed)
+	}
+	if len(keys) > 0 {
+		b.Queue(claimSQL, keys, interval(d.claimTTL)).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var key string
+				var claimed bool
+				var was *bool
+				if err := rows.Scan(&key, &claimed, &was); err != nil {
+					return err
+				}
+				for i, r := range claims[key] {
+					if i == 0 {
+						r.claimed, r.done = claimed, was
+					} else {
+						inProgress := false
+						r.done = &inProgress
+					}
+				}
+			}
+			return rows.Err()
+		})
+	}
+	return conn.SendBatch(ctx, b).Close()
+}
+
+// doneSQL marks keys ($1) done for the window ($2); failSQL frees the
+// keys ($1) of failed deliveries.
+const (
+	doneSQL = `UPDATE cmw_webhook_dedupe SET done = true, expires_at = now() + $2::interval WHERE key = ANY($1)`
+	failSQL = `DELETE FROM cmw_webhook_dedupe WHERE key = ANY($1) AND NOT done`
+)
+
+// claimSQL claims keys ($1, distinct) on the session: each a new key, an
+// expired row, or a claim whose session is gone. Another role's session
+// hides its backend_start (NULL): then the pid alone keeps the claim. It
+// returns, for each key, whether it claimed it and, if not, the key's
+// done flag as it was before the statement (NULL: no live row, try
+// again).
+const claimSQL = `WITH k AS (SELECT unnest($1::text[]) AS key),
+	claim AS (INSERT INTO cmw_webhook_dedupe AS d (key, done, expires_at, owner_pid, owner_start)
+	SELECT key, false, now() + $2::interval, pg_backend_pid(),
+		(SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()) FROM k
 	ON CONFLICT (key) DO UPDATE SET done = false, expires_at = excluded.expires_at,
 		owner_pid = excluded.owner_pid, owner_start = excluded.owner_start
 	WHERE d.expires_at < now()
 		OR (NOT d.done AND d.owner_pid IS NOT NULL AND NOT EXISTS (
 			SELECT 1 FROM pg_stat_activity a WHERE a.pid = d.owner_pid
 				AND (a.backend_start = d.owner_start OR a.backend_start IS NULL OR d.owner_start IS NULL)))
-	RETURNING true)
-	SELECT EXISTS (SELECT 1 FROM claim), (SELECT done FROM cmw_webhook_dedupe WHERE key = $1 AND expires_at >= now())`
+	RETURNING d.key)
+	SELECT k.key, EXISTS (SELECT 1 FROM claim c WHERE c.key = k.key),
+		(SELECT done FROM cmw_webhook_dedupe c WHERE c.key = k.key AND c.expires_at >= now()) FROM k`
 
 // Acquire implements webhook.Deduper.
 func (d *Deduper) Acquire(ctx context.Context, key string) (bool, error) {
@@ -246,11 +386,8 @@ func (d *Deduper) Acquire(ctx context.Context, key string) (bool, error) {
 	for {
 		// Claim the key if it is new, its previous row expired, or its
 		// claimer's session is gone; else read its state.
-		var claimed bool
-		var done *bool
-		err := d.onSession(ctx, func(ctx context.Context, conn *pgx.Conn) error {
-			return conn.QueryRow(ctx, claimSQL, key, interval(d.claimTTL)).Scan(&claimed, &done)
-		})
+		r := d.do(&req{key: key, claim: true})
+		claimed, done, err := r.claimed, r.done, r.err
 		switch {
 		case err != nil:
 			return false, fmt.Errorf("pgdedupe: acquire: %w", err)
@@ -275,15 +412,12 @@ func (d *Deduper) Release(ctx context.Context, key string, success bool) error {
 	if d.pool == nil {
 		return ErrNotInitialized
 	}
-	q, args := `DELETE FROM cmw_webhook_dedupe WHERE key = $1 AND NOT done`, []any{key}
-	if success {
-		q, args = `UPDATE cmw_webhook_dedupe SET done = true, expires_at = now() + $2::interval WHERE key = $1`, []any{key, interval(d.window)}
-	}
-	err := d.onSession(ctx, func(ctx context.Context, conn *pgx.Conn) error {
-		_, err := conn.Exec(ctx, q, args...)
-		return err
-	})
+	err := d.do(&req{key: key, success: success}).err
 	if errors.Is(err, ErrClosed) {
+		q, args := failSQL, []any{[]string{key}}
+		if success {
+			q, args = doneSQL, []any{[]string{key}, interval(d.window)}
+		}
 		_, err = d.pool.Exec(ctx, q, args...)
 	}
 	if err != nil {

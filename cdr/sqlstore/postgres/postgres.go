@@ -13,6 +13,10 @@ import (
 	"github.com/callmyway-go/sdk/cdr/sqlstore"
 )
 
+// MaxOpenConns bounds the connections a store opened by Open keeps to
+// the server.
+const MaxOpenConns = 16
+
 // Open opens the PostgreSQL database at dsn (a URL or key=value string),
 // migrated and ready, reading times in acct's zone. An incomplete acct is
 // an error matching callmyway.ErrInvalidAccount.
@@ -21,5 +25,12 @@ func Open(ctx context.Context, dsn string, acct callmyway.Account) (*sqlstore.St
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore/postgres: open: %w", err)
 	}
+	// A bounded pool that stays open: database/sql keeps only 2 idle
+	// connections by default, so under load it opens a server process
+	// per query and closes it after (forking a backend costs far more
+	// than the query), and unbounded it can exceed max_connections.
+	// Requests beyond the bound wait for a connection.
+	db.SetMaxOpenConns(MaxOpenConns)
+	db.SetMaxIdleConns(MaxOpenConns)
 	return sqlstore.Open(ctx, db, sqlstore.Postgres, acct)
 }
