@@ -73,13 +73,16 @@ const wrapUpWindow = 4 * time.Hour
 // LiveCards is what GET /api/live answers: the messages of the signed-in
 // agent's live calls and of recently ended calls not yet disposed, as the
 // SSE stream would have sent them, so a reloaded console restores its
-// cards; Now is the server's time in the account's zone (the timers'
-// reference); Disposed names the live calls that already have a
-// disposition.
+// cards. Now is the server's time in the account's zone, the timers'
+// reference (the messages' times are the account's wall clock); NowMS and
+// ZoneOffset give it to the millisecond. Disposed names the live calls
+// that already have a disposition.
 type LiveCards struct {
-	Messages []screenpop.Message `json:"messages"`
-	Disposed []string            `json:"disposed"`
-	Now      callmyway.Time      `json:"now"`
+	Messages   []screenpop.Message `json:"messages"`
+	Disposed   []string            `json:"disposed"`
+	Now        callmyway.Time      `json:"now"`
+	NowMS      int64               `json:"now_ms"`      // Unix milliseconds
+	ZoneOffset int                 `json:"zone_offset"` // seconds east of UTC, now
 }
 
 // LiveCards returns the cards of the agent's console, from the ledger:
@@ -87,7 +90,9 @@ type LiveCards struct {
 // the last wrapUpWindow without a disposition (end messages), newest
 // first.
 func (a *App) LiveCards(ctx context.Context, agentID string) (LiveCards, error) {
-	out := LiveCards{Messages: []screenpop.Message{}, Disposed: []string{}, Now: callmyway.NewTime(time.Now().In(a.cfg.Loc))}
+	now := time.Now().In(a.cfg.Loc)
+	_, offset := now.Zone()
+	out := LiveCards{Messages: []screenpop.Message{}, Disposed: []string{}, Now: callmyway.NewTime(now), NowMS: now.UnixMilli(), ZoneOffset: offset}
 	eps, err := a.db.endpoints(ctx, agentID)
 	if err != nil {
 		return out, err
@@ -112,7 +117,6 @@ func (a *App) LiveCards(ctx context.Context, agentID string) (LiveCards, error) 
 			add(screenpop.TypePop, c)
 		}
 	}
-	now := time.Now()
 	for _, e := range eps {
 		ep := callmyway.Endpoint{ID: e.EndpointID, User: e.Username}
 		for c, err := range a.ledger.Calls(ctx, calls.Query{Agent: ep, From: now.Add(-wrapUpWindow), To: now.Add(time.Minute), Limit: 50}) {

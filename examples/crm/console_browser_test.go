@@ -225,7 +225,7 @@ func TestConsoleChargeNeedsAPickedContact(t *testing.T) {
 	msg := c.text(card(shared) + ` .form-msg`)
 	assert.Contains(t, msg, "Un cargo necesita un contacto")
 	assert.Contains(t, c.text(card(shared)+` .charge-hint`), "requiere un contacto elegido")
-	assert.Equal(t, "Ningún contacto elegido", c.text(card(shared)+` .chosen-name`))
+	assert.Equal(t, "ninguno", c.text(card(shared)+` .chosen-name`))
 	time.Sleep(300 * time.Millisecond)
 	assert.Equal(t, before, balances(t, a), "no balance moved")
 	call, err := a.ledger.Get(context.Background(), shared)

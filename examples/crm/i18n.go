@@ -141,7 +141,7 @@ var messages = map[string][2]string{
 	"notify_on":                {"Avisos de escritorio activados", "Desktop notifications on"},
 	"notify_denied":            {"El navegador bloqueó los avisos", "The browser blocked notifications"},
 	"dismiss":                  {"Cerrar tarjeta", "Dismiss card"},
-	"no_contact":               {"Ningún contacto elegido", "No contact chosen"},
+	"no_contact":               {"ninguno", "none"},
 	"chosen_contact":           {"Contacto elegido", "Chosen contact"},
 	"charge_hint":              {"Un cargo requiere un contacto elegido.", "A charge requires a chosen contact."},
 	"search_customer":          {"Buscar cliente (nombre o documento)", "Search customer (name or document)"},

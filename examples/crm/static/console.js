@@ -138,7 +138,7 @@
     card.el.dataset.state = st;
     card.q('.dir').textContent = t['dir_' + c.direction] || c.direction;
     card.q('.num').textContent = c.number || t.withheld_number;
-    card.q('.card-state').textContent = t['state_' + st] + (card.saved ? ' · ' + t.state_saved : '');
+    card.q('.card-state').textContent = t['s_' + st] + (card.saved ? ' · ' + t.s_saved : '');
     card.q('.card-timer').textContent = timerText(card);
     card.q('.dismiss').hidden = !(card.saved || isEnded(card));
     renderMatch(card);
@@ -313,8 +313,8 @@
       if (!r.ok) throw new Error(String(r.status));
       return r.json();
     }).then(d => {
-      const now = parseT(d.now);
-      if (now !== null) skew = now - Date.now();
+      if (typeof d.now_ms === 'number') skew = d.now_ms + (d.zone_offset || 0) * 1000 - Date.now();
+      else if (parseT(d.now) !== null) skew = parseT(d.now) - Date.now();
       const listed = new Set();
       const disposed = new Set(d.disposed || []);
       // Oldest first, so the newest ends on top.
