@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -326,4 +328,38 @@ func TestConsoleCardFollowsTheCall(t *testing.T) {
 	assert.Regexp(t, `^0:0[2-4]$`, c.text(card(id)+` .card-timer`), "stopped")
 	c.do(chromedp.Click(chromedp.CSS(card(id) + ` button.save`)))
 	c.until(`document.querySelector('` + card(id) + `').dataset.state === 'ended'`)
+}
+
+// A click to dial shows a "dialing" card at once ("dial:"+ref); when the
+// call's webhook arrives, the same card becomes the call's card.
+func TestConsoleDialCardBecomesTheCallsCard(t *testing.T) {
+	a := newTestApp(t)
+	c := newConsole(t, a, "ana", 1366, 768)
+	found, err := a.db.Search(context.Background(), "Marta", 1)
+	require.NoError(t, err)
+	require.Len(t, found, 1)
+	c.eval(`window.seen = []; new MutationObserver(ms => ms.forEach(m => {
+		if (m.type === 'attributes') window.seen.push(m.target.dataset.callid);
+		if (m.target.id === 'cards') m.addedNodes.forEach(() => window.seen.push('+card'));
+	})).observe(document.getElementById('cards'), {subtree: true, attributes: true, attributeFilter: ['data-callid'], childList: true}); ''`)
+
+	a.fake.ScriptNext(talkLong)
+	code, body := a.as(t, "ana").post(t, "/dial", url.Values{"number": {"8888-1111"}, "contact_id": {found[0].ID}}, "Accept", "application/json")
+	require.Equal(t, http.StatusOK, code, body)
+	var id string
+	require.Eventually(t, func() bool {
+		for call, err := range a.ledger.Calls(context.Background(), calls.Query{From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Hour)}) {
+			if err == nil && call.DialRef != "" && call.WebhookSeen {
+				id = call.ID
+			}
+		}
+		return id != ""
+	}, 10*time.Second, 20*time.Millisecond)
+	c.until(`document.querySelector('` + card(id) + `')?.dataset.state === 'ringing'`)
+	c.until(`document.querySelector('` + card(id) + ` .contact-name') !== null`)
+	assert.Contains(t, c.text(card(id)+` .contact-name`), "Marta Solís", "the dialled contact, no picker")
+	assert.Contains(t, c.text(card(id)+` .card-title`), "Saliente")
+	assert.Equal(t, "1", c.eval(`String(document.querySelectorAll('.call-card').length)`), "one card for the call")
+	seen := c.eval(`window.seen.join(' ')`)
+	assert.Regexp(t, `^\+card dial:\S+ `+regexp.QuoteMeta(id)+`$`, seen, "the dial's card became the call's")
 }
