@@ -18,6 +18,7 @@ import (
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/calls"
 	"github.com/callmyway-go/sdk/cmwtest"
+	"github.com/callmyway-go/sdk/screenpop"
 )
 
 // console is a headless Chromium signed in as an agent on the agent
@@ -362,4 +363,30 @@ func TestConsoleDialCardBecomesTheCallsCard(t *testing.T) {
 	assert.Equal(t, "1", c.eval(`String(document.querySelectorAll('.call-card').length)`), "one card for the call")
 	seen := c.eval(`window.seen.join(' ')`)
 	assert.Regexp(t, `^\+card dial:\S+ `+regexp.QuoteMeta(id)+`$`, seen, "the dial's card became the call's")
+}
+
+// When the event stream breaks, a banner says so until it reopens; then
+// the console asks the ledger (GET /api/live) for what it missed.
+func TestConsoleReconnectsAndResyncs(t *testing.T) {
+	a := newTestApp(t)
+	c := newConsole(t, a, "ana", 1366, 768)
+	id := inbound(t, a, "8888-1111", talkLong)
+	c.until(`document.querySelector('` + card(id) + `')?.dataset.state === 'ringing'`)
+	c.eval(`window.banner = []; new MutationObserver(() => window.banner.push(document.getElementById('conn').hidden ? 'hidden' : 'shown'))
+		.observe(document.getElementById('conn'), {attributes: true, attributeFilter: ['hidden']}); ''`)
+
+	// Flood the agent's stream until the hub drops it as a slow reader
+	// (the browser ignores these events), then answer the call while the
+	// stream is down: its update has an older id than the flood, so only
+	// the resync can bring it.
+	ana := a.agentID(t, "Ana")
+	for i := uint64(1); a.hub.Subscribers(ana) > 0 && i < 200000; i++ {
+		a.hub.Deliver(screenpop.Message{Version: 1, ID: 1<<40 + i, Type: "noise", Agent: screenpop.Agent{ID: ana}})
+	}
+	require.Zero(t, a.hub.Subscribers(ana), "the stream was dropped")
+	connectNow(t, a, id)
+	c.until(`window.banner.includes('shown')`)
+	c.until(`document.getElementById('conn').hidden && window.banner.at(-1) === 'hidden'`)
+	c.until(`document.querySelector('` + card(id) + `').dataset.state === 'talking'`)
+	assert.Equal(t, "1", c.eval(`String(document.querySelectorAll('.call-card').length)`))
 }

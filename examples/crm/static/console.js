@@ -347,6 +347,7 @@
       if (es.readyState === EventSource.CLOSED) { es.close(); setTimeout(connect, 3000); }
     };
     ['pop', 'update', 'end'].forEach(type => es.addEventListener(type, e => apply(JSON.parse(e.data), false)));
+    es.addEventListener('missed', () => resync()); // the replay buffer lost some: ask the ledger
   }
   connect();
   resync();
