@@ -10,6 +10,7 @@
   const announceEl = document.getElementById('announce');
   const RANK = { requested: 0, ringing: 1, connected: 2, ended: 3, final: 4 };
   const cards = new Map(); // card key (callid, or "dial:"+ref) -> card
+  const known = {}; // dial ref -> its call's callid
   let skew = null; // ms to add to Date.now() for the account's wall clock, read as UTC
   let counter = 0;
 
@@ -111,18 +112,25 @@
 
   // apply shows a message on its card; fromLive: restored, not news.
   function apply(m, fromLive) {
-    let key = m.call.callid;
-    if (dismissed.has(key)) return;
-    if (m.call.dial_ref && !cards.has(key) && cards.has('dial:' + m.call.dial_ref)) {
-      rekey(cards.get('dial:' + m.call.dial_ref), key);
+    const key = m.call.callid, ref = m.call.dial_ref;
+    // A dial's messages and its call's may cross on the way: once the
+    // call is known, the dial's "dial:"+ref card is the call's.
+    if (key.startsWith('dial:') && known[key.slice(5)]) return;
+    if (ref) {
+      known[ref] = key;
+      const dk = 'dial:' + ref, dc = cards.get(dk);
+      if (dc && !cards.has(key)) rekey(dc, key);
+      else if (dc) { cards.delete(dk); dc.el.remove(); }
+      if (dismissed.has(dk)) dismissed.add(key);
     }
+    if (dismissed.has(key)) return;
     let card = cards.get(key);
     const isNew = !card;
     if (isNew) card = newCard(key);
     else if (RANK[m.call.state] < RANK[card.msg.call.state]) return; // an older view: states only move forward
     card.msg = m;
     card.updated = Date.now();
-    card.el.dataset.callid = key;
+    if (card.el.dataset.callid !== key) card.el.dataset.callid = key;
     if (m.match.kind === 'known' && m.match.contacts && m.match.contacts.length) {
       if (!card.contact || card.contact.id !== m.match.contacts[0].id) setContact(card, m.match.contacts[0]);
     } else if (!card.contact && picks[key]) {
