@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
@@ -84,9 +85,13 @@ func (c *console) until(js string) {
 	require.NoError(c.t, err, "waiting for %s", js)
 }
 
+// text is the text of the first element sel matches, read in one
+// step (a card re-renders its case file when it refreshes).
 func (c *console) text(sel string) string {
 	c.t.Helper()
-	s, err := chromedp.Run(c.ctx, chromedp.TextContent(chromedp.CSS(sel)))
+	q, err := json.Marshal(sel)
+	require.NoError(c.t, err)
+	s, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](`(document.querySelector(` + string(q) + `) || {}).textContent ?? 'NO ELEMENT'`))
 	require.NoError(c.t, err, sel)
 	return s
 }
