@@ -91,7 +91,7 @@ func (c *console) text(sel string) string {
 	c.t.Helper()
 	q, err := json.Marshal(sel)
 	require.NoError(c.t, err)
-	s, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](`(document.querySelector(` + string(q) + `) || {}).textContent ?? 'NO ELEMENT'`))
+	s, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](`(document.querySelector(`+string(q)+`) || {}).textContent ?? 'NO ELEMENT'`))
 	require.NoError(c.t, err, sel)
 	return s
 }
