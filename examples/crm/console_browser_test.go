@@ -421,3 +421,42 @@ func TestConsoleReconnectsAndResyncs(t *testing.T) {
 	c.until(`document.querySelector('` + card(id) + `').dataset.state === 'talking'`)
 	assert.Equal(t, "1", c.eval(`String(document.querySelectorAll('.call-card').length)`))
 }
+
+// An unknown number's card offers to create the customer; a withheld
+// one's, a search to link the call. Either way the card then shows the
+// customer's case file and takes a charge.
+func TestConsoleUnknownAndWithheldCards(t *testing.T) {
+	a := newTestApp(t)
+	c := newConsole(t, a, "ana", 1366, 768)
+	unknown := inbound(t, a, "7000-0000", talkLong)
+	withheld := inbound(t, a, "", talkLong)
+	c.until(`document.querySelector('` + card(unknown) + ` form.create') !== null && document.querySelector('` + card(withheld) + ` form.search') !== null`)
+	assert.Equal(t, "privado", c.text(card(withheld)+` .num`))
+	c.shot("console-unknown-withheld.png")
+
+	c.do(
+		chromedp.SendKeys(chromedp.CSS(card(unknown)+` form.create input[name=name]`), "Rosa Quirós"),
+		chromedp.SendKeys(chromedp.CSS(card(unknown)+` form.create input[name=customer]`), "Quirós y Asociados"),
+		chromedp.Click(chromedp.CSS(card(unknown)+` form.create button`)),
+	)
+	c.until(`document.querySelector('` + card(unknown) + ` .contact-name')?.textContent === 'Rosa Quirós — Quirós y Asociados'`)
+	assert.Equal(t, "NO ELEMENT", c.text(card(unknown)+` form.create`), "the offer is gone")
+
+	c.do(
+		chromedp.SendKeys(chromedp.CSS(card(withheld)+` form.search input[name=q]`), "Vega"),
+		chromedp.Click(chromedp.CSS(card(withheld)+` form.search button`)),
+	)
+	c.until(`document.querySelector('` + card(withheld) + ` form.search .results button.candidate') !== null`)
+	c.do(chromedp.Click(chromedp.CSS(card(withheld) + ` form.search .results button.candidate`)))
+	c.until(`document.querySelector('` + card(withheld) + ` .contact-name')?.textContent === 'Luis Vega — Transportes Vega'`)
+	assert.Equal(t, "privado", c.text(card(withheld)+` .num`), "still withheld once linked")
+	before := balances(t, a)
+	c.do(
+		chromedp.SendKeys(chromedp.CSS(card(withheld)+` input[name=charge]`), "12,50"),
+		chromedp.Click(chromedp.CSS(card(withheld)+` button.save`)),
+	)
+	c.until(`document.querySelector('` + card(withheld) + ` .form-msg').textContent === 'Guardado'`)
+	c.until(`document.querySelector('` + card(withheld) + ` .balance')?.textContent === '` + plus(t, before["Transportes Vega"], "12.50") + `'`)
+	assert.Equal(t, plus(t, before["Transportes Vega"], "12.50"), balances(t, a)["Transportes Vega"])
+	c.shot("console-saved.png")
+}

@@ -140,12 +140,19 @@
     if (isNew && !fromLive && !isEnded(card)) notify(card);
   }
 
+  // numberOf is the other party as sent, or "withheld" (e.g. "anonymous").
+  function numberOf(card) {
+    const c = card.msg.call;
+    if (!c.number || (!c.number_e164 && !/\d/.test(c.number))) return t.withheld_number;
+    if (!c.number_e164 && card.msg.match.kind === 'withheld' && c.direction !== 'internal') return t.withheld_number;
+    return c.number;
+  }
   function render(card) {
     const m = card.msg, c = m.call;
     const st = stateOf(card);
     card.el.dataset.state = st;
     card.q('.dir').textContent = t['dir_' + c.direction] || c.direction;
-    card.q('.num').textContent = c.number || t.withheld_number;
+    card.q('.num').textContent = numberOf(card);
     card.q('.card-state').textContent = t['s_' + st] + (card.saved ? ' · ' + t.s_saved : '');
     card.q('.card-timer').textContent = timerText(card);
     card.q('.dismiss').hidden = !(card.saved || isEnded(card));
@@ -297,7 +304,7 @@
   // Desktop notifications: asked for on a click, shown when the tab is hidden.
   function notify(card) {
     const c = card.msg.call;
-    const who = c.number || t.withheld_number;
+    const who = numberOf(card);
     const text = (c.direction === 'out' ? t.announce_out : t.announce_in) + ' ' + who;
     announce(text);
     if ('Notification' in window && Notification.permission === 'granted' && document.hidden) {
