@@ -95,12 +95,12 @@ func TestBrowserSharedNumberPopup(t *testing.T) {
 		chromedp.WaitVisible(css(`#demo-shared`)),
 		waitSubscribed,
 		chromedp.Click(css(`#demo-shared`)),
-		chromedp.WaitVisible(css(`#pop-match button.candidate`)),
+		chromedp.WaitVisible(css(`.call-card .match button.candidate`)),
 	))
-	candidates, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#pop-match button.candidate').length`))
+	candidates, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('.call-card .match button.candidate').length`))
 	require.NoError(t, err)
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Click(css(`#pop-match button.candidate:last-of-type`)),
+		chromedp.Click(css(`.call-card .match button.candidate:last-of-type`)),
 		chromedp.WaitVisible(css(`.contact-name`)),
 	))
 	contactName, err := chromedp.Run(ctx, chromedp.Text(css(`.contact-name`)))
@@ -110,11 +110,11 @@ func TestBrowserSharedNumberPopup(t *testing.T) {
 		chromedp.SendKeys(css(`textarea[name=notes]`), "Paga el viernes"),
 		chromedp.SendKeys(css(`input[name=next_action]`), "Confirmar pago"),
 		chromedp.SendKeys(css(`input[name=charge]`), "1500.25"),
-		chromedp.Click(css(`#save`)),
+		chromedp.Click(css(`.call-card button.save`)),
 	))
-	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('saved').textContent === 'Guardado'`, chromedp.WithPollingTimeout(10*time.Second)))
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('.call-card .form-msg').textContent === 'Guardado'`, chromedp.WithPollingTimeout(10*time.Second)))
 	require.NoError(t, err)
-	saved, err := chromedp.Run(ctx, chromedp.Text(css(`#saved`)))
+	saved, err := chromedp.Run(ctx, chromedp.Text(css(`.call-card .form-msg`)))
 	require.NoError(t, err)
 	shot("popup.png")
 	assert.Equal(t, 2, candidates, "the picker shows both contacts of the shared number")

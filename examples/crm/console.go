@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/calls"
+	"github.com/callmyway-go/sdk/screenpop"
 )
 
 // The agent console: the signed-in agent's pops over SSE, picking a
@@ -61,6 +63,107 @@ func (a *App) handleEvents() http.Handler {
 			return id, nil
 		}
 		return "", errors.New("no agent")
+	})
+}
+
+// wrapUpWindow is how far back the console looks for ended calls of the
+// agent that have no disposition yet (wrap-up cards restored on reload).
+const wrapUpWindow = 4 * time.Hour
+
+// LiveCards is what GET /api/live answers: the messages of the signed-in
+// agent's live calls and of recently ended calls not yet disposed, as the
+// SSE stream would have sent them, so a reloaded console restores its
+// cards. Now is the server's time in the account's zone, the timers'
+// reference (the messages' times are the account's wall clock); NowMS and
+// ZoneOffset give it to the millisecond. Disposed names the live calls
+// that already have a disposition.
+type LiveCards struct {
+	Messages   []screenpop.Message `json:"messages"`
+	Disposed   []string            `json:"disposed"`
+	Now        callmyway.Time      `json:"now"`
+	NowMS      int64               `json:"now_ms"`      // Unix milliseconds
+	ZoneOffset int                 `json:"zone_offset"` // seconds east of UTC, now
+}
+
+// LiveCards returns the cards of the agent's console, from the ledger:
+// each current endpoint's live calls (pop messages), then ended calls of
+// the last wrapUpWindow without a disposition (end messages), newest
+// first.
+func (a *App) LiveCards(ctx context.Context, agentID string) (LiveCards, error) {
+	now := time.Now().In(a.cfg.Loc)
+	_, offset := now.Zone()
+	out := LiveCards{Messages: []screenpop.Message{}, Disposed: []string{}, Now: callmyway.NewTime(now), NowMS: now.UnixMilli(), ZoneOffset: offset}
+	eps, err := a.db.endpoints(ctx, agentID)
+	if err != nil {
+		return out, err
+	}
+	seen := map[string]bool{}
+	var found []calls.Call
+	var types []string
+	add := func(typ string, c calls.Call) {
+		if seen[c.ID] {
+			return
+		}
+		seen[c.ID] = true
+		found, types = append(found, c), append(types, typ)
+	}
+	for _, e := range eps {
+		ep := callmyway.Endpoint{ID: e.EndpointID, User: e.Username}
+		live, err := a.ledger.Live(ctx, ep)
+		if err != nil {
+			return out, err
+		}
+		for _, c := range live {
+			add(screenpop.TypePop, c)
+		}
+	}
+	for _, e := range eps {
+		ep := callmyway.Endpoint{ID: e.EndpointID, User: e.Username}
+		for c, err := range a.ledger.Calls(ctx, calls.Query{Agent: ep, From: now.Add(-wrapUpWindow), To: now.Add(time.Minute), Limit: 50}) {
+			if err != nil {
+				return out, err
+			}
+			ended := c.State == calls.StateEnded || c.State == calls.StateFinal
+			if ended && len(c.Disps) == 0 && (c.WebhookSeen || c.DialRef != "") {
+				add(screenpop.TypeEnd, c)
+			}
+		}
+	}
+	idx := make([]int, len(found))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool { return found[idx[i]].Start.After(found[idx[j]].Start) })
+	for _, i := range idx {
+		c := found[i]
+		m, ok, err := a.tracker.Message(ctx, types[i], c)
+		if err != nil {
+			return out, err
+		}
+		if !ok {
+			continue
+		}
+		// The agent's own calls only: a phone reassigned since is someone else's.
+		if m.Agent.ID != agentID {
+			continue
+		}
+		out.Messages = append(out.Messages, m)
+		if len(c.Disps) > 0 {
+			out.Disposed = append(out.Disposed, c.ID)
+		}
+	}
+	return out, nil
+}
+
+// handleLive answers GET /api/live: the signed-in agent's cards.
+func (a *App) handleLive() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cards, err := a.LiveCards(r.Context(), userFrom(r.Context()).AgentID)
+		if a.fail(w, err) {
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusOK, cards)
 	})
 }
 
@@ -178,13 +281,25 @@ func (a *App) handleDisposition() http.Handler {
 		if v := strings.TrimSpace(r.FormValue("charge")); v != "" {
 			c, err := decimal.NewFromString(strings.ReplaceAll(v, ",", "."))
 			if err != nil {
-				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid amount " + v})
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": translate(lang(r), "err_bad_amount") + " " + v})
 				return
 			}
 			d.Charge = c
 		}
 		if _, err := a.ownCall(r.Context(), u, d.CallID); err != nil {
 			a.callError(w, r, err)
+			return
+		}
+		switch {
+		case d.ResultCode == "":
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": translate(lang(r), "err_result_required")})
+			return
+		case d.Charge.IsNegative():
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": translate(lang(r), "err_charge_negative")})
+			return
+		case !d.Charge.IsZero() && d.ContactID == "":
+			// SaveDisposition refuses it too; here the agent reads why, in their language.
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": translate(lang(r), "err_charge_needs_contact")})
 			return
 		}
 		if err := a.SaveDisposition(r.Context(), d); err != nil {

@@ -73,6 +73,15 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 
+	// A console reloaded on B restores the call's card (GET /api/live).
+	cards, err := b.LiveCards(ctx, agent)
+	require.NoError(t, err)
+	if assert.Len(t, cards.Messages, 1) {
+		assert.Equal(t, "pg-1", cards.Messages[0].Call.CallID)
+		assert.Equal(t, screenpop.TypePop, cards.Messages[0].Type)
+		assert.True(t, cards.Messages[0].Call.Live)
+	}
+
 	// The call A applied shows in B's history, not yet confirmed by a CDR.
 	rows, err := b.History(ctx, CallsFilter{From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Hour), AgentID: agent})
 	require.NoError(t, err)

@@ -45,6 +45,7 @@ func (a *App) Routes() (http.Handler, error) {
 	// The signed-in user acting as their CRM agent: pops, dials, dispositions.
 	mux.Handle("GET /console", a.guard(page().asAgent(), a.handleConsole()))
 	mux.Handle("GET /events", a.guard(api().asAgent(), a.handleEvents()))
+	mux.Handle("GET /api/live", a.guard(api().asAgent(), a.handleLive())) // the console's cards after a reload
 	mux.Handle("POST /dial", a.guard(page().asAgent(), a.handleDial()))
 	mux.Handle("POST /api/pick", a.guard(api().asAgent(), a.handlePick()))
 	mux.Handle("POST /api/contacts", a.guard(api().asAgent(), a.handleCreateContact()))
