@@ -172,6 +172,19 @@ func WithWebhookMode(m WebhookMode) Option {
 	return func(s *Server) error { s.hooks.mode = m; return nil }
 }
 
+// WithFirstCallID makes the fake number its calls from n+1 (by default it
+// counts from the clock, so a restarted fake never reuses a callid): for
+// tests that compare callids.
+func WithFirstCallID(n int64) Option {
+	return func(s *Server) error {
+		if n < 0 {
+			return fmt.Errorf("cmwtest: WithFirstCallID(%d): negative", n)
+		}
+		s.seq, s.seqSet = n, true
+		return nil
+	}
+}
+
 // WithAddr makes the Server listen on addr (such as "127.0.0.1:9090")
 // instead of a random loopback port: for running the fake standalone.
 func WithAddr(addr string) Option { return func(s *Server) error { s.addr = addr; return nil } }
@@ -227,6 +240,7 @@ type Server struct {
 	scripts      []Script
 	nextScript   func(DialRequest) Script
 	seq          int64
+	seqSet       bool                // WithFirstCallID
 	timers       map[int]func() bool // pending simulated-call steps
 	timerSeq     int
 	closed       bool
@@ -285,7 +299,9 @@ func Start(opts ...Option) (*Server, error) {
 	// Call ids count from the clock, so a fake restarted against a CRM
 	// that kept its data (a ledger, a CDR table) never hands out a callid
 	// it gave before.
-	s.seq = s.clock.Now().UnixMilli() * 10
+	if !s.seqSet {
+		s.seq = s.clock.Now().UnixMilli() * 10
+	}
 	if s.endpoint(s.acct.Username) == nil {
 		s.endpoints = append(s.endpoints, ep("5000", s.acct.Username, s.password, "Principal", false))
 	} else if e := s.endpoint(s.acct.Username); e.Password != s.password {

@@ -507,3 +507,15 @@ func TestRestartNeverReusesCallIDs(t *testing.T) {
 		assert.NotEqual(t, id1, id2)
 	})
 }
+
+func TestWithFirstCallID(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := NewServer(InProcess(), WithFirstCallID(900000000))
+		defer s.Close()
+		id, err := s.Inbound("88887777", callmyway.Endpoint{ID: "5001"})
+		require.NoError(t, err)
+		assert.Equal(t, "900000001", id)
+		_, err = Start(WithFirstCallID(-1))
+		assert.Error(t, err)
+	})
+}

@@ -33,7 +33,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
-			s := cmwtest.NewServer(cmwtest.WithAllowedFirstNumbers("50688881111"))
+			s := cmwtest.NewServer(cmwtest.WithAllowedFirstNumbers("50688881111"), cmwtest.WithFirstCallID(900000000))
 			fakesMu.Lock()
 			fakes[env.WorkDir] = s
 			fakesMu.Unlock()
