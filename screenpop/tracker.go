@@ -176,21 +176,26 @@ func (t *Tracker) info(c calls.Call, agent Agent) CallInfo {
 		}
 		return callmyway.NewTime(x.In(t.loc))
 	}
-	raw := c.Number
-	if len(c.Events) > 0 {
-		e := c.Events[0]
-		raw = e.Direction.Customer(e.ANI, e.DNIS)
-	}
-	return CallInfo{CallID: c.ID, DialRef: c.DialRef, Endpoint: agent.Endpoint, Direction: c.Direction, Number: raw, NumberE164: c.Number,
+	return CallInfo{CallID: c.ID, DialRef: c.DialRef, Endpoint: agent.Endpoint, Direction: c.Direction, Number: sentNumber(c), NumberE164: c.Number,
 		State: c.State, Live: c.Live, DetectTime: at(c.Detect), ConnectTime: at(c.Connect), DisconnectTime: at(c.Disconnect),
 		DurationSec: int64(c.Duration / time.Second)}
 }
 
-// match finds the call's contacts: the dialled one for a call placed by
-// click (its id is the dial's "contact" metadata, so there is no picker),
-// else by number.
+// sentNumber is the customer's number as the webhook sent it (the E.164
+// form when no webhook event has arrived yet).
+func sentNumber(c calls.Call) string {
+	if len(c.Events) > 0 {
+		e := c.Events[0]
+		return e.Direction.Customer(e.ANI, e.DNIS)
+	}
+	return c.Number
+}
+
+// match finds the call's contacts: the ledger's contact for the call (the
+// dialled one for a call placed by click, from the dial's metadata, so
+// there is no picker; or the one its disposition named), else by number.
 func (t *Tracker) match(ctx context.Context, agent Agent, c calls.Call) (Match, error) {
-	if id := c.Meta["contact"]; id != "" {
+	if id := c.Contact; id != "" {
 		ct, ok, err := t.contacts.Contact(ctx, id)
 		if err != nil {
 			return Match{}, fmt.Errorf("screenpop: contacts: %w", err)
@@ -203,14 +208,11 @@ func (t *Tracker) match(ctx context.Context, agent Agent, c calls.Call) (Match, 
 	if c.Direction == callmyway.DirectionInternal {
 		return Match{Kind: MatchWithheld, Offer: []string{"search", "ignore"}}, nil
 	}
-	if c.Number == "" {
-		if c.Number == "" && len(c.Events) > 0 {
-			e := c.Events[0]
-			if raw := e.Direction.Customer(e.ANI, e.DNIS); !number.IsWithheld(raw) {
-				return Match{Kind: MatchUnknown, Offer: []string{"create", "link", "ignore"}}, nil
-			}
+	if c.Number == "" { // withheld, or not a number
+		if number.IsWithheld(sentNumber(c)) {
+			return Match{Kind: MatchWithheld, Offer: []string{"search", "ignore"}}, nil
 		}
-		return Match{Kind: MatchWithheld, Offer: []string{"search", "ignore"}}, nil
+		return Match{Kind: MatchUnknown, Offer: []string{"create", "link", "ignore"}}, nil
 	}
 	found, err := t.contacts.FindByNumber(ctx, c.Number)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -422,9 +423,15 @@ func (a *App) History(ctx context.Context, f CallsFilter) ([]HistoryRow, error) 
 			byPhone["id:"+e.EndpointID], byPhone["user:"+e.Username] = ag, ag
 		}
 	}
-	contacts := map[string]screenpop.Contact{}
-	byNumber := map[string][]screenpop.Contact{}
-	var out []HistoryRow
+	// First the calls, then their contacts in two batched queries (by id,
+	// and by number for calls nobody linked yet): no query per row.
+	type pending struct {
+		row     HistoryRow
+		contact string // the call's contact, "" when unknown
+		number  string
+	}
+	var rows []pending
+	var ids, numbers []string
 	for c, err := range a.ledger.Calls(ctx, calls.Query{From: f.From, To: f.To, Limit: historyLimit}) {
 		if err != nil {
 			return nil, err
@@ -445,31 +452,34 @@ func (a *App) History(ctx context.Context, f CallsFilter) ([]HistoryRow, error) 
 		for _, ch := range c.Charges {
 			r.Charge = r.Charge.Add(ch.Amount)
 		}
-		contactID := c.Contact
-		if contactID == "" && c.Number != "" {
+		switch {
+		case c.Contact != "":
+			ids = append(ids, c.Contact)
+		case c.Number != "":
+			numbers = append(numbers, c.Number)
+		}
+		rows = append(rows, pending{row: r, contact: c.Contact, number: c.Number})
+	}
+	byID, err := a.db.ContactsByID(ctx, uniq(ids))
+	if err != nil {
+		return nil, err
+	}
+	byNumber, err := a.db.ContactsByNumber(ctx, uniq(numbers))
+	if err != nil {
+		return nil, err
+	}
+	var out []HistoryRow
+	for _, p := range rows {
+		r := p.row
+		ct, ok := byID[p.contact]
+		if !ok && p.contact == "" {
 			// A call from a known number is linked to its contact
 			// automatically, when the number is one contact's.
-			found, seen := byNumber[c.Number]
-			if !seen {
-				if found, err = a.db.FindByNumber(ctx, c.Number); err != nil {
-					return nil, err
-				}
-				byNumber[c.Number] = found
-			}
-			if len(found) == 1 {
-				contactID, r.Linked = found[0].ID, true
-				contacts[contactID] = found[0]
+			if found := byNumber[p.number]; len(found) == 1 {
+				ct, ok, r.Linked = found[0], true, true
 			}
 		}
-		if contactID != "" {
-			c.Contact = contactID
-			ct, seen := contacts[c.Contact]
-			if !seen {
-				if ct, _, err = a.db.Contact(ctx, c.Contact); err != nil {
-					return nil, err
-				}
-				contacts[c.Contact] = ct
-			}
+		if ok {
 			r.ContactName, r.CustomerName, r.CustomerID = ct.Name, ct.CustomerName, ct.CustomerID
 		}
 		if f.CustomerID != "" && r.CustomerID != f.CustomerID {
@@ -479,6 +489,12 @@ func (a *App) History(ctx context.Context, f CallsFilter) ([]HistoryRow, error) 
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Detect.After(out[j].Detect) })
 	return out, nil
+}
+
+// uniq returns list sorted without repeats.
+func uniq(list []string) []string {
+	slices.Sort(list)
+	return slices.Compact(list)
 }
 
 // CaseEntry is a charge on a customer's case file.

@@ -330,19 +330,106 @@ func (db *DB) scanContacts(ctx context.Context, q string, args ...any) ([]screen
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for i := range out {
-		nrows, err := db.QueryContext(ctx, db.q(`SELECT raw FROM crm_contact_numbers WHERE contact_id = ? ORDER BY raw`), out[i].ID)
-		if err != nil {
-			return nil, err
-		}
-		for nrows.Next() {
-			var n string
-			nrows.Scan(&n)
-			out[i].Numbers = append(out[i].Numbers, n)
-		}
-		nrows.Close()
+	return out, db.addNumbers(ctx, out)
+}
+
+// addNumbers fills the Numbers of contacts, in one query per chunk of
+// contacts (never one per contact).
+func (db *DB) addNumbers(ctx context.Context, contacts []screenpop.Contact) error {
+	at := map[string]int{}
+	ids := make([]string, 0, len(contacts))
+	for i, c := range contacts {
+		at[c.ID] = i
+		ids = append(ids, c.ID)
 	}
-	return out, nil
+	return inChunks(ids, func(chunk []string) error {
+		rows, err := db.QueryContext(ctx, db.q(`SELECT contact_id, raw FROM crm_contact_numbers WHERE contact_id IN (`+params(len(chunk))+`) ORDER BY raw`), anys(chunk)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, raw string
+			if err := rows.Scan(&id, &raw); err != nil {
+				return err
+			}
+			contacts[at[id]].Numbers = append(contacts[at[id]].Numbers, raw)
+		}
+		return rows.Err()
+	})
+}
+
+// ContactsByID returns the contacts with these ids, by id.
+func (db *DB) ContactsByID(ctx context.Context, ids []string) (map[string]screenpop.Contact, error) {
+	out := map[string]screenpop.Contact{}
+	err := inChunks(ids, func(chunk []string) error {
+		cs, err := db.scanContacts(ctx, contactSelect+` WHERE co.id IN (`+params(len(chunk))+`)`, anys(chunk)...)
+		for _, c := range cs {
+			out[c.ID] = c
+		}
+		return err
+	})
+	return out, err
+}
+
+// ContactsByNumber returns, for each of these E.164 numbers, the contacts
+// that have it.
+func (db *DB) ContactsByNumber(ctx context.Context, e164s []string) (map[string][]screenpop.Contact, error) {
+	out := map[string][]screenpop.Contact{}
+	err := inChunks(e164s, func(chunk []string) error {
+		rows, err := db.QueryContext(ctx, db.q(`SELECT n.e164, co.id FROM crm_contact_numbers n JOIN crm_contacts co ON co.id = n.contact_id
+			WHERE n.e164 IN (`+params(len(chunk))+`) ORDER BY co.name`), anys(chunk)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		owner := map[string][]string{}
+		var ids []string
+		for rows.Next() {
+			var e164, id string
+			if err := rows.Scan(&e164, &id); err != nil {
+				return err
+			}
+			owner[e164] = append(owner[e164], id)
+			ids = append(ids, id)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		byID, err := db.ContactsByID(ctx, ids)
+		for e164, cids := range owner {
+			for _, id := range cids {
+				out[e164] = append(out[e164], byID[id])
+			}
+		}
+		return err
+	})
+	return out, err
+}
+
+// inChunks calls f with list in chunks small enough for any SQL driver's
+// parameter limit.
+func inChunks(list []string, f func([]string) error) error {
+	const chunk = 500
+	for len(list) > 0 {
+		n := min(len(list), chunk)
+		if err := f(list[:n]); err != nil {
+			return err
+		}
+		list = list[n:]
+	}
+	return nil
+}
+
+// params is n comma-separated placeholders.
+func params(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 // FindByNumber implements screenpop.Contacts.
