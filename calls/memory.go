@@ -273,9 +273,7 @@ func (t *memTx) Put(ctx context.Context, recs ...Record) error {
 		if _, ok := t.puts[r.ID]; !ok {
 			t.order = append(t.order, r.ID)
 		}
-		r.Index.Busy = slices.Clone(r.Index.Busy)
-		r.Index.ChargeKeys = slices.Clone(r.Index.ChargeKeys)
-		r.Doc = slices.Clone(r.Doc)
+		r = r.Clone()
 		t.puts[r.ID] = r
 	}
 	return ctx.Err()

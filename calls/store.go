@@ -3,6 +3,7 @@ package calls
 import (
 	"context"
 	"iter"
+	"slices"
 	"time"
 
 	"github.com/callmyway-go/sdk/callmyway"
@@ -80,6 +81,15 @@ type Record struct {
 	Seq     uint64 // set by the store on Put
 	Index   Index  // zero for an alias
 	Doc     []byte // the ledger's JSON document; nil for an alias
+}
+
+// Clone returns r with its own copies of its slices, for a Store that
+// keeps records it was given.
+func (r Record) Clone() Record {
+	r.Index.Busy = slices.Clone(r.Index.Busy)
+	r.Index.ChargeKeys = slices.Clone(r.Index.ChargeKeys)
+	r.Doc = slices.Clone(r.Doc)
+	return r
 }
 
 // Index are the columns a Store indexes a call by, derived from its facts

@@ -20,19 +20,28 @@ import (
 
 var ana = callmyway.Endpoint{ID: "5001", User: "8000001"}
 
+// fakeLedger returns an in-process fake (closed when t ends), a Client of
+// its account and a ledger over a memory store. Call inside a synctest
+// bubble.
+func fakeLedger(t *testing.T) (*cmwtest.Server, *callmyway.Client, *calls.Ledger) {
+	t.Helper()
+	fake := cmwtest.NewServer(cmwtest.InProcess())
+	t.Cleanup(fake.Close)
+	client, err := fake.NewClient()
+	require.NoError(t, err)
+	store, err := calls.NewMemoryStore()
+	require.NoError(t, err)
+	ledger, err := calls.New(client.Account(), store)
+	require.NoError(t, err)
+	return fake, client, ledger
+}
+
 // The one-call guard reads the ledger: the accepted dial makes the agent
 // busy, its callEnd frees it, a late re-delivered callStart does not make
 // it busy again, and the outbound call carries the dial's metadata.
 func TestGuardReadsTheLedger(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := cmwtest.NewServer(cmwtest.InProcess())
-		defer fake.Close()
-		client, err := fake.NewClient()
-		require.NoError(t, err)
-		store, err := calls.NewMemoryStore()
-		require.NoError(t, err)
-		ledger, err := calls.New(client.Account(), store)
-		require.NoError(t, err)
+		fake, client, ledger := fakeLedger(t)
 		d, err := click2dial.New(client, click2dial.WithLiveCalls(ledger), click2dial.WithOnAccepted(ledger.RecordAccepted))
 		require.NoError(t, err)
 		ctx := t.Context()
@@ -77,15 +86,8 @@ func TestGuardReadsTheLedger(t *testing.T) {
 // reported enters it flagged.
 func TestSyncerReconciles(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fake := cmwtest.NewServer(cmwtest.InProcess())
-		defer fake.Close()
-		client, err := fake.NewClient()
-		require.NoError(t, err)
-		store, err := calls.NewMemoryStore()
-		require.NoError(t, err)
-		ledger, err := calls.New(client.Account(), store)
-		require.NoError(t, err)
-		_, err = fake.Inbound("8888-1111", ana)
+		fake, client, ledger := fakeLedger(t)
+		_, err := fake.Inbound("8888-1111", ana)
 		require.NoError(t, err)
 		time.Sleep(time.Minute)
 		s, err := cdr.NewSyncer(client, cdr.NewMemoryStore(), cdr.OnCommit(ledger.ReconcileCDRs))

@@ -88,9 +88,7 @@ func (o *Overlay) Put(recs ...calls.Record) {
 		if _, ok := o.puts[r.ID]; !ok {
 			o.order = append(o.order, r.ID)
 		}
-		r.Index.Busy = slices.Clone(r.Index.Busy)
-		r.Index.ChargeKeys = slices.Clone(r.Index.ChargeKeys)
-		r.Doc = slices.Clone(r.Doc)
+		r = r.Clone()
 		o.puts[r.ID] = r
 	}
 }
