@@ -28,3 +28,25 @@ func TestParsePrefixes(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParsePrefixes: any entry either parses to a masked prefix that
+// contains the address written, or is an *Error naming that entry; never
+// a panic.
+func FuzzParsePrefixes(f *testing.F) {
+	for _, s := range []string{"203.0.113.7", "203.0.113.0/24", "::1", "::ffff:10.0.0.1", "10.1.2.3/8", "nope", "", " 1.2.3.4 ", "1.2.3.4/33"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, entry string) {
+		ps, err := ParsePrefixes([]string{entry})
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || e.Entry != entry {
+				t.Fatalf("%q: error %v does not name the entry", entry, err)
+			}
+			return
+		}
+		if len(ps) != 1 || ps[0] != ps[0].Masked() {
+			t.Fatalf("%q: got %v, want one masked prefix", entry, ps)
+		}
+	})
+}
