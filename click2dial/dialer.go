@@ -569,8 +569,10 @@ var pageTexts = []string{"<b>warning</b>", "warning:", "<b>fatal error</b>", "fa
 
 // HandleEvent implements webhook.Listener: on callEnd it frees the agent
 // whose phone the event names (by endpoint id), so the next dial is not
-// refused. Add it to the webhook handler's listeners
-// (webhook.Listeners(tracker, dialer)). It never fails.
+// refused. Without a calls ledger, add it to the webhook handler's
+// listeners (webhook.Listeners(dialer, ...)); with one (WithLiveCalls and
+// WithOnAccepted wired to a calls.Ledger) the ledger is the guard and
+// this is not needed. It never fails.
 func (d *Dialer) HandleEvent(_ context.Context, ev webhook.Event) error {
 	if ev.Action == webhook.CallEnd {
 		d.Release(ev.Call.Endpoint)

@@ -13,7 +13,9 @@
 // case id) that comes back in the Result and reaches the WithOnAccepted
 // hook, which records the dial where the call is correlated later.
 //
-// The Dialer frees an agent when the call's callEnd arrives: add it to the
+// With a calls ledger (package calls) as its LiveCalls guard and accept
+// hook, the ledger decides whether an agent is busy. On its own, the
+// Dialer frees an agent when the call's callEnd arrives: add it to the
 // webhook handler's listeners (it is a webhook.Listener) and name agents
 // with both names of their phone (callmyway.Endpoint), since webhooks
 // carry only the endpoint id.
