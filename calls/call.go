@@ -2,6 +2,7 @@ package calls
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -25,12 +26,16 @@ const (
 	StateConnected State = "connected" // answered, not ended
 	StateEnded     State = "ended"     // ended (callEnd or a finished CDR)
 	StateFinal     State = "final"     // ended and its CDR is in the ledger
+	// StateRefused is a dial the contact policy refused (Ledger.Admit):
+	// never placed, never live. Calls leaves refusals out unless
+	// Query.Refusals asks for them.
+	StateRefused State = "refused"
 )
 
 // ParseState reads a State as written by String ("requested", ...).
 func ParseState(s string) (State, bool) {
 	switch st := State(s); st {
-	case StateRequested, StateRinging, StateConnected, StateEnded, StateFinal:
+	case StateRequested, StateRinging, StateConnected, StateEnded, StateFinal, StateRefused:
 		return st, true
 	}
 	return "", false
@@ -54,6 +59,11 @@ const (
 	// OutcomeNeverArrived is a dial CallMyWay accepted that no webhook and
 	// no CDR reported within the ledger's bound (WithNeverArrivedAfter).
 	OutcomeNeverArrived Outcome = "never_arrived"
+	// OutcomeRefused is a dial the contact policy refused (StateRefused).
+	OutcomeRefused Outcome = "refused"
+	// OutcomeNotPlaced is an admitted dial the provider refused before it
+	// rang anyone (Ledger.NotPlaced).
+	OutcomeNotPlaced Outcome = "not_placed"
 )
 
 // Diff is a difference between what the webhook said and what the CDR
@@ -116,7 +126,7 @@ type Call struct {
 	Rate        decimal.Decimal   `json:"rate"`                   // per minute
 	AccessFee   decimal.Decimal   `json:"access_fee"`             //
 	EndReason   string            `json:"end_reason,omitempty"`   // OK, NO_ANSWER...
-	WebhookSeen bool              `json:"webhook_seen"`           // a callStart or callEnd arrived
+	WebhookSeen bool              `json:"webhook_seen"`           // a callStart or callEnd arrived (not a live sighting)
 	CDRSeen     bool              `json:"cdr_seen"`               // a CDR leg arrived
 	Diffs       []Diff            `json:"diffs,omitempty"`        // webhook vs CDR beyond tolerance
 	Legs        []Leg             `json:"legs,omitempty"`         // by detect time, then callid
@@ -124,6 +134,9 @@ type Call struct {
 	Disps       []Disposition     `json:"dispositions,omitempty"` // by time, then id
 	// Charges are the call's charges, each idempotency key once.
 	Charges []Charge `json:"charges,omitempty"`
+	// Admission is the contact policy's decision on the call's dial
+	// (Ledger.Admit); zero when the dial was not admitted by a policy.
+	Admission Admission `json:"admission,omitzero"`
 }
 
 // WebhookMissed reports whether the call is known only from its CDR.
@@ -223,7 +236,10 @@ func derive(id string, seq uint64, f facts, v view) Call {
 		return cmp.Or(a.Detect.Compare(b.Detect), cmp.Compare(a.CallID, b.CallID))
 	})
 	c.Events, c.Legs = events, legs
-	c.WebhookSeen, c.CDRSeen = len(events) > 0, len(legs) > 0
+	c.CDRSeen = len(legs) > 0
+	for _, e := range events {
+		c.WebhookSeen = c.WebhookSeen || e.Action != ActionLive
+	}
 
 	// Who and where.
 	for _, d := range dials {
@@ -240,7 +256,26 @@ func derive(id string, seq uint64, f facts, v view) Call {
 			}
 		}
 	}
-	if len(dials) > 0 {
+	adms := sortedValues(f.Admissions, func(a, b Admission) int { return cmp.Compare(a.Ref, b.Ref) })
+	for _, a := range adms {
+		u.add(a.Agent)
+		if c.DialRef == "" {
+			c.DialRef, c.RequestedAt, c.Number = a.Ref, a.At, a.Number
+		}
+		for k, val := range a.Meta {
+			if _, ok := c.Meta[k]; !ok {
+				if c.Meta == nil {
+					c.Meta = map[string]string{}
+				}
+				c.Meta[k] = val
+			}
+		}
+	}
+	if len(adms) > 0 {
+		c.Admission = adms[0]
+		c.Admission.Meta = maps.Clone(c.Admission.Meta)
+	}
+	if len(dials) > 0 || len(adms) > 0 {
 		c.Direction = callmyway.DirectionOutbound
 	}
 	var evDir, legDir callmyway.Direction
@@ -372,11 +407,23 @@ func derive(id string, seq uint64, f facts, v view) Call {
 	if owner.IsZero() && len(dials) > 0 {
 		owner = dials[0].Agent
 	}
+	if owner.IsZero() && len(adms) > 0 {
+		owner = adms[0].Agent
+	}
 	if owner.IsZero() && len(c.Rung) == 1 {
 		owner = c.Rung[0]
 	}
 	c.Agent = u.full(owner, phones)
 	c.BilledTo = u.full(c.BilledTo, phones)
+
+	// An admitted dial CallMyWay refused is over, whatever else arrives.
+	if slices.ContainsFunc(adms, func(a Admission) bool { return a.NotPlaced }) && !ended {
+		ended = true
+		c.Outcome = OutcomeNotPlaced
+		if !c.Connect.IsZero() {
+			c.Outcome = OutcomeAnswered
+		}
+	}
 
 	// State.
 	switch {
@@ -386,15 +433,17 @@ func derive(id string, seq uint64, f facts, v view) Call {
 		c.State = StateEnded
 	case !c.Connect.IsZero():
 		c.State = StateConnected
-	case c.WebhookSeen || c.CDRSeen:
+	case len(events) > 0 || c.CDRSeen:
 		c.State = StateRinging
+	case c.Admission.Refused:
+		c.State, c.Outcome = StateRefused, OutcomeRefused
 	default:
 		c.State = StateRequested
 		if !c.RequestedAt.IsZero() && !v.now.Before(c.RequestedAt.Add(v.neverArrivedAfter)) {
 			c.Outcome = OutcomeNeverArrived
 		}
 	}
-	c.Live = !c.State.ended() && c.Outcome != OutcomeNeverArrived && v.now.Before(c.Start.Add(v.maxLiveAge))
+	c.Live = !c.State.ended() && c.State != StateRefused && c.Outcome != OutcomeNeverArrived && v.now.Before(c.Start.Add(v.maxLiveAge))
 
 	// Dispositions and charges.
 	c.Disps = sortedValues(f.Disps, func(a, b Disposition) int { return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.ID, b.ID)) })
@@ -449,7 +498,7 @@ func (c *Call) inLocation(loc *time.Location) {
 			*t = t.In(loc)
 		}
 	}
-	for _, t := range []*time.Time{&c.RequestedAt, &c.Start, &c.Detect, &c.Connect, &c.Disconnect} {
+	for _, t := range []*time.Time{&c.RequestedAt, &c.Start, &c.Detect, &c.Connect, &c.Disconnect, &c.Admission.At, &c.Admission.NextAllowed} {
 		in(t)
 	}
 }
@@ -472,6 +521,9 @@ func canonicalID(f facts) string {
 	}
 	for _, d := range f.Dials {
 		consider(d.ID(), 2)
+	}
+	for _, a := range f.Admissions {
+		consider(a.ID(), 2)
 	}
 	return best
 }

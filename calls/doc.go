@@ -26,6 +26,14 @@
 // with the ledger's clock when read. A call whose end never comes stops
 // counting as live after WithMaxLiveAge.
 //
+// Webhooks carry no answer event: a callStart comes while the call rings
+// and the next word is the callEnd. The connect time in between comes from
+// a fourth, optional source: the live-calls query (cdr.Live), applied as
+// sightings (ActionLive events, ObserveLive). WatchLive polls it while a
+// call rings, so the ledger shows Connected ("talking"). A sighting only
+// adds a connect time: it never ends a call and never counts as the
+// webhook (a call known from its CDR and sightings is still WebhookMissed).
+//
 // # Correlation
 //
 // A dial is recorded as call "dial:"+Ref. When its webhook or CDR call
@@ -67,6 +75,18 @@
 // endpoint id and a CDR's username are known to be one phone, and
 // WithOnChange hands every change to screenpop's Tracker, which pops
 // from it. Example_wiring shows the three sources in forty lines.
+//
+// # Contact policy
+//
+// Admit records a contact policy's decision on a dial before it is sent,
+// in one transaction under the customer's lock (its case, else contact,
+// else number: SubjectOf) on every Ledger sharing the store: the policy
+// reads the customer's calls and the ledger records the admitted dial as
+// the pending call "dial:"+ref (which the accepted dial joins; NotPlaced
+// ends it when CallMyWay refused the request) or a refusal
+// "refusal:"+ref (StateRefused: never live, left out of Calls unless
+// Query.Refusals). Call.Admission carries the decision: the rule, the next
+// allowed time, a supervisor's override. Package policy is the policy.
 //
 // # Input rules
 //

@@ -51,9 +51,16 @@ type Action string
 const (
 	ActionStart Action = "start" // callStart
 	ActionEnd   Action = "end"   // callEnd
+	// ActionLive is a sighting, not a webhook: the call was in a
+	// live-calls query (cdr.Live), in progress, connected when Connect is
+	// set. It is how a call shows as talking (webhooks carry no answer
+	// event). A sighting never ends a call and never counts as its
+	// webhook (Call.WebhookSeen) or its CDR.
+	ActionLive Action = "live"
 )
 
-// Event is one webhook callStart or callEnd.
+// Event is one webhook callStart or callEnd, or a sighting of the call in
+// a live-calls query (ActionLive, see LiveOf).
 //
 // Event is a plain value, safe to copy; its zero value is not a valid fact.
 //

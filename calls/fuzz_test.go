@@ -20,8 +20,8 @@ func eventsFrom(data []byte) []Event {
 		data = data[8:]
 		e := Event{
 			CallID:    []string{"X", "Y", "Z", "dial:x", "", "a\xffb", string(b[:3])}[int(b[0])%7],
-			Action:    []Action{ActionStart, ActionEnd, "bogus"}[int(b[1])%3],
-			Endpoint:  callmyway.Endpoint{ID: []string{"", "5001", "5002", "50 0"}[int(b[2])%4]},
+			Action:    []Action{ActionStart, ActionEnd, "bogus", ActionLive}[int(b[1])%4],
+			Endpoint:  []callmyway.Endpoint{{}, {ID: "5001"}, {ID: "5002"}, {ID: "50 0"}, {User: "8000001"}}[int(b[2])%5],
 			Direction: []callmyway.Direction{"", "in", "out", "internal"}[int(b[2]>>4)%4],
 			Number:    []string{"", "+50611111111", "+50622222222", "123"}[int(b[3])%4],
 		}

@@ -21,6 +21,9 @@ const maxHTTPLimit = 1000
 //	GET /?from=RFC3339&to=RFC3339   the calls started in [from, to), as a JSON array
 //	    [&agent=ID-or-username][&state=ringing][&limit=100]
 //
+// Refusals of the contact policy are not calls and are left out;
+// state=refused lists them.
+//
 // A bad parameter is a 400 with {"error": "...", "param": "from"}. Only
 // GET and HEAD are allowed. The handler authenticates no one: wrap it.
 func (l *Ledger) Handler() http.Handler {
@@ -86,7 +89,7 @@ func (l *Ledger) serveList(w http.ResponseWriter, r *http.Request) {
 	if s := q.Get("state"); s != "" {
 		st, ok := ParseState(s)
 		if !ok {
-			writeError(w, http.StatusBadRequest, "state", strconv.Quote(s)+" is not requested, ringing, connected, ended or final")
+			writeError(w, http.StatusBadRequest, "state", strconv.Quote(s)+" is not requested, ringing, connected, ended, final or refused")
 			return
 		}
 		query.State = st

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/callmyway-go/sdk/callmyway"
@@ -27,6 +28,11 @@ type Ledger struct {
 	store Store
 	cfg   config
 	docs  *docCache
+	// rang is set when this Ledger wrote a call that rings, so WatchLive
+	// looks at once (a wake-up hint, not call state: WatchLive reads the
+	// store before polling).
+	rang  atomic.Bool
+	group grouper // ApplyEvent's group commit
 }
 
 // New returns the ledger of account acct (whose zone the returned calls'
@@ -86,7 +92,9 @@ func (l *Ledger) RecordDial(ctx context.Context, d Dial) (Call, error) {
 
 // ApplyEvent applies a webhook callStart or callEnd, in any order, any
 // number of times: the call's record is the same whatever the order of
-// its facts. It returns the call as it is after the event.
+// its facts. It returns the call as it is after the event, once the event
+// is durable. Concurrent calls share transactions (group commit), so a
+// burst of events costs a few transactions rather than one each.
 func (l *Ledger) ApplyEvent(ctx context.Context, e Event) (Call, error) {
 	if err := l.ok(); err != nil {
 		return Call{}, err
@@ -98,7 +106,7 @@ func (l *Ledger) ApplyEvent(ctx context.Context, e Event) (Call, error) {
 	if e.ReceivedAt.IsZero() {
 		e.ReceivedAt = l.now()
 	}
-	return l.apply(ctx, facts{Events: map[string]Event{eventKey(e): e}})
+	return l.applyGrouped(ctx, facts{Events: map[string]Event{eventKey(e): e}})
 }
 
 // applyBatch is how many calls ApplyLegs writes per transaction.
@@ -156,9 +164,27 @@ func (l *Ledger) apply(ctx context.Context, in facts) (Call, error) {
 	return calls[0], nil
 }
 
-// applyAll absorbs each of ins into the ledger in one transaction and
-// returns the resulting calls.
+// applyAll absorbs each of ins into the ledger in one transaction,
+// runs the OnChange hook, and returns the resulting calls.
 func (l *Ledger) applyAll(ctx context.Context, ins []facts) ([]Call, error) {
+	out, changes, err := l.commitAll(ctx, ins)
+	if err != nil {
+		return nil, err
+	}
+	var chs []change
+	for _, ch := range changes {
+		if ch != nil {
+			chs = append(chs, *ch)
+		}
+	}
+	l.notify(ctx, chs)
+	return out, nil
+}
+
+// commitAll absorbs each of ins into the ledger in one transaction and
+// returns the resulting calls and each one's change (nil: none), without
+// running the OnChange hook.
+func (l *Ledger) commitAll(ctx context.Context, ins []facts) ([]Call, []*change, error) {
 	var keys []string
 	for _, in := range ins {
 		keys = append(keys, lockKeys(in)...)
@@ -167,7 +193,7 @@ func (l *Ledger) applyAll(ctx context.Context, ins []facts) ([]Call, error) {
 	keys = slices.Compact(keys)
 	now := l.now()
 	var out []Call
-	var changes []change
+	var changes []*change
 	err := l.store.Update(ctx, keys, func(ctx context.Context, tx Tx) error {
 		out, changes = out[:0], changes[:0]
 		if len(ins) > 1 {
@@ -188,17 +214,14 @@ func (l *Ledger) applyAll(ctx context.Context, ins []facts) ([]Call, error) {
 				return err
 			}
 			out = append(out, c)
-			if ch != nil {
-				changes = append(changes, *ch)
-			}
+			changes = append(changes, ch)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("calls: apply: %w", err)
+		return nil, nil, fmt.Errorf("calls: apply: %w", err)
 	}
-	l.notify(ctx, changes)
-	return out, nil
+	return out, changes, nil
 }
 
 // cachedTx remembers what Get read (and what was Put) in one
@@ -307,8 +330,8 @@ func (l *Ledger) absorb(ctx context.Context, tx Tx, in facts, now time.Time) (Ca
 				return Call{}, nil, err
 			}
 			for _, r := range recs {
-				if _, ok := found[r.ID]; ok {
-					continue
+				if _, ok := found[r.ID]; ok || strings.HasPrefix(r.ID, RefusalPrefix) {
+					continue // a refusal is no call to correlate with
 				}
 				f, err := l.docs.decode(r)
 				if err != nil {
@@ -460,12 +483,20 @@ func exact(u facts, cands []node, found map[string]node) facts {
 func (l *Ledger) fuzzy(u facts, cands []node, found map[string]node) (node, bool) {
 	var best node
 	var bestDist time.Duration = -1
-	uDial, uEv, uLeg := len(u.Dials) > 0, len(u.Events) > 0, len(u.Legs) > 0
+	uDial, uEv, uLeg := u.dialish(), u.hooked(), len(u.Legs) > 0
+	uSeen := len(u.Events) > 0 && !uDial && !uEv && !uLeg
 	for _, c := range cands {
 		if _, ok := found[c.rec.ID]; ok {
 			continue
 		}
-		cDial, cEv, cLeg := len(c.f.Dials) > 0, len(c.f.Events) > 0, len(c.f.Legs) > 0
+		cDial, cEv, cLeg := c.f.dialish(), c.f.hooked(), len(c.f.Legs) > 0
+		cSeen := len(c.f.Events) > 0 && !cDial && !cEv && !cLeg
+		if (uSeen && !(cDial && !cEv && !cLeg)) || (cSeen && !(uDial && !uEv && !uLeg)) {
+			// A call known only from live sightings joins its webhook and
+			// CDR calls by id (the sighting's id is the call's); by time
+			// and phone, only a dial (whose call has no id yet).
+			continue
+		}
 		var dist time.Duration
 		var ok bool
 		switch {
@@ -502,7 +533,7 @@ func (l *Ledger) dialMatch(d, c facts) (time.Duration, bool) {
 	t := c.callTime()
 	var agents []callmyway.Endpoint
 	var best time.Duration = -1
-	for _, dl := range d.Dials {
+	for _, dl := range d.dials() {
 		agents = append(agents[:0], dl.Agent)
 		if t.Before(dl.At.Add(-l.cfg.before)) || t.After(dl.At.Add(l.cfg.after)) || !agentsMatch(agents, c.phones()) {
 			continue
@@ -512,6 +543,31 @@ func (l *Ledger) dialMatch(d, c facts) (time.Duration, bool) {
 		}
 	}
 	return best, best >= 0
+}
+
+// dialish reports whether f holds a dial: an accepted one, or one a
+// contact policy admitted (it may have been sent; its accepted dial may
+// never be recorded).
+func (f facts) dialish() bool {
+	return len(f.Dials) > 0 || slices.ContainsFunc(sortedAdmissions(f), admittedDial)
+}
+
+func admittedDial(a Admission) bool { return !a.Refused && !a.NotPlaced }
+
+func sortedAdmissions(f facts) []Admission {
+	return sortedValues(f.Admissions, func(a, b Admission) int { return strings.Compare(a.Ref, b.Ref) })
+}
+
+// dials are f's dials, and the dials its admissions admitted that have no
+// accepted dial, for correlation by agent and time.
+func (f facts) dials() []Dial {
+	out := sortedValues(f.Dials, func(a, b Dial) int { return strings.Compare(a.Ref, b.Ref) })
+	for _, a := range sortedAdmissions(f) {
+		if _, ok := f.Dials[a.Ref]; !ok && admittedDial(a) {
+			out = append(out, Dial{Ref: a.Ref, Agent: a.Agent, Number: a.Number, At: a.At})
+		}
+	}
+	return out
 }
 
 func absDur(d time.Duration) time.Duration {
@@ -538,7 +594,7 @@ func agentsMatch(as, bs []callmyway.Endpoint) bool {
 // index derives the store's index columns of c.
 func index(c Call) Index {
 	x := Index{Agent: c.Agent, Number: c.Number, Start: c.Start, State: c.State, Contact: c.Contact, Case: c.Case}
-	if !c.State.ended() {
+	if !c.State.ended() && c.State != StateRefused {
 		if !c.Connect.IsZero() && !c.Agent.IsZero() {
 			x.Busy = busyTokens(c.Agent)
 		} else {
@@ -566,8 +622,23 @@ func (f facts) ids() []string {
 	for _, d := range f.Dials {
 		ids = append(ids, d.ID())
 	}
+	for _, a := range f.Admissions {
+		ids = append(ids, a.ID())
+	}
 	slices.Sort(ids)
 	return slices.Compact(ids)
+}
+
+// hooked reports whether f holds a webhook event (a live sighting is
+// not one). Two webhook calls that share no id are two calls; a sighting
+// joins its call by id, or a dial by phone and time (see fuzzy).
+func (f facts) hooked() bool {
+	for _, e := range f.Events {
+		if e.Action != ActionLive {
+			return true
+		}
+	}
+	return false
 }
 
 // aliasIDs are the ids of f that Get should find even when the call is
@@ -580,6 +651,9 @@ func (f facts) aliasIDs() []string {
 	for _, d := range f.Dials {
 		ids = append(ids, d.ID())
 	}
+	for _, a := range f.Admissions {
+		ids = append(ids, a.ID())
+	}
 	return ids
 }
 
@@ -588,6 +662,9 @@ func (f facts) numbers() []string {
 	var ns []string
 	for _, d := range f.Dials {
 		ns = append(ns, d.Number)
+	}
+	for _, a := range f.Admissions {
+		ns = append(ns, a.Number)
 	}
 	for _, e := range f.Events {
 		if e.Number != "" {
@@ -614,6 +691,9 @@ func (f facts) timeRange() (lo, hi time.Time) {
 	}
 	for _, d := range f.Dials {
 		add(d.At)
+	}
+	for _, a := range f.Admissions {
+		add(a.At)
 	}
 	for _, e := range f.Events {
 		add(e.Detect)

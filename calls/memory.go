@@ -34,6 +34,7 @@ type MemoryStore struct {
 	mu      sync.Mutex
 	recs    map[string]Record
 	byNum   map[string]map[string]struct{} // number -> ids
+	byKey   map[string]map[string]struct{} // "c:"+case, "p:"+contact -> ids
 	charges map[string]string              // charge key -> id
 	log     []seqID                        // Puts in Seq order; stale entries skipped
 	seq     uint64
@@ -86,6 +87,7 @@ func NewMemoryStore(opts ...MemoryOption) (*MemoryStore, error) {
 		now:       time.Now,
 		recs:      map[string]Record{},
 		byNum:     map[string]map[string]struct{}{},
+		byKey:     map[string]map[string]struct{}{},
 		charges:   map[string]string{},
 		changed:   make(chan struct{}),
 	}
@@ -139,13 +141,10 @@ func (s *MemoryStore) Update(ctx context.Context, keys []string, f func(context.
 			s.unindex(old)
 		}
 		s.recs[id] = r
-		if r.Index.Number != "" && r.AliasOf == "" {
-			m := s.byNum[r.Index.Number]
-			if m == nil {
-				m = map[string]struct{}{}
-				s.byNum[r.Index.Number] = m
-			}
-			m[id] = struct{}{}
+		if r.AliasOf == "" {
+			addID(s.byNum, r.Index.Number, id)
+			addID(s.byKey, caseKey(r.Index.Case), id)
+			addID(s.byKey, contactKey(r.Index.Contact), id)
 		}
 		for _, k := range r.Index.ChargeKeys {
 			if _, ok := s.charges[k]; !ok {
@@ -164,12 +163,76 @@ func (s *MemoryStore) Update(ctx context.Context, keys []string, f func(context.
 }
 
 func (s *MemoryStore) unindex(r Record) {
-	if m := s.byNum[r.Index.Number]; m != nil {
-		delete(m, r.ID)
+	delID(s.byNum, r.Index.Number, r.ID)
+	delID(s.byKey, caseKey(r.Index.Case), r.ID)
+	delID(s.byKey, contactKey(r.Index.Contact), r.ID)
+}
+
+func caseKey(c string) string {
+	if c == "" {
+		return ""
+	}
+	return "c:" + c
+}
+
+func contactKey(c string) string {
+	if c == "" {
+		return ""
+	}
+	return "p:" + c
+}
+
+func addID(idx map[string]map[string]struct{}, k, id string) {
+	if k == "" {
+		return
+	}
+	m := idx[k]
+	if m == nil {
+		m = map[string]struct{}{}
+		idx[k] = m
+	}
+	m[id] = struct{}{}
+}
+
+func delID(idx map[string]map[string]struct{}, k, id string) {
+	if m := idx[k]; m != nil {
+		delete(m, id)
 		if len(m) == 0 {
-			delete(s.byNum, r.Index.Number)
+			delete(idx, k)
 		}
 	}
+}
+
+// matching returns the committed call records matching f, through an
+// index when f names a case, contact or number. s.mu is held.
+func (s *MemoryStore) matching(f Filter) []Record {
+	var ids map[string]struct{}
+	indexed := true
+	switch {
+	case f.Case != "":
+		ids = s.byKey[caseKey(f.Case)]
+	case f.Contact != "":
+		ids = s.byKey[contactKey(f.Contact)]
+	case f.Number != "":
+		ids = s.byNum[f.Number]
+	default:
+		indexed = false
+	}
+	var out []Record
+	if indexed {
+		for id := range ids {
+			if r := s.recs[id]; r.AliasOf == "" && f.Match(r.Index) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	for _, r := range s.recs {
+		if r.AliasOf == "" && f.Match(r.Index) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // prune drops records older than the retention and compacts the change
@@ -251,6 +314,33 @@ func (t *memTx) Candidates(ctx context.Context, number string, from, to time.Tim
 	return out, ctx.Err()
 }
 
+func (t *memTx) Find(ctx context.Context, f Filter) ([]Record, error) {
+	var out []Record
+	for _, r := range t.s.matching(f) {
+		if _, ok := t.puts[r.ID]; !ok {
+			out = append(out, r)
+		}
+	}
+	for _, id := range t.order {
+		if r := t.puts[id]; r.AliasOf == "" && f.Match(r.Index) {
+			out = append(out, r)
+		}
+	}
+	return SortLimit(out, f.Limit), ctx.Err()
+}
+
+// SortLimit sorts recs by Start then ID and keeps the first limit of
+// them (all when limit is 0): the order of Scan and Tx.Find.
+func SortLimit(recs []Record, limit int) []Record {
+	slices.SortFunc(recs, func(a, b Record) int {
+		return cmp.Or(a.Index.Start.Compare(b.Index.Start), cmp.Compare(a.ID, b.ID))
+	})
+	if limit > 0 && len(recs) > limit {
+		recs = recs[:limit]
+	}
+	return recs
+}
+
 func (t *memTx) ChargeOwners(ctx context.Context, keys ...string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, k := range keys {
@@ -301,12 +391,7 @@ func (s *MemoryStore) Scan(ctx context.Context, f Filter) iter.Seq2[Record, erro
 			return
 		}
 		s.mu.Lock()
-		var out []Record
-		for _, r := range s.recs {
-			if r.AliasOf == "" && f.Match(r.Index) {
-				out = append(out, r)
-			}
-		}
+		out := s.matching(f)
 		s.mu.Unlock()
 		sort.Slice(out, func(i, j int) bool {
 			return cmp.Or(out[i].Index.Start.Compare(out[j].Index.Start), cmp.Compare(out[i].ID, out[j].ID)) < 0
@@ -340,7 +425,11 @@ func (f Filter) Match(x Index) bool {
 		return false
 	case f.Case != "" && f.Case != x.Case:
 		return false
+	case f.Number != "" && f.Number != x.Number:
+		return false
 	case len(f.States) > 0 && !slices.Contains(f.States, x.State):
+		return false
+	case slices.Contains(f.NotStates, x.State):
 		return false
 	}
 	if len(f.Busy) > 0 {

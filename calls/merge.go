@@ -20,11 +20,21 @@ type facts struct {
 	Events map[string]Event       `json:"events,omitempty"` // by eventKey
 	Legs   map[string]Leg         `json:"legs,omitempty"`   // by leg callid, last writer (SeenAt) wins
 	Disps  map[string]Disposition `json:"dispositions,omitempty"`
+	// Admissions are the contact policy's decisions on the call's dial,
+	// by Ref (Ledger.Admit): an admitted attempt, or a refusal.
+	Admissions map[string]Admission `json:"admissions,omitempty"`
 }
 
 // eventKey keys an event by action, callid and endpoint id: a ring group
-// may report one callid on several phones.
-func eventKey(e Event) string { return string(e.Action) + ":" + e.CallID + ":" + e.Endpoint.ID }
+// may report one callid on several phones. A live sighting names its phone
+// by username when it has no id (live queries give usernames).
+func eventKey(e Event) string {
+	k := string(e.Action) + ":" + e.CallID + ":" + e.Endpoint.ID
+	if e.Action == ActionLive && e.Endpoint.ID == "" && e.Endpoint.User != "" {
+		k += ":u:" + e.Endpoint.User
+	}
+	return k
+}
 
 // merge returns the join of a and b. It does not modify its arguments
 // (maps are copied when they would be).
@@ -34,6 +44,8 @@ func merge(a, b facts) facts {
 		Events: mergeMap(a.Events, b.Events, joinEvent),
 		Legs:   mergeMap(a.Legs, b.Legs, joinLeg),
 		Disps:  mergeMap(a.Disps, b.Disps, joinDisposition),
+
+		Admissions: mergeMap(a.Admissions, b.Admissions, joinAdmission),
 	}
 }
 

@@ -49,6 +49,12 @@ func randFacts(r *rand.Rand) facts {
 			Charges: []Charge{{Key: pick("k1", "k2"), Amount: money(), Currency: "CRC"}}}
 		f = merge(f, facts{Disps: map[string]Disposition{d.ID: d}})
 	}
+	for range r.IntN(2) {
+		a := Admission{Ref: pick("r1", "r3"), Agent: ep(), Number: pick("+50611111111", "+50622222222"), At: tm(),
+			Subject: pick("case:c1", "number:+50611111111"), Refused: r.IntN(3) == 0, Rule: pick("", "cooldown"),
+			OverrideBy: pick("", "sup"), NotPlaced: r.IntN(3) == 0, NotPlacedReason: pick("", "refused", "ERROR")}
+		f = merge(f, facts{Admissions: map[string]Admission{a.Ref: a}})
+	}
 	return f
 }
 

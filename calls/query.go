@@ -50,8 +50,13 @@ type Query struct {
 	Agent    callmyway.Endpoint // owned by this phone (either name matches)
 	Contact  string             // the call's Contact (the dial's, else its disposition's)
 	Case     string             // the call's Case (the dial's, else its disposition's)
+	Number   string             // the customer's number, E.164
 	State    State              // in this state
 	Limit    int                // at most this many calls; 0 means all
+	// Refusals includes the contact policy's refusals (StateRefused),
+	// which are not calls and are left out otherwise. State
+	// StateRefused selects only them.
+	Refusals bool
 }
 
 func (q Query) filter() (Filter, error) {
@@ -69,12 +74,17 @@ func (q Query) filter() (Filter, error) {
 			return Filter{}, err
 		}
 	}
-	f := Filter{From: q.From, To: q.To, Agent: q.Agent, Contact: q.Contact, Case: q.Case, Limit: q.Limit}
+	if err := checkNumber("Query.Number", q.Number, false); err != nil {
+		return Filter{}, err
+	}
+	f := Filter{From: q.From, To: q.To, Agent: q.Agent, Contact: q.Contact, Case: q.Case, Number: q.Number, Limit: q.Limit}
 	if q.State != "" {
 		if _, ok := ParseState(string(q.State)); !ok {
 			return Filter{}, invalid("Query.State", "%q is not a state", string(q.State))
 		}
 		f.States = []State{q.State}
+	} else if !q.Refusals {
+		f.NotStates = []State{StateRefused}
 	}
 	if err := normTime("Query.From", &f.From); err != nil {
 		return Filter{}, err

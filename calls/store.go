@@ -58,6 +58,11 @@ type Tx interface {
 	// Candidates returns the call records (not aliases) for number whose
 	// Start is in [from, to].
 	Candidates(ctx context.Context, number string, from, to time.Time) ([]Record, error)
+	// Find returns the call records (not aliases) matching f, as Scan
+	// would, including this transaction's own writes, ordered by Start
+	// then ID. It reads what other updates committed and takes no row
+	// locks: callers serialise through Update's keys.
+	Find(ctx context.Context, f Filter) ([]Record, error)
 	// ChargeOwners returns, for each of keys that was posted, the id of
 	// the record it was first posted on.
 	ChargeOwners(ctx context.Context, keys ...string) (map[string]string, error)
@@ -136,6 +141,11 @@ type Filter struct {
 	Busy     []string           // Index.Busy holds one of these tokens
 	Contact  string
 	Case     string
+	Number   string  // Index.Number is this E.164 number
 	States   []State // Index.State is one of these
-	Limit    int     // at most this many; 0 means no limit
+	// NotStates: Index.State is none of these (how the ledger leaves
+	// refusals out; a store's planner should not pick its state index
+	// for it).
+	NotStates []State
+	Limit     int // at most this many; 0 means no limit
 }

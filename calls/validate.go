@@ -58,8 +58,10 @@ func checkCallID(field, s string, required bool) error {
 	if err := checkID(field, s, required); err != nil {
 		return err
 	}
-	if strings.HasPrefix(s, DialPrefix) {
-		return invalid(field, "%q starts with %q, kept for dials", s, DialPrefix)
+	for _, p := range []string{DialPrefix, RefusalPrefix} {
+		if strings.HasPrefix(s, p) {
+			return invalid(field, "%q starts with %q, kept for dials and refusals", s, p)
+		}
 	}
 	return nil
 }
@@ -211,8 +213,11 @@ func normEvent(e Event) (Event, error) {
 	if err := checkCallID("Event.CallID", e.CallID, true); err != nil {
 		return e, err
 	}
-	if e.Action != ActionStart && e.Action != ActionEnd {
-		return e, invalid("Event.Action", "%q is not start or end", string(e.Action))
+	if e.Action != ActionStart && e.Action != ActionEnd && e.Action != ActionLive {
+		return e, invalid("Event.Action", "%q is not start, end or live", string(e.Action))
+	}
+	if e.Action == ActionLive && (!e.Disconnect.IsZero() || e.Duration != 0) {
+		return e, invalid("Event.Disconnect", "a live sighting has no disconnect time or duration")
 	}
 	if err := checkEndpoint("Event.Endpoint", e.Endpoint, false); err != nil {
 		return e, err

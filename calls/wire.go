@@ -22,6 +22,11 @@ type change struct{ before, after Call }
 
 // notify runs the OnChange hook for committed changes.
 func (l *Ledger) notify(ctx context.Context, changes []change) {
+	for _, ch := range changes {
+		if ch.after.Live && ch.after.Connect.IsZero() {
+			l.rang.Store(true)
+		}
+	}
 	if l.cfg.onChange == nil {
 		return
 	}
@@ -106,6 +111,63 @@ func (l *Ledger) ReconcileCDRs(ctx context.Context, recs []cdr.Record) error {
 	return l.ApplyLegs(ctx, legs)
 }
 
+// ObserveLive applies the calls of a live-calls query (cdr.Live) as
+// sightings (ActionLive): a call in it with a connect time shows as
+// Connected (talking), which no webhook tells. Records that are not in
+// progress (a disconnect time or a duration) are skipped, and a sighting
+// never ends a call nor counts as its webhook or CDR, so polling live calls
+// can only add the connect time. Poll at most once per 4 seconds per
+// account with the CDR sync (the Client's limiter enforces it).
+func (l *Ledger) ObserveLive(ctx context.Context, recs []cdr.Record) error {
+	if err := l.ok(); err != nil {
+		return err
+	}
+	now := l.now()
+	var ins []facts
+	for _, r := range recs {
+		e, ok := LiveOf(l.acct.Region, r, now)
+		if !ok {
+			continue
+		}
+		var err error
+		if e.Endpoint, err = l.phone(ctx, e.Endpoint); err != nil {
+			return err
+		}
+		if e, err = normEvent(e); err != nil {
+			return err
+		}
+		ins = append(ins, facts{Events: map[string]Event{eventKey(e): e}})
+	}
+	// One transaction per poll (in batches), not one per call.
+	for len(ins) > 0 {
+		n := min(len(ins), applyBatch)
+		if _, err := l.applyAll(ctx, ins[:n]); err != nil {
+			return err
+		}
+		ins = ins[n:]
+	}
+	return nil
+}
+
+// LiveOf converts a record of a live-calls query to a sighting of its
+// call (ActionLive), keyed by the call's group id (its original callid,
+// else its callid: the webhook's callid). ok is false for a record that
+// is not in progress. seenAt is when the query answered.
+func LiveOf(region string, r cdr.Record, seenAt time.Time) (e Event, ok bool) {
+	if !r.DisconnectTime.Time().IsZero() || r.Duration != 0 {
+		return Event{}, false
+	}
+	id := r.CallID
+	if r.OriginalCallID != "" && r.OriginalCallID != "0" {
+		id = r.OriginalCallID
+	}
+	return Event{
+		CallID: id, Action: ActionLive, Endpoint: r.Agent(), Direction: r.Direction,
+		ANI: r.ANI, DNIS: r.DNIS, Number: e164(r.CustomerNumber(), region),
+		Detect: r.DetectTime.Time(), Connect: r.ConnectTime.Time(), ReceivedAt: seenAt,
+	}, true
+}
+
 // EventOf converts a webhook event to the ledger's Event, reading the
 // customer's number in the account's region.
 func EventOf(acct callmyway.Account, ev webhook.Event) Event {
@@ -151,4 +213,80 @@ func e164(raw, region string) string {
 		return ""
 	}
 	return n.E164
+}
+
+// WatchLive polls the account's live calls (cdr.Live) every interval while
+// the ledger holds a live call that has not connected yet, and applies
+// them with ObserveLive: that is when the ledger learns a ringing call was
+// answered. It polls nothing while no call rings, so it leaves the
+// account's 4-second query budget to the CDR Syncer (the Client's limiter
+// spaces the two anyway). It reads the store at the first tick after this
+// Ledger wrote a ringing call, and every WatchIdleCheck otherwise (calls
+// that other replicas wrote), so a quiet CRM leaves its database idle. A
+// failed poll is logged (WithLogger) and retried at the next tick. It
+// returns ctx's error when ctx is done. Run one WatchLive per account, as
+// the CDR Syncer (on several replicas, under the same leadership).
+func (l *Ledger) WatchLive(ctx context.Context, c *callmyway.Client, interval time.Duration) error {
+	if err := l.ok(); err != nil {
+		return err
+	}
+	if c == nil {
+		return invalid("WatchLive", "nil Client")
+	}
+	if interval <= 0 {
+		return invalid("WatchLive", "interval %v is not positive", interval)
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	ringing, checked := true, time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		if !ringing && !l.rang.Load() && time.Since(checked) < WatchIdleCheck {
+			continue
+		}
+		l.rang.Store(false)
+		var err error
+		ringing, err = l.pollLive(ctx, c)
+		checked = time.Now()
+		if err != nil && ctx.Err() == nil {
+			ringing = true // look again at the next tick
+			l.cfg.log.WarnContext(ctx, "calls: live-calls poll failed", "error", err.Error())
+		}
+	}
+}
+
+// WatchIdleCheck is how often WatchLive reads the store for ringing calls
+// when this Ledger wrote none.
+const WatchIdleCheck = 30 * time.Second
+
+// pollLive runs one poll of WatchLive, when a call rings, and reports
+// whether one did.
+func (l *Ledger) pollLive(ctx context.Context, c *callmyway.Client) (bool, error) {
+	now := l.now()
+	ringing := false
+	for r, err := range l.store.Scan(ctx, Filter{States: []State{StateRequested, StateRinging}, From: now.Add(-l.cfg.maxLiveAge)}) {
+		if err != nil {
+			return false, err
+		}
+		call, err := l.callOf(r, now)
+		if err != nil {
+			return false, err
+		}
+		if call.Live {
+			ringing = true
+			break
+		}
+	}
+	if !ringing {
+		return false, nil
+	}
+	recs, err := cdr.Live(ctx, c)
+	if err != nil {
+		return true, err
+	}
+	return true, l.ObserveLive(ctx, recs)
 }

@@ -134,3 +134,121 @@ func TestDispositionNamesTheCase(t *testing.T) {
 	require.Len(t, got[0].Charges, 1, "posted once")
 	assert.Equal(t, "20", got[0].Charges[0].Amount.String())
 }
+
+// A live-calls poll is how a call shows as talking: webhooks carry no
+// answer event. The sighting never ends a call, never counts as its
+// webhook, and an old sighting applied after the CDR changes nothing.
+func TestObserveLiveShowsTalking(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake, client, ledger := fakeLedger(t)
+		ctx := t.Context()
+		beto := callmyway.Endpoint{ID: "5002", User: "8000002"}
+		carla := callmyway.Endpoint{ID: "5003", User: "8000003"}
+		id, err := fake.Inbound("8888-7777", ana, cmwtest.RingGroup(beto, carla),
+			cmwtest.WithScript(cmwtest.Script{Ring: 5 * time.Second, Talk: time.Minute}))
+		require.NoError(t, err)
+
+		time.Sleep(2 * time.Second) // ringing on three phones
+		ringing, err := cdr.Live(ctx, client)
+		require.NoError(t, err)
+		require.Len(t, ringing, 3)
+		require.NoError(t, ledger.ObserveLive(ctx, ringing))
+		c, err := ledger.Get(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, calls.StateRinging, c.State)
+		assert.True(t, c.Live)
+		assert.Len(t, c.Rung, 3)
+
+		time.Sleep(5 * time.Second) // ana answered; the others stopped ringing
+		talking, err := cdr.Live(ctx, client)
+		require.NoError(t, err)
+		require.NoError(t, ledger.ObserveLive(ctx, talking))
+		c, err = ledger.Get(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, calls.StateConnected, c.State, "talking")
+		assert.True(t, c.Live)
+		assert.Equal(t, ana.User, c.Agent.User, "the phone that answered owns the call")
+		assert.False(t, c.WebhookSeen, "a sighting is not the webhook")
+
+		time.Sleep(2 * time.Minute) // over; its CDR is in
+		recs, err := cdr.Recent(ctx, client)
+		require.NoError(t, err)
+		require.NoError(t, ledger.ReconcileCDRs(ctx, recs))
+		require.NoError(t, ledger.ObserveLive(ctx, talking)) // a late poll's answer
+		c, err = ledger.Get(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, calls.StateFinal, c.State)
+		assert.Equal(t, calls.OutcomeAnswered, c.Outcome)
+		assert.False(t, c.Live, "an ended call is never live again")
+		assert.True(t, c.WebhookMissed(), "known from its CDR and a live poll only: flagged")
+		assert.Equal(t, ana.User, c.Agent.User)
+		n := 0
+		for _, err := range ledger.Calls(ctx, calls.Query{}) {
+			require.NoError(t, err)
+			n++
+		}
+		assert.Equal(t, 1, n, "three ringing legs, one call")
+	})
+}
+
+// LiveOf skips records that are not in progress, keys a leg by its call's
+// group id and refuses nothing a live query sends.
+func TestLiveOf(t *testing.T) {
+	_, ok := calls.LiveOf("CR", cdr.Record{CallID: "1", Duration: time.Minute}, time.Now())
+	assert.False(t, ok, "a record with a duration is not in progress")
+	e, ok := calls.LiveOf("CR", cdr.Record{CallID: "2", OriginalCallID: "1", ANI: "88887777", DNISUser: "8000001",
+		Direction: callmyway.DirectionInbound}, time.Now())
+	require.True(t, ok)
+	assert.Equal(t, "1", e.CallID, "keyed by the call, not the leg")
+	assert.Equal(t, calls.ActionLive, e.Action)
+	assert.Equal(t, "+50688887777", e.Number)
+	assert.True(t, e.Connect.IsZero())
+}
+
+// WatchLive polls live calls only while a call rings, and that is how a
+// ringing call becomes talking in the ledger.
+func TestWatchLive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake, client, ledger := fakeLedger(t)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- ledger.WatchLive(ctx, client, 5*time.Second) }()
+		liveQueries := func() int {
+			n := 0
+			for _, r := range fake.Requests() {
+				if r.Query["live"] == "1" {
+					n++
+				}
+			}
+			return n
+		}
+
+		time.Sleep(time.Minute)
+		assert.Zero(t, liveQueries(), "nothing rings: no query spent")
+
+		id, err := fake.Inbound("8888-7777", ana, cmwtest.WithScript(cmwtest.Script{Ring: 8 * time.Second, Talk: time.Minute}))
+		require.NoError(t, err)
+		// The callStart webhook, as the handler would apply it.
+		start := webhook.Event{Action: webhook.CallStart, ReceivedAt: time.Now(), Call: webhook.Call{ID: id, Endpoint: callmyway.Endpoint{ID: ana.ID},
+			Direction: callmyway.DirectionInbound, ANI: "88887777", DNIS: ana.User, DetectTime: callmyway.NewTime(time.Now())}}
+		require.NoError(t, ledger.HandleEvent(ctx, start))
+		c, err := ledger.Get(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, calls.StateRinging, c.State)
+
+		time.Sleep(12 * time.Second)
+		c, err = ledger.Get(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, calls.StateConnected, c.State, "answered: talking")
+		polled := liveQueries()
+		assert.Positive(t, polled)
+
+		time.Sleep(30 * time.Second)
+		assert.Equal(t, polled, liveQueries(), "connected: polling stops")
+
+		cancel()
+		assert.ErrorIs(t, <-done, context.Canceled)
+		assert.ErrorIs(t, ledger.WatchLive(t.Context(), client, 0), calls.ErrInvalid)
+		assert.ErrorIs(t, ledger.WatchLive(t.Context(), nil, time.Second), calls.ErrInvalid)
+	})
+}

@@ -163,7 +163,10 @@ func NewCampaign(d *Dialer, agents []callmyway.Endpoint, opts ...CampaignOption)
 
 // CallingHours is a daily window in the contact's local time, found from
 // the number's country (the first of its time zones); Fallback is used
-// when none is known (default UTC).
+// when none is known (default UTC). Start and End are wall-clock times of
+// day, also on the days daylight saving time changes. (package policy has
+// calling hours checked in every zone of the number, with the next
+// allowed time, for every dial.)
 //
 // The zero CallingHours allows nothing (an empty window); WithCallingHours
 // refuses it. It is a plain value: safe to copy, and to read from several
@@ -197,9 +200,11 @@ func (h *CallingHours) Allows(n number.Number, t time.Time) bool {
 			return false
 		}
 	}
-	y, m, d := local.Date()
-	since := local.Sub(time.Date(y, m, d, 0, 0, 0, 0, loc))
-	return since >= h.Start && since < h.End
+	// The wall-clock time of day, not the time since midnight: on the
+	// days the clocks change they differ by an hour.
+	clock := time.Duration(local.Hour())*time.Hour + time.Duration(local.Minute())*time.Minute +
+		time.Duration(local.Second())*time.Second + time.Duration(local.Nanosecond())
+	return clock >= h.Start && clock < h.End
 }
 
 // Status is what happened to one number of a campaign.
@@ -242,7 +247,22 @@ type NumberResult struct {
 	Agent  callmyway.Endpoint
 	Status Status
 	Reason string // why it was skipped or failed
+	// Err is the error that skipped or failed the number, when there was
+	// one: errors.As finds a contact policy's refusal in it
+	// (ErrRefusedByPolicy skips a number).
+	Err    error
 	Result Result
+}
+
+// Target is one number of a campaign with its own metadata (the
+// customer's "case" and "contact", which the contact policy counts
+// attempts by), added to the campaign's (WithCampaignMeta) for its dial.
+//
+// The zero Target has no number (it is skipped). It is a plain value;
+// copies may be read from several goroutines concurrently.
+type Target struct {
+	Number string
+	Meta   map[string]string
 }
 
 // Progress counts a running campaign.
@@ -257,6 +277,17 @@ type Progress struct {
 // order. It stops cleanly when ctx is done (numbers not reached stay
 // Pending) and then returns ctx's error.
 func (c *Campaign) Run(ctx context.Context, numbers []string) ([]NumberResult, error) {
+	targets := make([]Target, len(numbers))
+	for i, n := range numbers {
+		targets[i] = Target{Number: n}
+	}
+	return c.RunTargets(ctx, targets)
+}
+
+// RunTargets is Run for numbers with their own metadata: each dial
+// carries the campaign's metadata and its target's (the target's wins on
+// a shared key).
+func (c *Campaign) RunTargets(ctx context.Context, targets []Target) ([]NumberResult, error) {
 	if c == nil || !c.dialer.ok() {
 		return nil, errors.New("click2dial: Campaign not initialised: create it with NewCampaign")
 	}
@@ -265,16 +296,16 @@ func (c *Campaign) Run(ctx context.Context, numbers []string) ([]NumberResult, e
 		workers = c.concurrency
 	}
 	pace := rate.NewLimiter(rate.Limit(float64(c.perMinute)/60), 1)
-	results := make([]NumberResult, len(numbers))
-	for i, n := range numbers {
-		results[i] = NumberResult{Input: n}
+	results := make([]NumberResult, len(targets))
+	for i, t := range targets {
+		results[i] = NumberResult{Input: t.Number}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	jobs := make(chan int)
 	var (
 		mu   sync.Mutex
-		prog = Progress{Total: len(numbers)}
+		prog = Progress{Total: len(targets)}
 		wg   sync.WaitGroup
 	)
 	report := func(i int, r NumberResult) {
@@ -297,14 +328,14 @@ func (c *Campaign) Run(ctx context.Context, numbers []string) ([]NumberResult, e
 		agent := c.agents[w]
 		wg.Go(func() {
 			for i := range jobs {
-				if r, ok := c.one(ctx, pace, agent, numbers[i]); ok {
+				if r, ok := c.one(ctx, pace, agent, targets[i]); ok {
 					report(i, r)
 				}
 			}
 		})
 	}
 feed:
-	for i := range numbers {
+	for i := range targets {
 		select {
 		case jobs <- i:
 		case <-ctx.Done():
@@ -317,12 +348,21 @@ feed:
 }
 
 // one handles a number; ok is false when ctx ended before it was decided.
-func (c *Campaign) one(ctx context.Context, pace *rate.Limiter, agent callmyway.Endpoint, input string) (NumberResult, bool) {
+func (c *Campaign) one(ctx context.Context, pace *rate.Limiter, agent callmyway.Endpoint, t Target) (NumberResult, bool) {
+	input := t.Number
+	meta := c.meta
+	if len(t.Meta) > 0 {
+		meta = maps.Clone(c.meta)
+		if meta == nil {
+			meta = map[string]string{}
+		}
+		maps.Copy(meta, t.Meta)
+	}
 	r := NumberResult{Input: input, Agent: agent}
 	_, n, err := c.dialer.Normalize(Request{Agent: agent, Number: input})
 	r.Number = n
 	if err != nil {
-		r.Status, r.Reason = Skipped, err.Error()
+		r.Status, r.Reason, r.Err = Skipped, err.Error(), err
 		return r, true
 	}
 	if c.doNotCall != nil {
@@ -350,17 +390,20 @@ func (c *Campaign) one(ctx context.Context, pace *rate.Limiter, agent callmyway.
 		if err := pace.Wait(ctx); err != nil {
 			return r, false
 		}
-		res, err := c.dialer.Dial(ctx, Request{Agent: agent, Number: input, Order: c.order, CallerID: c.callerID, Meta: c.meta})
+		res, err := c.dialer.Dial(ctx, Request{Agent: agent, Number: input, Order: c.order, CallerID: c.callerID, Meta: meta})
 		switch {
 		case err == nil:
 			r.Status, r.Result = Dialled, res
 			return r, true
 		case ctx.Err() != nil:
 			return r, false
+		case errors.Is(err, ErrRefusedByPolicy):
+			r.Status, r.Reason, r.Err = Skipped, err.Error(), err
+			return r, true
 		case errors.Is(err, ErrCallInProgress) && !errorIsProvider(err):
 			continue // the agent took another call meanwhile: wait again
 		default:
-			r.Status, r.Reason = Failed, err.Error()
+			r.Status, r.Reason, r.Err = Failed, err.Error(), err
 			return r, true
 		}
 	}

@@ -105,6 +105,14 @@ func TestCallingHours(t *testing.T) {
 	assert.True(t, h.Allows(cr, mon))
 	assert.False(t, h.Allows(cr, mon.Add(-2*time.Hour)), "07:00 local")
 	assert.False(t, h.Allows(cr, mon.Add(24*time.Hour)), "Tuesday")
+
+	// New York springs forward on 2026-03-08: 09:00 EDT is 13:00 UTC, eight
+	// hours after a midnight that was EST.
+	ny, _ := number.Parse("+12125550100", "CR")
+	sun := &CallingHours{Start: 9 * time.Hour, End: 20 * time.Hour}
+	assert.True(t, sun.Allows(ny, time.Date(2026, 3, 8, 13, 0, 0, 0, time.UTC)), "09:00 EDT")
+	assert.False(t, sun.Allows(ny, time.Date(2026, 3, 8, 12, 59, 0, 0, time.UTC)), "08:59 EDT")
+	assert.False(t, sun.Allows(ny, time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)), "20:00 EDT")
 }
 
 func BenchmarkDial(b *testing.B) {

@@ -48,6 +48,14 @@ var ErrNoDialer = errors.New("click2dial: Dialer not initialised: create it with
 // failed (for example the ledger could not record it).
 var ErrHookFailed = errors.New("click2dial: the call was placed but the accept hook failed")
 
+// ErrRefusedByPolicy is matched by the error Dial returns when the
+// contact policy (WithPolicy) refused the dial: nothing was sent. The
+// policy's error says which rule refused it and when the next attempt is
+// allowed (package policy: *policy.RefusalError, and policy.ErrRefused is
+// this same value). It is unrelated to ErrContactNotAllowed, CallMyWay's
+// own refusal of a contact-first dial.
+var ErrRefusedByPolicy = errors.New("click2dial: the contact policy refused the dial")
+
 // Order is which party CallMyWay rings first.
 //
 // The zero Order is AgentFirst. It is a plain value: safe to copy, and to
@@ -103,6 +111,54 @@ type Request struct {
 	// Host is callmyway.HostClickToDial (default) or
 	// callmyway.HostClickToDialAlt.
 	Host callmyway.Host
+	// Override is a supervisor's decision to dial although the contact
+	// policy (WithPolicy) would refuse; the policy keeps it, with the rule
+	// it overrode, in the ledger. The zero Override overrides nothing.
+	Override Override
+}
+
+// Override lets one dial through the contact policy: who decided (a
+// supervisor's user id) and why. Both are required when either is set.
+//
+// The zero Override overrides nothing. It is a plain value: safe to copy,
+// and to read from several goroutines concurrently.
+type Override struct {
+	By     string
+	Reason string
+}
+
+// IsZero reports whether o overrides nothing.
+func (o Override) IsZero() bool { return o.By == "" && o.Reason == "" }
+
+// Attempt is a dial about to be sent, as a Policy sees it.
+//
+// The zero Attempt is no dial. It is a plain value; its Meta is its own
+// copy. Copies may be read from several goroutines concurrently.
+type Attempt struct {
+	// Ref is the Ref the dial's Result will carry once accepted, so that
+	// the policy's record of the attempt and the accepted dial
+	// (calls.Ledger.RecordAccepted) are one call.
+	Ref      string
+	Agent    callmyway.Endpoint
+	Number   number.Number
+	Meta     map[string]string
+	Override Override
+}
+
+// Policy is the contact policy Dial consults before sending anything
+// (package policy implements it over the calls ledger). Admit returns nil
+// to let the dial go, having recorded it as the customer's pending
+// attempt; or an error matching ErrRefusedByPolicy (recorded as a
+// refusal), or another error (the policy could not decide; nothing is
+// sent). NotPlaced tells the policy that an admitted dial was refused by
+// CallMyWay before it could ring anyone, so it stops counting as an
+// attempt. Both are called on Dial's goroutine with Dial's ctx and must be
+// safe for concurrent use.
+//
+// A nil Policy is refused by WithPolicy.
+type Policy interface {
+	Admit(ctx context.Context, a Attempt) error
+	NotPlaced(ctx context.Context, ref string, cause error) error
 }
 
 // Result is an accepted click to dial.
@@ -151,6 +207,20 @@ func WithLiveCalls(lc LiveCalls) Option {
 			return errors.New("click2dial: WithLiveCalls: nil")
 		}
 		d.live = lc
+		return nil
+	}
+}
+
+// WithPolicy makes every dial (and so every Campaign dial) ask p first,
+// after the one-call guard and before anything is sent. A repeated click
+// inside the double-click window gets the first dial's answer without
+// asking again.
+func WithPolicy(p Policy) Option {
+	return func(d *Dialer) error {
+		if p == nil {
+			return errors.New("click2dial: WithPolicy: nil")
+		}
+		d.policy = p
 		return nil
 	}
 }
@@ -226,6 +296,7 @@ func WithNumberFormat(f func(number.Number) string) Option {
 type Dialer struct {
 	client      *callmyway.Client
 	live        LiveCalls
+	policy      Policy
 	busyTimeout time.Duration
 	window      time.Duration
 	onAccepted  func(context.Context, Result) error
@@ -380,7 +451,19 @@ func (d *Dialer) Dial(ctx context.Context, req Request) (Result, error) {
 		res.Duplicate = true
 		return res, nil
 	}
-	res, err := d.send(ctx, sender, agent, n, req)
+	ref := newRef()
+	if d.policy != nil {
+		if err := d.admit(ctx, ref, agent, n, req); err != nil {
+			d.finish(agent, key, e, Result{}, err)
+			return Result{}, err
+		}
+	}
+	res, err := d.send(ctx, sender, agent, n, req, ref)
+	if err != nil && d.policy != nil && !mayHaveDialled(err) {
+		if perr := d.policy.NotPlaced(ctx, ref, err); perr != nil {
+			err = errors.Join(err, fmt.Errorf("click2dial: contact policy: recording the dial as not placed: %w", perr))
+		}
+	}
 	d.finish(agent, key, e, res, err)
 	if err == nil && d.onAccepted != nil {
 		if herr := d.onAccepted(ctx, res); herr != nil {
@@ -395,6 +478,19 @@ func (d *Dialer) Dial(ctx context.Context, req Request) (Result, error) {
 		}
 	}
 	return res, err
+}
+
+// admit asks the contact policy about a dial.
+func (d *Dialer) admit(ctx context.Context, ref string, agent callmyway.Endpoint, n number.Number, req Request) error {
+	o := Override{By: strings.TrimSpace(req.Override.By), Reason: strings.TrimSpace(req.Override.Reason)}
+	if (o.By == "") != (o.Reason == "") {
+		return errors.New("click2dial: an Override needs both who (By) and why (Reason)")
+	}
+	err := d.policy.Admit(ctx, Attempt{Ref: ref, Agent: agent, Number: n, Meta: maps.Clone(req.Meta), Override: o})
+	if err != nil && !errors.Is(err, ErrRefusedByPolicy) {
+		return fmt.Errorf("click2dial: contact policy: %w", err)
+	}
+	return err
 }
 
 // handOver drops the Dialer's hold on an agent whose accepted dial the
@@ -489,7 +585,7 @@ func mayHaveDialled(err error) bool {
 	return errors.As(err, &te) && te.Sent || errors.Is(err, callmyway.ErrMalformedResponse)
 }
 
-func (d *Dialer) send(ctx context.Context, sender *callmyway.Client, agent callmyway.Endpoint, n number.Number, req Request) (Result, error) {
+func (d *Dialer) send(ctx context.Context, sender *callmyway.Client, agent callmyway.Endpoint, n number.Number, req Request, ref string) (Result, error) {
 	first, second := agent.User, d.format(n)
 	if req.Order == ContactFirst {
 		first, second = second, first
@@ -505,7 +601,7 @@ func (d *Dialer) send(ctx context.Context, sender *callmyway.Client, agent callm
 	if err := classify(resp.Body, resp.StatusCode); err != nil {
 		return Result{}, err
 	}
-	return Result{Ref: newRef(), Agent: agent, Number: n, Order: req.Order, CallerID: sender.Account().Username,
+	return Result{Ref: ref, Agent: agent, Number: n, Order: req.Order, CallerID: sender.Account().Username,
 		Meta: maps.Clone(req.Meta), Raw: string(resp.Body), At: d.now()}, nil
 }
 

@@ -20,6 +20,12 @@
 // with both names of their phone (callmyway.Endpoint), since webhooks
 // carry only the endpoint id.
 //
+// With a contact policy (WithPolicy; package policy implements it over
+// the ledger), every dial, a Campaign's too, is admitted or refused before
+// anything is sent: a refusal matches ErrRefusedByPolicy and names the
+// rule and the next allowed time; Request.Override lets a supervisor dial
+// anyway, with a reason the policy keeps.
+//
 // An accepted Result means only that CallMyWay inserted the request. The
 // call's outcome arrives later, by webhook (package webhook) and in the CDR
 // (package cdr).

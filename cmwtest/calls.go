@@ -23,6 +23,10 @@ const (
 	ContactBusy                    // the second party is busy (TEMPORARILY_UNAVAILABLE)
 	ContactNoAnswer                // the second party never answers (NO_ANSWER)
 	ContactDeclined                // the second party rejects the call (DECLINE)
+	// DialLost is a click to dial CallMyWay accepts ("OK") and never
+	// places: no webhook, no CDR, the agent is not held busy. Accepted is
+	// not connected.
+	DialLost
 )
 
 // Script says how the next simulated call goes. Zero durations take the
@@ -129,6 +133,11 @@ func (s *Server) serveDial(w http.ResponseWriter, r *http.Request, q map[string]
 	id := s.nextID()
 	req := DialRequest{Path: r.URL.Path, Username: billed.User, First: first, Second: second, ContactFirst: contactFirst, CallID: id}
 	sc := s.takeScript(req)
+	if sc.Outcome == DialLost {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprint(w, "OK")
+		return
+	}
 	ani := billed.User
 	if billed.Private {
 		ani = "anonymous"

@@ -161,8 +161,15 @@ func (p *penaltyState) penalise(user string, now time.Time) time.Duration {
 func (s *Server) serveCDRs(w http.ResponseWriter, r *http.Request, q map[string]string) {
 	s.mu.Lock()
 	delay := s.penalty.penalise(q["username"], s.clock.Now())
+	var fault Fault
+	if len(s.queryFaults) > 0 {
+		fault, s.queryFaults = s.queryFaults[0], s.queryFaults[1:]
+	}
 	s.mu.Unlock()
 	s.sleep(r.Context(), delay)
+	if fault.Kind != FaultNone && s.applyFault(w, r, fault) {
+		return
+	}
 
 	if _, ok := s.checkCredentials(q); !ok {
 		writeError(w, r, "Invalid username or password")
@@ -177,7 +184,7 @@ func (s *Server) serveCDRs(w http.ResponseWriter, r *http.Request, q map[string]
 		recs = s.liveRecords(q["username"], q["fullAccount"] == "1")
 	case q["recent"] == "1":
 		now := s.clock.Now()
-		recs = s.between(now.Add(-24*time.Hour), now)
+		recs = s.visible(s.between(now.Add(-24*time.Hour), now))
 	default:
 		recs, err = s.rangeQuery(q)
 	}
@@ -243,7 +250,7 @@ func (s *Server) rangeQuery(q map[string]string) ([]CDR, error) {
 	if err != nil || to.IsZero() {
 		return nil, fmt.Errorf("invalid dateEnd")
 	}
-	recs := s.between(from.Time(), to.Time())
+	recs := s.visible(s.between(from.Time(), to.Time()))
 	ini, cant := 0, 0
 	if v := q["ini"]; v != "" {
 		if ini, err = strconv.Atoi(v); err != nil || ini < 0 {

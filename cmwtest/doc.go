@@ -45,6 +45,21 @@
 //	                                      original_callid, losing legs CANCELLED
 //	end reasons                           OK, NO_ANSWER, TEMPORARILY_UNAVAILABLE (busy),     names yes,
 //	                                      DECLINE, CANCELLED                                 mapping no
+//	re-deliveries                         WithDeliveryCopies, WithReversedEvents,            assumed (spec)
+//	                                      WithRedeliveryAfter (on the fake's clock)
+//	lost webhooks                         WithWebhookOutage, Server.WebhookOutage: events    assumed (spec)
+//	                                      lost, never retried; the CDRs are kept
+//	late or re-rated CDRs                 WithCDRDelay, Server.ReviseCDR                     assumed
+//	query failures                        WithQueryFaults, Server.FailQueries: 429/5xx on    no
+//	                                      getCdrs only, counted for the 4-second rule
+//	a provider clock off                  WithClockSkew                                      assumed
+//	accepted, never placed                Script{Outcome: DialLost}: "OK", no webhook, no    assumed (spec)
+//	                                      CDR
+//
+// JumpClock runs with real time and jumps ahead on Advance: a test gets
+// "an hour later" without waiting, while simulated calls still run in
+// real time. Package cmwtest/homologation turns these knobs one scenario
+// at a time against a CRM and writes a certificate.
 //
 // Everything marked "no" is this package's guess about the real provider;
 // clients built on the SDK accept every shape docs/provider.md lists, so they do

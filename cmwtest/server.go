@@ -244,6 +244,9 @@ type Server struct {
 	timers       map[int]func() bool // pending simulated-call steps
 	timerSeq     int
 	closed       bool
+	cdrDelay     time.Duration        // WithCDRDelay
+	revised      map[string]time.Time // ReviseCDR: when each record changed
+	queryFaults  []Fault              // WithQueryFaults, FailQueries
 
 	hooks *hookQueue
 }

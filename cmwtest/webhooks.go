@@ -25,6 +25,9 @@ type WebhookMode struct {
 	StringNumbers  bool // duration and cost as JSON strings (the seed's form)
 	SingleQuoted   bool // the seed's single-quoted pseudo-JSON
 	Retries        int  // redeliveries after a non-2xx answer or an error, 1 s apart
+	// RedeliverAfter delivers every event once more this long after its
+	// first delivery, on the fake's clock (0: never).
+	RedeliverAfter time.Duration
 }
 
 // Delivery is one webhook POST and the receiver's answer.
@@ -41,6 +44,11 @@ type Delivery struct {
 	Err     string // transport error, if any
 	Attempt int    // 1 for the first try
 	At      time.Time
+	// Redelivery marks the copy WebhookMode.RedeliverAfter sent later.
+	Redelivery bool
+	// Lost marks an event a webhook outage swallowed: it never reached
+	// the receiver (Status 0).
+	Lost bool
 }
 
 // Acked reports whether the receiver answered 2xx with {"ack":"ok"}.
@@ -55,9 +63,10 @@ func (d Delivery) Acked() bool {
 }
 
 type hookEvent struct {
-	action string
-	callid string
-	data   hookData
+	action     string
+	callid     string
+	data       hookData
+	redelivery bool
 }
 
 type hookData struct {
@@ -146,6 +155,7 @@ type hookQueue struct {
 	log     []Delivery
 	srv     *Server
 	started bool
+	outages [][2]time.Time // [from, to) on the fake's clock: events lost
 }
 
 func newHookQueue() *hookQueue {
@@ -184,6 +194,35 @@ func (q *hookQueue) enqueue(e hookEvent) {
 	q.cond.Broadcast()
 }
 
+// enqueueNow queues e as is (no holding back): a redelivery.
+func (q *hookQueue) enqueueNow(e hookEvent) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return
+	}
+	q.queue = append(q.queue, e)
+	q.cond.Broadcast()
+}
+
+// lost reports whether an outage swallows e now, logging it as a lost
+// Delivery to every URL.
+func (q *hookQueue) lost(e hookEvent, body []byte) bool {
+	now := q.srv.clock.Now()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, o := range q.outages {
+		if !now.Before(o[0]) && now.Before(o[1]) {
+			for _, u := range q.urls {
+				q.log = appendBounded(q.log, Delivery{URL: u, Action: e.action, CallID: e.callid, Body: body, Attempt: 1,
+					At: now, Redelivery: e.redelivery, Lost: true, Err: "cmwtest: webhook outage: the event was lost"})
+			}
+			return true
+		}
+	}
+	return false
+}
+
 func (q *hookQueue) run() {
 	defer close(q.done)
 	for {
@@ -202,6 +241,20 @@ func (q *hookQueue) run() {
 		q.mu.Unlock()
 
 		body := e.body(mode)
+		if q.lost(e, body) {
+			q.mu.Lock()
+			q.busy = false
+			q.cond.Broadcast()
+			q.mu.Unlock()
+			continue
+		}
+		if mode.RedeliverAfter > 0 && !e.redelivery {
+			again := e
+			again.redelivery = true
+			q.srv.mu.Lock()
+			q.srv.schedule(mode.RedeliverAfter, func() { q.enqueueNow(again) })
+			q.srv.mu.Unlock()
+		}
 		for _, u := range urls {
 			for copyN := 0; copyN <= mode.Duplicates; copyN++ {
 				for attempt := 1; attempt <= 1+mode.Retries; attempt++ {
@@ -221,7 +274,7 @@ func (q *hookQueue) run() {
 }
 
 func (q *hookQueue) post(client *http.Client, u string, e hookEvent, body []byte, attempt int) Delivery {
-	d := Delivery{URL: u, Action: e.action, CallID: e.callid, Body: body, Attempt: attempt, At: q.srv.clock.Now()}
+	d := Delivery{URL: u, Action: e.action, CallID: e.callid, Body: body, Attempt: attempt, At: q.srv.clock.Now(), Redelivery: e.redelivery}
 	req, err := http.NewRequestWithContext(q.ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err == nil {
 		req.Header.Set("Content-Type", "application/json")

@@ -124,6 +124,7 @@ func TestRoutingAndMatching(t *testing.T) {
 	assert.Equal(t, MatchKnown, m.Match.Kind)
 	assert.Equal(t, "c1", m.Match.Contacts[0].ID)
 	assert.Equal(t, "+50688881111", m.Call.NumberE164)
+	assert.Equal(t, "8888 1111", m.Call.NumberDisplay, "as the account's country writes it")
 	none(t, beto)
 
 	// Inbound, shared number written another way: candidates for Beto.

@@ -176,8 +176,12 @@ func (t *Tracker) info(c calls.Call, agent Agent) CallInfo {
 		}
 		return callmyway.NewTime(x.In(t.loc))
 	}
+	display := ""
+	if n, err := number.Parse(c.Number, t.region); err == nil && !n.Withheld {
+		display = n.National(t.region)
+	}
 	return CallInfo{CallID: c.ID, DialRef: c.DialRef, Endpoint: agent.Endpoint, Direction: c.Direction, Number: sentNumber(c), NumberE164: c.Number,
-		State: c.State, Live: c.Live, DetectTime: at(c.Detect), ConnectTime: at(c.Connect), DisconnectTime: at(c.Disconnect),
+		NumberDisplay: display, State: c.State, Live: c.Live, DetectTime: at(c.Detect), ConnectTime: at(c.Connect), DisconnectTime: at(c.Disconnect),
 		DurationSec: int64(c.Duration / time.Second)}
 }
 

@@ -99,18 +99,22 @@ type Match struct {
 // The zero CallInfo is no call. It is a plain value: safe to copy, and to
 // read from several goroutines concurrently.
 type CallInfo struct {
-	CallID         string              `json:"callid"`
-	DialRef        string              `json:"dial_ref,omitempty"` // the click to dial this call came from: its card was "dial:"+ref until the call was known
-	Endpoint       callmyway.Endpoint  `json:"endpoint"`
-	Direction      callmyway.Direction `json:"direction"`
-	Number         string              `json:"number"`      // the other party as sent (ANI inbound, DNIS outbound)
-	NumberE164     string              `json:"number_e164"` // normalised, "" when withheld or unparseable
-	State          calls.State         `json:"state"`       // the ledger's: requested, ringing, connected, ended, final
-	Live           bool                `json:"live"`        // the ledger's: the call is in progress
-	DetectTime     callmyway.Time      `json:"detect_time"`
-	ConnectTime    callmyway.Time      `json:"connect_time"`
-	DisconnectTime callmyway.Time      `json:"disconnect_time"`
-	DurationSec    int64               `json:"duration_s"`
+	CallID     string              `json:"callid"`
+	DialRef    string              `json:"dial_ref,omitempty"` // the click to dial this call came from: its card was "dial:"+ref until the call was known
+	Endpoint   callmyway.Endpoint  `json:"endpoint"`
+	Direction  callmyway.Direction `json:"direction"`
+	Number     string              `json:"number"`      // the other party as sent (ANI inbound, DNIS outbound)
+	NumberE164 string              `json:"number_e164"` // normalised, "" when withheld or unparseable
+	// NumberDisplay is the number as the account's country writes it
+	// ("8888 1111" in Costa Rica; international form for other
+	// countries), "" when withheld or unparseable.
+	NumberDisplay  string         `json:"number_display,omitempty"`
+	State          calls.State    `json:"state"` // the ledger's: requested, ringing, connected, ended, final
+	Live           bool           `json:"live"`  // the ledger's: the call is in progress
+	DetectTime     callmyway.Time `json:"detect_time"`
+	ConnectTime    callmyway.Time `json:"connect_time"`
+	DisconnectTime callmyway.Time `json:"disconnect_time"`
+	DurationSec    int64          `json:"duration_s"`
 }
 
 // MessageVersion is the version of the browser message format.

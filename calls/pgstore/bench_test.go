@@ -1,29 +1,17 @@
 package pgstore_test
 
 import (
+	"context"
 	"encoding/json"
-	"fmt"
+	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/shopspring/decimal"
+	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/calls"
 	"github.com/callmyway-go/sdk/calls/internal/modeltest"
 	"github.com/callmyway-go/sdk/internal/pgtest"
 )
-
-var benchBase = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
-
-// benchEvent is the callEnd of the i-th call of a benchmark.
-func benchEvent(i int) calls.Event {
-	at := benchBase.Add(time.Duration(i) * time.Second)
-	return calls.Event{CallID: fmt.Sprintf("bench-%07d", i), Action: calls.ActionEnd, Endpoint: callmyway.Endpoint{ID: fmt.Sprint(5000 + i%50)},
-		Direction: callmyway.DirectionInbound, ANI: fmt.Sprintf("8%07d", i), DNIS: "8000001", Number: fmt.Sprintf("+5068%07d", i),
-		Detect: at, Connect: at.Add(5 * time.Second), Disconnect: at.Add(65 * time.Second), Duration: time.Minute,
-		Cost: decimal.New(35, -2), ReceivedAt: at.Add(66 * time.Second)}
-}
 
 // BenchmarkApplyEventPostgres applies the callEnd of a new call per
 // iteration: one transaction with its advisory locks, reads FOR UPDATE,
@@ -31,18 +19,31 @@ func benchEvent(i int) calls.Event {
 func BenchmarkApplyEventPostgres(b *testing.B) {
 	s := open(b, pgtest.Schema(b))
 	defer s.Close()
-	l, err := calls.New(modeltest.Account, s, calls.WithClock(func() time.Time { return benchBase.Add(time.Hour) }))
+	l, err := calls.New(modeltest.Account, s, calls.WithClock(modeltest.BenchNow))
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx := b.Context()
 	i := 0
 	for b.Loop() {
-		if _, err := l.ApplyEvent(ctx, benchEvent(i)); err != nil {
+		if _, err := l.ApplyEvent(ctx, modeltest.BenchEvent(i)); err != nil {
 			b.Fatal(err)
 		}
 		i++
 	}
+}
+
+// insertBare writes the i-th benchmark event's row (index columns and
+// document) with a plain INSERT in its own autocommit: the baselines.
+func insertBare(ctx context.Context, pool *pgxpool.Pool, i int) error {
+	e := modeltest.BenchEvent(i)
+	doc, err := json.Marshal(map[string]map[string]calls.Event{"events": {"end:" + e.CallID + ":" + e.Endpoint.ID: e}})
+	if err != nil {
+		return err
+	}
+	_, err = pool.Exec(ctx, `INSERT INTO ledger_calls (id, alias_of, seq, agent_id, agent_user, busy, number, start_at, state, contact, case_id, doc)
+		VALUES ($1, '', $2, $3, '', '', $4, $5, 'ended', '', '', $6)`, e.CallID, i+1, e.Endpoint.ID, e.Number, e.Detect, string(doc))
+	return err
 }
 
 // BenchmarkApplyEventPostgresBaseline is a plain INSERT of the same row
@@ -54,12 +55,52 @@ func BenchmarkApplyEventPostgresBaseline(b *testing.B) {
 	ctx := b.Context()
 	i := 0
 	for b.Loop() {
-		e := benchEvent(i)
-		doc, _ := json.Marshal(map[string]map[string]calls.Event{"events": {"end:" + e.CallID + ":" + e.Endpoint.ID: e}})
-		if _, err := pool.Exec(ctx, `INSERT INTO ledger_calls (id, alias_of, seq, agent_id, agent_user, busy, number, start_at, state, contact, case_id, doc)
-			VALUES ($1, '', $2, $3, '', '', $4, $5, 'ended', '', '', $6)`, e.CallID, i+1, e.Endpoint.ID, e.Number, e.Detect, string(doc)); err != nil {
+		if err := insertBare(ctx, pool, i); err != nil {
 			b.Fatal(err)
 		}
 		i++
 	}
+}
+
+// BenchmarkApplyEventPostgresParallel applies callEnds of new calls from
+// 64 goroutines at once, as concurrent webhook deliveries do: they share
+// transactions (group commit).
+func BenchmarkApplyEventPostgresParallel(b *testing.B) {
+	s := open(b, pgtest.Schema(b))
+	defer s.Close()
+	l, err := calls.New(modeltest.Account, s, calls.WithClock(modeltest.BenchNow))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := b.Context()
+	var next atomic.Int64
+	b.SetParallelism(32) // 64 goroutines on 2 CPUs
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := l.ApplyEvent(ctx, modeltest.BenchEvent(int(next.Add(1)))); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkApplyEventPostgresParallelBaseline is the same plain INSERT
+// as BenchmarkApplyEventPostgresBaseline, from as many goroutines: what
+// a CRM writing each event in its own autocommit gets.
+func BenchmarkApplyEventPostgresParallelBaseline(b *testing.B) {
+	dsn := pgtest.Schema(b)
+	open(b, dsn).Close() // the schema
+	pool := pgtest.Pool(b, dsn, "cmw-ledger-bench")
+	ctx := b.Context()
+	var next atomic.Int64
+	b.SetParallelism(32)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := insertBare(ctx, pool, int(next.Add(1))); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

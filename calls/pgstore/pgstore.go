@@ -321,6 +321,15 @@ func (t *pgTx) Candidates(ctx context.Context, number string, from, to time.Time
 	return t.ov.Candidates(recs, number, from, to), nil
 }
 
+func (t *pgTx) Find(ctx context.Context, f calls.Filter) ([]calls.Record, error) {
+	where, args := filterSQL(f)
+	recs, err := queryRecords(ctx, t.tx, "SELECT "+cols+" FROM ledger_calls WHERE "+where+" ORDER BY start_at, id", args...)
+	if err != nil {
+		return nil, err
+	}
+	return t.ov.Find(recs, f), nil
+}
+
 func (t *pgTx) ChargeOwners(ctx context.Context, keys ...string) (map[string]string, error) {
 	out := map[string]string{}
 	rows, err := t.tx.Query(ctx, "SELECT key, call_id FROM ledger_charges WHERE key = ANY($1)", keys)
@@ -381,6 +390,10 @@ var numberSQL = []string{
 	SELECT k.n FROM k LEFT JOIN LATERAL (SELECT pg_notify('ledger_calls', '') WHERE k.n > 0) AS t ON true`,
 }
 
+// asyncCommit lets the transaction it runs in commit without waiting for
+// the disk (synchronous_commit off for that transaction only).
+const asyncCommit = `SELECT set_config('synchronous_commit', 'off', true)`
+
 // number returns after a numbering pass that began after it was called.
 // Passes run one at a time per Store, on a goroutine of their own; the
 // callers waiting for the next one share it.
@@ -438,6 +451,12 @@ func (s *Store) pass(ctx context.Context) error {
 
 func (s *Store) passOnce(ctx context.Context) error {
 	batch := &pgx.Batch{}
+	// The pass need not wait for its commit to reach the disk: the
+	// changes it numbers are durable already, and should the server lose
+	// the pass in a crash, those rows are pending again and the next pass
+	// numbers them (after every number a reader may have seen). So the
+	// ledger's updates are the only commits an event waits to flush.
+	batch.Queue(asyncCommit)
 	for _, q := range numberSQL {
 		batch.Queue(q)
 	}
@@ -570,18 +589,22 @@ func filterSQL(f calls.Filter) (string, []any) {
 	if !f.Agent.IsZero() {
 		var or []string
 		if f.Agent.ID != "" {
-			or = append(or, "agent_id = "+arg(f.Agent.ID))
+			or = append(or, "(agent_id = "+arg(f.Agent.ID)+" AND agent_id <> '')")
 		}
 		if f.Agent.User != "" {
-			or = append(or, "agent_user = "+arg(f.Agent.User))
+			or = append(or, "(agent_user = "+arg(f.Agent.User)+" AND agent_user <> '')")
 		}
 		w = append(w, "("+strings.Join(or, " OR ")+")")
 	}
 	if f.Contact != "" {
-		w = append(w, "contact = "+arg(f.Contact))
+		// "<> ''" lets a generic plan use the partial index.
+		w = append(w, "contact = "+arg(f.Contact)+" AND contact <> ''")
 	}
 	if f.Case != "" {
-		w = append(w, "case_id = "+arg(f.Case))
+		w = append(w, "case_id = "+arg(f.Case)+" AND case_id <> ''")
+	}
+	if f.Number != "" {
+		w = append(w, "number = "+arg(f.Number))
 	}
 	if len(f.States) > 0 {
 		st := make([]string, len(f.States))
@@ -589,6 +612,13 @@ func filterSQL(f calls.Filter) (string, []any) {
 			st[i] = string(s)
 		}
 		w = append(w, "state = ANY("+arg(st)+"::text[])")
+	}
+	if len(f.NotStates) > 0 {
+		st := make([]string, len(f.NotStates))
+		for i, s := range f.NotStates {
+			st[i] = string(s)
+		}
+		w = append(w, "state <> ALL("+arg(st)+"::text[])")
 	}
 	if len(f.Busy) > 0 {
 		var or []string

@@ -19,20 +19,9 @@ import (
 	"github.com/callmyway-go/sdk/calls/sqlitestore"
 )
 
-var benchBase = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
-
-// benchEvent is the callEnd of the i-th call of a benchmark.
-func benchEvent(i int) calls.Event {
-	at := benchBase.Add(time.Duration(i) * time.Second)
-	return calls.Event{CallID: fmt.Sprintf("bench-%07d", i), Action: calls.ActionEnd, Endpoint: callmyway.Endpoint{ID: fmt.Sprint(5000 + i%50)},
-		Direction: callmyway.DirectionInbound, ANI: fmt.Sprintf("8%07d", i), DNIS: "8000001", Number: fmt.Sprintf("+5068%07d", i),
-		Detect: at, Connect: at.Add(5 * time.Second), Disconnect: at.Add(65 * time.Second), Duration: time.Minute,
-		Cost: decimal.New(35, -2), ReceivedAt: at.Add(66 * time.Second)}
-}
-
 // benchLeg is the CDR of the i-th call.
 func benchLeg(i int) calls.Leg {
-	e := benchEvent(i)
+	e := modeltest.BenchEvent(i)
 	return calls.Leg{CallID: e.CallID, RefCallID: "0", Agent: callmyway.Endpoint{User: fmt.Sprint(8000000 + i%50)}, ANI: e.ANI, DNIS: e.DNIS,
 		Number: e.Number, Direction: e.Direction, Detect: e.Detect, Connect: e.Connect, Disconnect: e.Disconnect, Duration: e.Duration,
 		Cost: decimal.New(36, -2), Rate: decimal.New(35, -2), EndReason: "OK", SeenAt: e.ReceivedAt.Add(time.Minute)}
@@ -45,7 +34,7 @@ func newLedger(b *testing.B, path string) (*calls.Ledger, *sqlitestore.Store) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { s.Close() })
-	l, err := calls.New(modeltest.Account, s, calls.WithClock(func() time.Time { return benchBase.Add(time.Hour) }))
+	l, err := calls.New(modeltest.Account, s, calls.WithClock(modeltest.BenchNow))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -59,7 +48,7 @@ func BenchmarkApplyEventSQLite(b *testing.B) {
 	ctx := b.Context()
 	i := 0
 	for b.Loop() {
-		if _, err := l.ApplyEvent(ctx, benchEvent(i)); err != nil {
+		if _, err := l.ApplyEvent(ctx, modeltest.BenchEvent(i)); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -81,7 +70,7 @@ func BenchmarkApplyEventSQLiteBaseline(b *testing.B) {
 	defer ins.Close()
 	i := 0
 	for b.Loop() {
-		e := benchEvent(i)
+		e := modeltest.BenchEvent(i)
 		doc, _ := json.Marshal(map[string]map[string]calls.Event{"events": {"end:" + e.CallID + ":" + e.Endpoint.ID: e}})
 		if _, err := ins.ExecContext(ctx, e.CallID, i+1, e.Endpoint.ID, "", e.Number, e.Detect.UnixMicro(), string(doc)); err != nil {
 			b.Fatal(err)
@@ -128,13 +117,13 @@ func buildTemplate(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	l, err := calls.New(modeltest.Account, s, calls.WithClock(func() time.Time { return benchBase.Add(time.Hour) }))
+	l, err := calls.New(modeltest.Account, s, calls.WithClock(modeltest.BenchNow))
 	if err != nil {
 		s.Close()
 		return err
 	}
 	for i := range reconcileN {
-		if _, err := l.ApplyEvent(ctx, benchEvent(i)); err != nil {
+		if _, err := l.ApplyEvent(ctx, modeltest.BenchEvent(i)); err != nil {
 			s.Close()
 			return err
 		}

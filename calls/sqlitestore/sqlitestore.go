@@ -36,9 +36,12 @@ type Store struct {
 	owned bool
 	poll  time.Duration
 
-	wmu   sync.Mutex // one writer per Store; BEGIN IMMEDIATE across Stores
-	wconn *sql.Conn  // the writer's connection, kept with its statements
-	stmts map[string]*sql.Stmt
+	wmu      sync.Mutex // one writer per Store; BEGIN IMMEDIATE across Stores
+	wconn    *sql.Conn  // the writer's connection, kept with its statements
+	stmts    map[string]*sql.Stmt
+	lastUse  time.Time   // of wconn
+	idle     *time.Timer // releases wconn after WriterIdle unused
+	isClosed bool
 
 	mu      sync.Mutex
 	changed chan struct{} // closed on each commit of this Store
@@ -109,6 +112,10 @@ func New(ctx context.Context, db *sql.DB, opts ...Option) (*Store, error) {
 func (s *Store) Close() error {
 	s.wmu.Lock()
 	s.dropConn()
+	s.isClosed = true
+	if s.idle != nil {
+		s.idle.Stop()
+	}
 	s.wmu.Unlock()
 	if s.owned {
 		return s.db.Close()
@@ -159,12 +166,40 @@ func (s *Store) ok() error {
 	return nil
 }
 
+// WriterIdle is how long the writer's connection stays open without an
+// update. A SQLite connection in WAL mode holds a shared lock on the file
+// while open, and the descriptors of the pool's closed connections stay
+// parked until no connection holds one: releasing the writer when idle
+// lets a quiet process go back to its idle descriptors and memory.
+const WriterIdle = 10 * time.Second
+
+// releaseIdle drops the writer's connection if no update used it for
+// WriterIdle.
+func (s *Store) releaseIdle() {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.wconn != nil && time.Since(s.lastUse) >= WriterIdle {
+		s.dropConn()
+	}
+}
+
 // exclusive runs f inside BEGIN IMMEDIATE on the writer's connection,
 // which it keeps (with its prepared statements) from one update to the
-// next.
+// next, until WriterIdle passes without one.
 func (s *Store) exclusive(ctx context.Context, f func() error) (err error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	if s.isClosed {
+		return &calls.InvalidError{Field: "sqlitestore.Store", Reason: "closed"}
+	}
+	defer func() {
+		s.lastUse = time.Now()
+		if s.idle == nil {
+			s.idle = time.AfterFunc(WriterIdle, s.releaseIdle)
+		} else {
+			s.idle.Reset(WriterIdle)
+		}
+	}()
 	if s.wconn == nil {
 		if s.wconn, err = s.db.Conn(ctx); err != nil {
 			return err
@@ -337,6 +372,15 @@ func (t *sqliteTx) Candidates(ctx context.Context, number string, from, to time.
 	return t.ov.Candidates(recs, number, from, to), nil
 }
 
+func (t *sqliteTx) Find(ctx context.Context, f calls.Filter) ([]calls.Record, error) {
+	where, args := filterSQL(f)
+	recs, err := t.records(ctx, "SELECT "+cols+" FROM ledger_calls WHERE "+where+" ORDER BY start_us, id", args...)
+	if err != nil {
+		return nil, err
+	}
+	return t.ov.Find(recs, f), nil
+}
+
 func (t *sqliteTx) ChargeOwners(ctx context.Context, keys ...string) (map[string]string, error) {
 	out := map[string]string{}
 	rows, err := t.query(ctx, "SELECT key, call_id FROM ledger_charges WHERE key IN (SELECT value FROM json_each(?))", jsonArray(keys))
@@ -472,14 +516,25 @@ func filterSQL(f calls.Filter) (string, []any) {
 		w = append(w, agentSQL(f.Agent, &args))
 	}
 	if f.Contact != "" {
-		w, args = append(w, "contact = ?"), append(args, f.Contact)
+		// "<> ''" lets the planner use the partial index (it cannot
+		// prove a bound parameter is not empty).
+		w, args = append(w, "contact = ? AND contact <> ''"), append(args, f.Contact)
 	}
 	if f.Case != "" {
-		w, args = append(w, "case_id = ?"), append(args, f.Case)
+		w, args = append(w, "case_id = ? AND case_id <> ''"), append(args, f.Case)
+	}
+	if f.Number != "" {
+		w, args = append(w, "number = ?"), append(args, f.Number)
 	}
 	if len(f.States) > 0 {
 		w = append(w, "state IN ("+placeholders(len(f.States))+")")
 		for _, st := range f.States {
+			args = append(args, string(st))
+		}
+	}
+	if len(f.NotStates) > 0 {
+		w = append(w, "state NOT IN ("+placeholders(len(f.NotStates))+")")
+		for _, st := range f.NotStates {
 			args = append(args, string(st))
 		}
 	}
@@ -496,10 +551,10 @@ func filterSQL(f calls.Filter) (string, []any) {
 func agentSQL(e callmyway.Endpoint, args *[]any) string {
 	var or []string
 	if e.ID != "" {
-		or, *args = append(or, "agent_id = ?"), append(*args, e.ID)
+		or, *args = append(or, "(agent_id = ? AND agent_id <> '')"), append(*args, e.ID)
 	}
 	if e.User != "" {
-		or, *args = append(or, "agent_user = ?"), append(*args, e.User)
+		or, *args = append(or, "(agent_user = ? AND agent_user <> '')"), append(*args, e.User)
 	}
 	return "(" + strings.Join(or, " OR ") + ")"
 }

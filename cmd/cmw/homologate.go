@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +19,7 @@ import (
 	"github.com/callmyway-go/sdk/cdr"
 	"github.com/callmyway-go/sdk/click2dial"
 	"github.com/callmyway-go/sdk/cmwtest"
+	"github.com/callmyway-go/sdk/cmwtest/homologation"
 	"github.com/callmyway-go/sdk/number"
 	"github.com/callmyway-go/sdk/screenpop"
 	"github.com/callmyway-go/sdk/webhook"
@@ -30,6 +31,7 @@ type outcome struct {
 	Status   string `json:"status"` // PASS, FAIL or SKIP
 	Detail   string `json:"detail,omitempty"`
 	Duration string `json:"duration"`
+	took     time.Duration
 }
 
 // errSkip marks a scenario that could not run with the given flags.
@@ -47,7 +49,7 @@ func runScenarios(ctx context.Context, list []scenario) []outcome {
 	for _, s := range list {
 		start := time.Now()
 		err := s.run(ctx)
-		o := outcome{Name: s.name, Status: "PASS", Duration: time.Since(start).Round(time.Millisecond).String()}
+		o := outcome{Name: s.name, Status: "PASS", Duration: time.Since(start).Round(time.Millisecond).String(), took: time.Since(start)}
 		var skip errSkip
 		switch {
 		case errors.As(err, &skip):
@@ -63,11 +65,36 @@ func runScenarios(ctx context.Context, list []scenario) []outcome {
 	return out
 }
 
+// headerFlag collects -ledger-header "Name: value" flags.
+type headerFlag struct{ h http.Header }
+
+func (f *headerFlag) String() string { return "" }
+func (f *headerFlag) Set(v string) error {
+	name, value, ok := strings.Cut(v, ":")
+	if !ok || strings.TrimSpace(name) == "" {
+		return fmt.Errorf("want \"Name: value\", such as \"Cookie: crm_session=...\"")
+	}
+	if f.h == nil {
+		f.h = http.Header{}
+	}
+	f.h.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+	return nil
+}
+
 func cmdHomologate(ctx context.Context, g *globals, args []string) error {
-	fs := newFlags(g, "homologate", "[-live] [-crm-webhook URL] [-report FILE]")
+	fs := newFlags(g, "homologate", "[-live] [-crm-webhook URL [-crm-ledger URL -ledger-header H -fake-addr ADDR]] [-report-html F] [-report-json F] [-report-junit F]")
 	live := fs.Bool("live", false, "certify against the real CallMyWay account (credentials from the environment)")
-	crmHook := fs.String("crm-webhook", "", "send the fake's webhooks to this CRM URL instead of the built-in receiver")
-	report := fs.String("report", "", "also write a JSON report to FILE")
+	crmHook := fs.String("crm-webhook", "", "send the fake's webhooks to this CRM URL (token included) instead of the built-in integration")
+	crmLedger := fs.String("crm-ledger", "", "the CRM's read-only ledger URL (calls.Ledger.Handler, such as http://crm:8080/ledger/): enables the fault scenarios against the CRM")
+	var ledgerHeader headerFlag
+	fs.Var(&ledgerHeader, "ledger-header", "`Name: value` header sent to -crm-ledger (repeatable), such as 'Cookie: crm_session=...' of a supervisor or 'Authorization: Bearer ...'")
+	fakeAddr := fs.String("fake-addr", "127.0.0.1:18790", "with -crm-ledger: where the fake CallMyWay listens (the CRM's CMW_BASE_URL points there)")
+	only := fs.String("scenarios", "", "comma-separated fault scenario IDs to run (default all)")
+	cdrWait := fs.Duration("cdr-wait", 2*time.Minute, "with -crm-ledger: how long to wait for the CRM's own CDR syncer")
+	report := fs.String("report", "", "same as -report-json (kept for compatibility)")
+	reportHTML := fs.String("report-html", "", "write the certificate as HTML to FILE")
+	reportJSON := fs.String("report-json", "", "write the report as JSON to FILE")
+	reportJUnit := fs.String("report-junit", "", "write the report as JUnit XML to FILE")
 	agent := fs.String("agent", "", "-live: the agent's CallMyWay username to ring")
 	testNumber := fs.String("test-number", "", "-live: a test number to dial")
 	listen := fs.String("listen", "", "-live: listen for webhooks on ADDR (the CRM's public URL must reach it)")
@@ -76,39 +103,55 @@ func cmdHomologate(ctx context.Context, g *globals, args []string) error {
 	if err := parse(fs, g, args); err != nil {
 		return err
 	}
-	loc, err := g.location()
+	if *reportJSON == "" {
+		*reportJSON = *report
+	}
+	if *crmLedger != "" && *crmHook == "" {
+		return usagef("-crm-ledger needs -crm-webhook")
+	}
+	acct, err := g.account()
 	if err != nil {
 		return err
 	}
-	var results []outcome
+	var rep *homologation.Report
 	if *live {
 		c, err := g.client()
 		if err != nil {
 			return err
 		}
-		results = runScenarios(ctx, liveScenarios(c, *agent, *testNumber, *listen, *token, *bound))
+		rep = homologation.NewReport(c.Account(), "the live CallMyWay account")
+		rep.Fake = "none: the live account"
+		rep.Results = asResults("live", runScenarios(ctx, liveScenarios(c, *agent, *testNumber, *listen, *token, *bound)))
 	} else {
-		h, err := newFakeHomologation(loc, *crmHook)
+		// The SDK's own checks first, on a fake of their own.
+		h, err := newFakeHomologation(acct.Location, *crmHook)
 		if err != nil {
 			return err
 		}
-		defer h.close()
-		results = runScenarios(ctx, h.scenarios())
+		sdk := asResults("sdk", runScenarios(ctx, h.scenarios()))
+		h.close()
+		rep, err = runFaults(ctx, acct, *crmHook, *crmLedger, ledgerHeader.h, *fakeAddr, *only, *cdrWait, g)
+		if err != nil {
+			return err
+		}
+		rep.Results = append(sdk, rep.Results...)
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCENARIO\tRESULT\tTIME\tDETAIL")
-	failed := 0
-	for _, r := range results {
-		if r.Status == "FAIL" {
-			failed++
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.Status, r.Duration, r.Detail)
+	fmt.Fprintln(tw, "SCENARIO\tRESULT\tTIME\tREASON")
+	for _, r := range rep.Results {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.Verdict, r.Duration.Round(time.Millisecond), r.Reason)
 	}
 	tw.Flush()
-	fmt.Fprintf(g.stdout, "\n%d scenarios, %d failed\n", len(results), failed)
-	if *report != "" {
-		b, _ := json.MarshalIndent(map[string]any{"live": *live, "at": time.Now().Format(time.RFC3339), "results": results, "failed": failed}, "", "  ")
-		if err := os.WriteFile(*report, append(b, '\n'), 0o644); err != nil {
+	failed := rep.Count(homologation.Fail)
+	fmt.Fprintf(g.stdout, "\n%d scenarios, %d failed, %d skipped\n", len(rep.Results), failed, rep.Count(homologation.Skip))
+	for _, out := range []struct {
+		file  string
+		write func(io.Writer) error
+	}{{*reportHTML, rep.WriteHTML}, {*reportJSON, rep.WriteJSON}, {*reportJUnit, rep.WriteJUnit}} {
+		if out.file == "" {
+			continue
+		}
+		if err := writeFile(out.file, out.write); err != nil {
 			return err
 		}
 	}
@@ -116,6 +159,78 @@ func cmdHomologate(ctx context.Context, g *globals, args []string) error {
 		return errFailed
 	}
 	return nil
+}
+
+// runFaults runs the fault scenarios of package homologation: against the
+// CRM at hook and ledger, or against the SDK's reference integration when
+// no CRM is given. A CRM given only its webhook gets them skipped.
+func runFaults(ctx context.Context, acct callmyway.Account, hook, ledger string, header http.Header, fakeAddr, only string, cdrWait time.Duration, g *globals) (*homologation.Report, error) {
+	if hook != "" && ledger == "" {
+		rep := homologation.NewReport(acct, "a CRM known by its webhook only")
+		for _, s := range homologation.Scenarios() {
+			rep.Results = append(rep.Results, homologation.Result{ID: s.ID, Name: s.Name, Knob: s.Knob, Verdict: homologation.Skip,
+				Reason: "give -crm-ledger (and -ledger-header) so the runner can read what the CRM recorded"})
+		}
+		return rep, nil
+	}
+	// Against the built-in integration the fake's own account serves, in
+	// the zone and region given; a CRM is configured with the account of
+	// CMW_USERNAME and CMW_PASSWORD (the fake's default without them).
+	password := envOr("CMW_PASSWORD", cmwtest.DefaultPassword)
+	if ledger == "" || acct.Username == "" {
+		acct.Username, password = cmwtest.DefaultUsername, cmwtest.DefaultPassword
+	}
+	opts := []homologation.Option{homologation.WithAccount(acct, password)}
+	if only != "" {
+		opts = append(opts, homologation.WithScenarios(strings.Split(only, ",")...))
+	}
+	if ledger != "" {
+		opts = append(opts, homologation.WithFakeAddr(fakeAddr), homologation.WithCDRWait(cdrWait))
+	}
+	r, err := homologation.New(opts...)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	defer r.Close()
+	target := homologation.Target{WebhookURL: hook, LedgerURL: ledger, LedgerHeader: header}
+	if ledger == "" {
+		ref, err := homologation.NewReference(r)
+		if err != nil {
+			return nil, err
+		}
+		defer ref.Close()
+		target = ref.Target()
+	} else {
+		fmt.Fprintf(g.stdout, "fake CallMyWay at %s (account %s, zone %s): the CRM's CMW_BASE_URL must point there\n\n", r.URL(), r.Account().Username, r.Account().Location)
+	}
+	return r.Run(ctx, target)
+}
+
+// asResults turns the SDK's own checks into report results.
+func asResults(prefix string, list []outcome) []homologation.Result {
+	out := make([]homologation.Result, 0, len(list))
+	for i, o := range list {
+		r := homologation.Result{ID: fmt.Sprintf("%s-%02d", prefix, i+1), Name: o.Name, Knob: "the SDK's own check", Verdict: homologation.Verdict(o.Status),
+			Reason: o.Detail, Duration: o.took}
+		if r.Reason == "" {
+			r.Reason = "as expected"
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// writeFile writes a report file through write.
+func writeFile(name string, write func(io.Writer) error) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // fakeHomologation certifies the SDK (and optionally a CRM's webhook)

@@ -3,10 +3,11 @@ package main
 import (
 	"net/http"
 	"strings"
+	"time"
 )
 
 // The agents page: agents and their CallMyWay endpoints, dated. Admins
-// change them; supervisors read them.
+// change them; supervisors read them (mappings.go: edit, end, remove).
 
 func (a *App) handleAgents() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -14,23 +15,39 @@ func (a *App) handleAgents() http.Handler {
 		if a.fail(w, err) {
 			return
 		}
-		a.render(w, r, http.StatusOK, "agents", map[string]any{"Agents": agents, "CanEdit": userFrom(r.Context()).Role == RoleAdmin,
-			"Msg": r.URL.Query().Get("msg")})
+		msg, isErr := "", false
+		if k := r.URL.Query().Get("msg"); messages[k] != [2]string{} {
+			msg, isErr = translate(lang(r), k), strings.HasPrefix(k, "err_") // only known keys: nothing from the URL is echoed
+		}
+		a.render(w, r, http.StatusOK, "agents", &agentsView{Agents: agents, CanEdit: userFrom(r.Context()).Role == RoleAdmin, Msg: msg, MsgErr: isErr,
+			Now: time.Now().In(a.cfg.Loc).Format("2006-01-02T15:04")})
 	})
 }
 
 func (a *App) handleAddAgent() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, err := a.db.AddAgent(r.Context(), r.FormValue("name"))
-		redirectMsg(w, r, "/agents", err)
+		var err error
+		if name := r.PostFormValue("name"); strings.TrimSpace(name) == "" {
+			err = errAgentName
+		} else {
+			_, err = a.db.AddAgent(r.Context(), name)
+		}
+		a.agentsDone(w, r, err, "agent_created")
 	})
 }
 
 func (a *App) handleAssignEndpoint() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := a.db.AssignEndpoint(r.Context(), Endpoint{AgentID: r.FormValue("agent_id"), EndpointID: r.FormValue("endpoint_id"),
-			Username: strings.TrimSpace(r.FormValue("username")), Password: r.FormValue("password"),
-			Private: r.FormValue("private") != "", Primary: r.FormValue("primary") != ""})
-		redirectMsg(w, r, "/agents", err)
+		e := Endpoint{AgentID: r.PostFormValue("agent_id"), EndpointID: r.PostFormValue("endpoint_id"),
+			Username: strings.TrimSpace(r.PostFormValue("username")), Password: r.PostFormValue("password"),
+			Private: r.PostFormValue("private") != "", Primary: r.PostFormValue("primary") != ""}
+		err := a.db.checkMapping(r.Context(), e)
+		if err == nil {
+			err = a.db.AssignEndpoint(r.Context(), e)
+		}
+		if err == nil {
+			a.log.InfoContext(r.Context(), "crm: endpoint mapped", "endpoint", r.FormValue("endpoint_id"), "agent_id", r.FormValue("agent_id"), "by", userFrom(r.Context()).Username)
+		}
+		a.agentsDone(w, r, err, "mapping_added")
 	})
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/callmyway-go/sdk/calls"
 	"github.com/callmyway-go/sdk/calls/pgstore"
 	"github.com/callmyway-go/sdk/calls/sqlitestore"
+	"github.com/callmyway-go/sdk/casefile"
 	"github.com/callmyway-go/sdk/cdr"
 	"github.com/callmyway-go/sdk/cdr/pgsync"
 	"github.com/callmyway-go/sdk/cdr/sqlstore"
@@ -28,6 +29,7 @@ import (
 	"github.com/callmyway-go/sdk/cdr/sqlstore/sqlite"
 	"github.com/callmyway-go/sdk/click2dial"
 	"github.com/callmyway-go/sdk/cmwtest"
+	"github.com/callmyway-go/sdk/policy"
 	"github.com/callmyway-go/sdk/screenpop"
 	"github.com/callmyway-go/sdk/screenpop/pgbroker"
 	"github.com/callmyway-go/sdk/webhook"
@@ -52,10 +54,14 @@ type App struct {
 	hook        http.Handler
 	log         *slog.Logger
 	dialer      *click2dial.Dialer // one for the account: caller IDs are chosen per request
+	policy      *policy.Policy     // the contact policy every dial goes through
+	callbacks   *casefile.Callbacks
 	pages       map[string]*template.Template
 	sessions    *sessions     // signed session cookies
 	logins      *loginLimiter // failed sign-ins per username and address
 	demoUsers   []DemoUser    // demo mode: the seeded users and their passwords
+
+	now func() time.Time // the board's clock (nil: time.Now); tests fix it
 
 	mu     sync.Mutex
 	syncer *cdr.Syncer
@@ -83,6 +89,13 @@ type Config struct {
 	// SessionKey signs session cookies. Instances sharing a database
 	// share it; empty: a random key, so sessions end at a restart.
 	SessionKey []byte
+	// Policy are the account's contact policy limits (issue 18); the
+	// zero Limits limit nothing but do-not-call. CallbackSLA is how long
+	// after a missed call its callback is due (0: 2 h); CallbackQueue
+	// the queue of callbacks nobody owns ("": casefile.DefaultQueue).
+	Policy        policy.Limits
+	CallbackSLA   time.Duration
+	CallbackQueue string
 }
 
 // NewApp opens the database, migrates it and wires the SDK. In demo mode
@@ -209,7 +222,12 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		a.Close()
 		return nil, err
 	}
-	if a.dialer, err = click2dial.New(a.client, click2dial.WithLiveCalls(a.ledger), click2dial.WithOnAccepted(a.ledger.RecordAccepted)); err != nil {
+	if err := a.wirePolicy(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if a.dialer, err = click2dial.New(a.client, click2dial.WithPolicy(a.policy), click2dial.WithLiveCalls(a.ledger),
+		click2dial.WithOnAccepted(a.ledger.RecordAccepted)); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -271,12 +289,30 @@ func (a *App) Close() {
 	}
 }
 
-// RunSync runs the CDR Syncer until ctx is done. On PostgreSQL only the
-// instance holding the account's leadership lock syncs; another takes
-// over within about a second if it dies.
+// RunSync runs the CDR Syncer, and the live-calls poll that tells the
+// ledger when a ringing call is answered, until ctx is done. On PostgreSQL
+// only the instance holding the account's leadership lock runs them;
+// another takes over within about a second if it dies.
 func (a *App) RunSync(ctx context.Context) {
+	run := func(ctx context.Context) error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := a.ledger.WatchLive(ctx, a.client, livePoll); err != nil && ctx.Err() == nil {
+				a.log.Error("live calls poll: stopped", "error", err)
+			}
+		}()
+		err := a.syncer.Run(ctx)
+		cancel()
+		<-done
+		return err
+	}
 	if a.pool == nil {
-		_ = a.syncer.Run(ctx)
+		if err := run(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("cdr sync: stopped", "error", err)
+		}
 		return
 	}
 	el, err := pgsync.NewElector(a.pool, "cdr-sync:"+a.client.Account().Username, pgsync.WithLogger(a.log))
@@ -284,8 +320,14 @@ func (a *App) RunSync(ctx context.Context) {
 		a.log.Error("cdr sync: no elector", "error", err)
 		return
 	}
-	_ = el.Run(ctx, a.syncer.Run)
+	if err := el.Run(ctx, run); err != nil && ctx.Err() == nil {
+		a.log.Error("cdr sync: the elector stopped", "error", err)
+	}
 }
+
+// livePoll is how often the live calls are read while a call rings (the
+// account's limiter spaces queries 4 s apart anyway).
+const livePoll = 4 * time.Second
 
 // seed fills an empty demo database: agents mapped to the fake's
 // endpoints, customers with contacts (two sharing a number), and a week of
@@ -334,7 +376,10 @@ func (a *App) seed(ctx context.Context) error {
 			}
 		}
 	}
-	a.fake.GenerateHistory(300, time.Now().AddDate(0, 0, -7), time.Now().Add(-time.Hour), 7)
+	// From an hour inside the Syncer's 7-day backfill (its start is read
+	// before the seed, and provider times drop sub-seconds: a call at the
+	// very edge could fall just before it).
+	a.fake.GenerateHistory(300, time.Now().AddDate(0, 0, -7).Add(time.Hour), time.Now().Add(-time.Hour), 7)
 	return nil
 }
 
@@ -379,7 +424,7 @@ func (a *App) dialerFor(ctx context.Context, agentID string) (*click2dial.Dialer
 		return nil, nil, err
 	}
 	if len(eps) == 0 {
-		return nil, nil, errors.New("the agent has no CallMyWay endpoint")
+		return nil, nil, errNoEndpoint
 	}
 	for _, e := range eps {
 		if e.Password != "" && e.Username != a.client.Account().Username {
@@ -417,11 +462,34 @@ func (a *App) History(ctx context.Context, f CallsFilter) ([]HistoryRow, error) 
 	if err != nil {
 		return nil, err
 	}
-	byPhone := map[string]AgentRow{} // endpoint id or username -> agent
+	// endpoint id or username -> who had it when: a call is credited to
+	// the agent who had the phone then, not to its current one.
+	type held struct {
+		agent    AgentRow
+		from, to time.Time // to zero: still held
+	}
+	byPhone := map[string][]held{}
 	for _, ag := range agents {
 		for _, e := range append(ag.History, ag.Endpoints...) {
-			byPhone["id:"+e.EndpointID], byPhone["user:"+e.Username] = ag, ag
+			h := held{ag, e.ValidFrom, e.ValidTo}
+			byPhone["id:"+e.EndpointID] = append(byPhone["id:"+e.EndpointID], h)
+			byPhone["user:"+e.Username] = append(byPhone["user:"+e.Username], h)
 		}
+	}
+	agentAt := func(key string, at time.Time) (AgentRow, bool) {
+		var current *held
+		for i, h := range byPhone[key] {
+			if !at.Before(h.from) && (h.to.IsZero() || at.Before(h.to)) {
+				return h.agent, true
+			}
+			if h.to.IsZero() {
+				current = &byPhone[key][i]
+			}
+		}
+		if current != nil { // a call before any mapping: its current agent
+			return current.agent, true
+		}
+		return AgentRow{}, false
 	}
 	// First the calls, then their contacts in two batched queries (by id,
 	// and by number for calls nobody linked yet): no query per row.
@@ -436,9 +504,9 @@ func (a *App) History(ctx context.Context, f CallsFilter) ([]HistoryRow, error) 
 		if err != nil {
 			return nil, err
 		}
-		ag, ok := byPhone["id:"+c.Agent.ID]
+		ag, ok := agentAt("id:"+c.Agent.ID, c.Start)
 		if !ok {
-			ag = byPhone["user:"+c.Agent.User]
+			ag, _ = agentAt("user:"+c.Agent.User, c.Start)
 		}
 		if f.AgentID != "" && ag.ID != f.AgentID {
 			continue
@@ -497,9 +565,11 @@ func uniq(list []string) []string {
 	return slices.Compact(list)
 }
 
-// CaseEntry is a charge on a customer's case file.
+// CaseEntry is a charge on a customer's case file: the call, the result
+// code of the disposition that posted it, the amount and its currency.
 type CaseEntry struct {
 	CallID, Description string
+	Result, Currency    string
 	Amount              decimal.Decimal
 	At                  time.Time
 }
@@ -514,10 +584,10 @@ func (a *App) CaseFile(ctx context.Context, customerID string) ([]CaseEntry, dec
 			return nil, total, err
 		}
 		for _, ch := range c.Charges {
-			e := CaseEntry{CallID: c.ID, Description: ch.Description, Amount: ch.Amount}
+			e := CaseEntry{CallID: c.ID, Description: ch.Description, Amount: ch.Amount, Currency: ch.Currency}
 			for _, d := range c.Disps {
 				if d.ID == ch.DispositionID {
-					e.At = d.At
+					e.At, e.Result = d.At, d.Result
 				}
 			}
 			total = total.Add(ch.Amount)
@@ -528,16 +598,24 @@ func (a *App) CaseFile(ctx context.Context, customerID string) ([]CaseEntry, dec
 	return out, total, nil
 }
 
+// Errors of dispositions and dialling; each has a translation (errorKeys).
+var (
+	errNoEndpoint         = errors.New("the agent has no CallMyWay endpoint")
+	errResultRequired     = errors.New("call and result code are required")
+	errChargeNegative     = errors.New("the charge cannot be negative")
+	errChargeNeedsContact = errors.New("a charge needs a contact: pick the customer first")
+)
+
 // SaveDisposition records the agent's disposition on its call in the
 // ledger, with the charge on the chosen contact's case file. The charge's
 // key is the call's: a double submit or a resubmitted form posts it once,
 // and never on another call.
 func (a *App) SaveDisposition(ctx context.Context, d Disposition) error {
 	if d.CallID == "" || d.ResultCode == "" {
-		return errors.New("call and result code are required")
+		return errResultRequired
 	}
 	if d.Charge.IsNegative() {
-		return errors.New("the charge cannot be negative")
+		return errChargeNegative
 	}
 	if err := a.db.CheckResultCode(ctx, d.ResultCode); err != nil {
 		return err
@@ -549,13 +627,13 @@ func (a *App) SaveDisposition(ctx context.Context, d Disposition) error {
 			return err
 		}
 		if !ok {
-			return fmt.Errorf("unknown contact %q", d.ContactID)
+			return fmt.Errorf("%w %q", errUnknownContact, d.ContactID)
 		}
 		disp.Contact, disp.Case = ct.ID, ct.CustomerID
 	}
 	if !d.Charge.IsZero() {
 		if disp.Case == "" {
-			return errors.New("a charge needs a contact: pick the customer first")
+			return errChargeNeedsContact
 		}
 		disp.Charges = []calls.Charge{{Key: "case:" + d.CallID, Amount: d.Charge, Currency: currency,
 			Description: "Gestión de cobro — llamada " + d.CallID + " (" + d.ResultCode + ")"}}
@@ -609,6 +687,13 @@ func newPool(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
 	}
 	if !strings.Contains(dsn, "pool_max_conns") {
 		pc.MaxConns = poolMaxConns
+	}
+	if !strings.Contains(dsn, "pool_max_conn_idle_time") {
+		// After a burst the pool shrinks back within a minute (pgxpool
+		// checks every health-check period), so server backends, memory
+		// and descriptors return to their idle baseline.
+		pc.MaxConnIdleTime = 20 * time.Second
+		pc.HealthCheckPeriod = 10 * time.Second
 	}
 	return pgxpool.NewWithConfig(ctx, pc)
 }

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/cmwtest"
 	"github.com/callmyway-go/sdk/screenpop"
 	"github.com/callmyway-go/sdk/webhook"
 )
@@ -191,20 +192,26 @@ func TestAgentsAdminKeepsHistory(t *testing.T) {
 	now, _, _ := a.db.AgentFor(context.Background(), callmyway.Endpoint{ID: "5003"}, time.Now())
 	assert.Equal(t, "Diana Núñez", now.Name)
 	_, body = a.post(t, "/agents/endpoint", url.Values{"agent_id": {diana}, "endpoint_id": {"x"}, "username": {"abc"}})
-	assert.Contains(t, body, "numeric CallMyWay username")
+	assert.Contains(t, body, "usuario CallMyWay numérico", "the error translated")
+	assert.NotContains(t, body, "are required", "not the store's English")
+	_, body = a.get(t, "/agents?msg=%3Cb%3Ehacked%3C%2Fb%3E")
+	assert.NotContains(t, body, "<b>hacked", "nothing but known message keys is echoed from the URL")
+	assert.NotContains(t, body, `class="msg`, "an unknown key shows no message")
 }
 
 func TestClickToDialAndBusy(t *testing.T) {
 	a := newTestApp(t).as(t, "ana")
 	_, body := a.get(t, "/customers")
 	assert.Contains(t, body, "☎ 8888-1111")
-	assert.Contains(t, body, "8000009 🔒", "the private caller ID is offered")
+	assert.Contains(t, body, "8000009 · 🔒", "the private caller ID is offered")
 	_, body = a.post(t, "/dial", url.Values{"number": {"8888-1111"}, "contact_id": {"x"}}, "Accept", "application/json")
 	assert.Contains(t, body, "Solicitud aceptada")
 	_, body = a.post(t, "/dial", url.Values{"number": {"2222-3333"}}, "Accept", "application/json")
 	assert.Contains(t, body, "Ya tiene una llamada activa")
 	_, body = a.post(t, "/dial", url.Values{"number": {"12"}}, "Accept", "application/json")
-	assert.Contains(t, body, "invalid phone number")
+	assert.Contains(t, body, "Número de teléfono inválido", "translated, not the parser's English")
+	_, body = a.post(t, "/dial", url.Values{"number": {"8888-ABCD"}}, "Accept", "application/json", "Accept-Language", "en")
+	assert.Contains(t, body, "Invalid phone number: digits only")
 }
 
 func TestInboundSharedPickDispositionHistory(t *testing.T) {
@@ -330,8 +337,8 @@ func TestEveryUITextIsTranslated(t *testing.T) {
 	pages := map[*testApp][]string{
 		a:                {"/login"},
 		a.as(t, "ana"):   {"/", "/customers", "/console", "/calls"},
-		a.as(t, "super"): {"/", "/agents", "/customers", "/calls"},
-		a.as(t, "admin"): {"/", "/agents", "/users", "/customers", "/calls"},
+		a.as(t, "super"): {"/", "/agents", "/customers", "/calls", "/board"},
+		a.as(t, "admin"): {"/", "/agents", "/users", "/customers", "/calls", "/board"},
 	}
 	for c, paths := range pages {
 		for _, path := range paths {
@@ -455,8 +462,8 @@ func TestHistoryPage(t *testing.T) {
 	assert.Equal(t, historyPage, strings.Count(body, "<tr class="), "one page of rows")
 	assert.Contains(t, body, "CRC ")
 	assert.NotContains(t, body, ".0000", "money has two decimals")
-	assert.Regexp(t, `<td class="num">\d{4} \d{4}</td>`, body, "numbers in national format")
-	assert.Regexp(t, `<td>(Contestada|Sin respuesta|Cancelada|No disponible|Rechazada)</td>`, body, "end reasons translated")
+	assert.Regexp(t, `<td class="num" data-label="Número">\d{4} \d{4}</td>`, body, "numbers in national format")
+	assert.Regexp(t, `<td data-label="Fin">(Contestada|Sin respuesta|Cancelada|No disponible|Rechazada)</td>`, body, "end reasons translated")
 	assert.Contains(t, body, `href="/calls.csv?from=`+from+`"`, "the export keeps the filters")
 	// A call from a known number nobody disposed of is linked to its contact.
 	now := callmyway.NewTime(time.Now())
@@ -466,4 +473,32 @@ func TestHistoryPage(t *testing.T) {
 	assert.Regexp(t, `Marta Solís <small>\(vinculada por número\)</small>`, body, "known numbers are linked to their contact")
 	_, body = super.get(t, "/calls?from="+from+"&page=2")
 	assert.Contains(t, body, `rel="prev"`)
+}
+
+// Every page names its icon, and the icon is served.
+func TestFavicon(t *testing.T) {
+	a := newTestApp(t)
+	_, body := a.get(t, "/login")
+	assert.Contains(t, body, `<link rel="icon" href="/static/favicon.svg"`)
+	code, svg := a.get(t, "/static/favicon.svg")
+	assert.Equal(t, 200, code)
+	assert.Contains(t, svg, "<svg")
+}
+
+// "Ring the customer first" on the customers page dials contact-first;
+// without it, the agent's phone rings first.
+func TestDialContactFirst(t *testing.T) {
+	a := newTestApp(t).as(t, "ana")
+	_, body := a.get(t, "/customers")
+	assert.Contains(t, body, `name="order" value="contact" id="contact-first"`)
+	seen := make(chan cmwtest.DialRequest, 2)
+	a.fake.SetScript(func(d cmwtest.DialRequest) cmwtest.Script {
+		seen <- d
+		return cmwtest.Script{Ring: time.Second, Talk: time.Second}
+	})
+	_, body = a.post(t, "/dial", url.Values{"number": {"8888-1111"}, "order": {"contact"}}, "Accept", "application/json")
+	require.Contains(t, body, "Solicitud aceptada")
+	d := <-seen
+	assert.True(t, d.ContactFirst, "the customer rings first")
+	assert.Equal(t, "50688881111", d.First)
 }

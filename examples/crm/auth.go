@@ -243,7 +243,7 @@ func (a *App) guard(ru rule, h http.Handler) http.Handler {
 				writeJSON(w, http.StatusForbidden, map[string]string{"error": translate(lang(r), why)})
 				return
 			}
-			a.render(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)), http.StatusForbidden, "error", map[string]any{"Msg": translate(lang(r), why)})
+			a.render(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)), http.StatusForbidden, "error", &errorView{Msg: translate(lang(r), why)})
 			return
 		}
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
@@ -274,7 +274,7 @@ func (a *App) handleLoginPage() http.Handler {
 			http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 			return
 		}
-		a.render(w, r, http.StatusOK, "login", map[string]any{"Next": safeNext(r.URL.Query().Get("next"))})
+		a.render(w, r, http.StatusOK, "login", &loginView{Next: safeNext(r.URL.Query().Get("next"))})
 	})
 }
 
@@ -286,7 +286,7 @@ func (a *App) handleLogin() http.Handler {
 		username, password := normUsername(r.PostFormValue("username")), r.PostFormValue("password")
 		next, ip := safeNext(r.PostFormValue("next")), clientIP(r)
 		again := func(status int, key string) {
-			a.render(w, r, status, "login", map[string]any{"Next": next, "Username": username, "Msg": translate(lang(r), key)})
+			a.render(w, r, status, "login", &loginView{Next: next, Username: username, Msg: translate(lang(r), key)})
 		}
 		if a.logins.blocked(username, ip) {
 			a.log.WarnContext(r.Context(), "crm: sign-in refused: too many failures", "ip", ip)

@@ -147,15 +147,18 @@ func TestEventsStreamOnlyTheSignedInAgentsPops(t *testing.T) {
 func TestDialAsTheSignedInAgent(t *testing.T) {
 	app := newTestApp(t)
 	ana := app.as(t, "ana")
-	// The form's agent is ignored: Ana dials as herself.
-	_, body := ana.post(t, "/dial", url.Values{"number": {"8888-1111"}, "contact_id": {"dial-test"}, "agent": {app.agentID(t, "Beto")}},
+	// The form's agent is ignored: Ana dials as herself. The contact's
+	// customer goes with the dial: the call is on their case file.
+	_, marta := solis(t, app)
+	_, body := ana.post(t, "/dial", url.Values{"number": {"8888-1111"}, "contact_id": {marta.ID}, "agent": {app.agentID(t, "Beto")}},
 		"Accept", "application/json")
 	require.Contains(t, body, "Solicitud aceptada")
 	found := false
 	for c, err := range app.ledger.Calls(context.Background(), calls.Query{From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Hour)}) {
 		require.NoError(t, err)
-		if c.Meta["contact"] == "dial-test" {
+		if c.Meta["contact"] == marta.ID {
 			found = true
+			assert.Equal(t, marta.CustomerID, c.Case)
 			assert.Equal(t, app.agentID(t, "Ana"), c.Meta["agent"])
 			assert.Equal(t, "8000001", c.Agent.User, "Ana's phone rings first")
 		}
@@ -348,13 +351,13 @@ func TestRoles(t *testing.T) {
 	require.NoError(t, err)
 	_, body = ana.get(t, "/calls?agent="+app.agentID(t, "Beto"))
 	assert.Contains(t, body, "Ana Rojas")
-	assert.NotContains(t, body, "<td>Beto Vargas</td>", "an agent sees their own calls, whatever the filter")
+	assert.NotContains(t, body, `data-label="Agente">Beto Vargas</td>`, "an agent sees their own calls, whatever the filter")
 	assert.NotContains(t, body, `name="agent"`, "and no agent filter")
 	_, body = ana.get(t, "/calls.csv")
 	assert.NotContains(t, body, "Beto Vargas")
 	_, body = super.get(t, "/calls")
-	assert.Contains(t, body, "<td>Beto Vargas</td>", "a supervisor sees everyone's")
-	assert.Contains(t, body, "<td>Ana Rojas</td>")
+	assert.Contains(t, body, `data-label="Agente">Beto Vargas</td>`, "a supervisor sees everyone's")
+	assert.Contains(t, body, `data-label="Agente">Ana Rojas</td>`)
 
 	// A supervisor reads the agents but changes nothing.
 	code, body = super.get(t, "/agents")

@@ -27,6 +27,30 @@ func findBrowser() string {
 	return ""
 }
 
+// headless starts a headless Chromium at width×height for the test (closed
+// when it ends) and returns its context, with a 90-second budget, and the
+// screenshot directory: CMW_SCREENSHOT_DIR, else a temporary one. It
+// skips the test without Chromium.
+func headless(t *testing.T, width, height int) (ctx context.Context, shots string) {
+	t.Helper()
+	exe := findBrowser()
+	if exe == "" {
+		t.Skip("no Chromium found (install Debian's chromium, as .ci/run does, or set CMW_BROWSER): skipping the browser test")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(width, height))
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancel(); cancelCtx(); cancelAlloc() })
+	shots = os.Getenv("CMW_SCREENSHOT_DIR")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	return ctx, shots
+}
+
 // TestBrowserSharedNumberPopup drives the agent console in headless
 // Chromium: signing in (a wrong password first: refused, nothing
 // revealed), a simulated inbound call from a number two contacts share,
@@ -34,27 +58,10 @@ func findBrowser() string {
 // agent's history with its result, and signing out. Screenshots go to
 // CMW_SCREENSHOT_DIR (default: a temporary directory).
 func TestBrowserSharedNumberPopup(t *testing.T) {
-	exe := findBrowser()
-	if exe == "" {
-		t.Skip("no Chromium found (install Debian's chromium, as .ci/run does, or set CMW_BROWSER): skipping the browser test")
-	}
+	ctx, dir := headless(t, 1200, 900)
 	a := newTestApp(t)
 	ana := a.agentID(t, "Ana")
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1200, 900))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	defer cancelCtx()
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-
-	dir := os.Getenv("CMW_SCREENSHOT_DIR")
-	if dir == "" {
-		dir = t.TempDir()
-	}
 	shot := func(name string) {
 		t.Helper()
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

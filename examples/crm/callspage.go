@@ -31,7 +31,7 @@ func (a *App) handleCalls() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := a.scopedFilter(r)
 		if !ok {
-			a.render(w, r, http.StatusForbidden, "error", map[string]any{"Msg": translate(lang(r), "no_agent")})
+			a.render(w, r, http.StatusForbidden, "error", &errorView{Msg: translate(lang(r), "no_agent")})
 			return
 		}
 		rows, err := a.History(r.Context(), f)
@@ -46,16 +46,9 @@ func (a *App) handleCalls() http.Handler {
 		if a.fail(w, err) {
 			return
 		}
-		codes, err := a.db.ResultCodes(r.Context())
+		labels, err := a.resultLabels(r.Context(), lang(r))
 		if a.fail(w, err) {
 			return
-		}
-		labels := map[string]string{}
-		for _, c := range codes {
-			labels[c.Code] = c.ES
-			if lang(r) == "en" {
-				labels[c.Code] = c.EN
-			}
 		}
 		pages := max(1, (len(rows)+historyPage-1)/historyPage)
 		page := min(f.Page, pages)
@@ -71,17 +64,17 @@ func (a *App) handleCalls() http.Handler {
 				shown[i].Result = l
 			}
 		}
-		data := map[string]any{"Rows": shown, "Total": len(rows), "Agents": agents, "Customers": customers, "F": f,
-			"AllAgents": userFrom(r.Context()).Role != RoleAgent, "Currency": currency,
-			"FromStr": dayString(f.From, a.cfg.Loc), "ToStr": dayString(f.To.AddDate(0, 0, -1), a.cfg.Loc),
-			"CSVURL": "/calls.csv?" + r.URL.RawQuery, "Sync": a.SyncStatus(), "PageN": page, "Pages": pages, "Limited": len(rows) >= historyLimit}
+		v := &callsView{Rows: shown, Total: len(rows), Agents: agents, Customers: customers, F: f,
+			AllAgents: userFrom(r.Context()).Role != RoleAgent, Currency: currency,
+			FromStr: dayString(f.From, a.cfg.Loc), ToStr: dayString(f.To.AddDate(0, 0, -1), a.cfg.Loc),
+			CSVURL: "/calls.csv?" + r.URL.RawQuery, Sync: a.SyncStatus(), PageN: page, Pages: pages, Limited: len(rows) >= historyLimit}
 		if page > 1 {
-			data["PrevURL"] = pageURL(page - 1)
+			v.PrevURL = pageURL(page - 1)
 		}
 		if page < pages {
-			data["NextURL"] = pageURL(page + 1)
+			v.NextURL = pageURL(page + 1)
 		}
-		a.render(w, r, http.StatusOK, "calls", data)
+		a.render(w, r, http.StatusOK, "calls", v)
 	})
 }
 
@@ -111,6 +104,7 @@ func (a *App) handleCallsCSV() http.Handler {
 		w.Header().Set("Content-Disposition", `attachment; filename="llamadas.csv"`)
 		// A UTF-8 byte-order mark, so Excel reads "Solís" as written.
 		if _, err := io.WriteString(w, "\ufeff"); err != nil {
+			a.log.WarnContext(r.Context(), "crm: writing the calls CSV", "error", err.Error())
 			return
 		}
 		cw := csv.NewWriter(w)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -27,7 +28,7 @@ func (a *App) handleHome() http.Handler {
 		if a.fail(w, err) {
 			return
 		}
-		a.render(w, r, http.StatusOK, "home", map[string]any{"Agents": agents})
+		a.render(w, r, http.StatusOK, "home", &homeView{Agents: agents})
 	})
 }
 
@@ -45,14 +46,14 @@ func (a *App) handleConsole() http.Handler {
 			}
 		}
 		if current == nil {
-			a.render(w, r, http.StatusForbidden, "error", map[string]any{"Msg": translate(lang(r), "no_agent")})
+			a.render(w, r, http.StatusForbidden, "error", &errorView{Msg: translate(lang(r), "no_agent")})
 			return
 		}
 		codes, err := a.db.ResultCodes(r.Context())
 		if a.fail(w, err) {
 			return
 		}
-		a.render(w, r, http.StatusOK, "console", map[string]any{"Current": current, "Codes": codes})
+		a.render(w, r, http.StatusOK, "console", &consoleView{Current: current, Codes: codes})
 	})
 }
 
@@ -193,73 +194,106 @@ func (a *App) ownCall(ctx context.Context, u User, callID string) (calls.Call, e
 	return c, errNotYourCall
 }
 
-// callError answers a failed ownCall.
-func (a *App) callError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, errNotYourCall) {
-		writeJSON(w, http.StatusForbidden, map[string]string{"error": translate(lang(r), "not_your_call")})
-		return
-	}
-	writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
-}
-
+// handlePick records the agent's choice of contact for one of their
+// calls. link=1 (the console's "Link to existing" on an unknown caller)
+// also saves the call's number on that contact, so the next call from it
+// pops as the contact's.
 func (a *App) handlePick() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, ok, err := a.db.Contact(r.Context(), r.FormValue("contact_id"))
-		if a.fail(w, err) {
+		l := lang(r)
+		c, ok, err := a.db.Contact(r.Context(), r.PostFormValue("contact_id"))
+		if err != nil {
+			a.jsonError(w, r, err)
 			return
 		}
 		if !ok {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "unknown contact"})
+			a.jsonError(w, r, errUnknownContact)
 			return
 		}
-		call, err := a.ownCall(r.Context(), userFrom(r.Context()), r.FormValue("callid"))
+		call, err := a.ownCall(r.Context(), userFrom(r.Context()), r.PostFormValue("callid"))
 		if err != nil {
-			a.callError(w, r, err)
+			a.jsonError(w, r, err)
 			return
+		}
+		msg := translate(l, "picked")
+		if r.PostFormValue("link") == "1" && call.Number != "" {
+			// Shared on purpose: the agent chose this contact for the number.
+			if err := a.db.AddNumber(r.Context(), "", c.ID, call.Number, true); err != nil {
+				a.jsonError(w, r, err)
+				return
+			}
+			if c, _, err = a.db.Contact(r.Context(), c.ID); err != nil {
+				a.jsonError(w, r, err)
+				return
+			}
+			msg = fmt.Sprintf(translate(l, "number_linked"), a.phone(call.Number), c.Name)
 		}
 		if err := a.tracker.Pick(r.Context(), call, c); err != nil {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+			a.jsonError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "contact": c, "message": msg})
 	})
 }
 
-// handleCreateContact creates a customer and contact for an unknown
-// number, then links the call.
+// handleCreateContact creates a customer, its contact and the unknown
+// caller's number in one transaction (nothing saved on an error), then
+// links the call. A number another contact has since got is a 409 with
+// a warning naming whose it is; shared=1 saves it anyway.
 func (a *App) handleCreateContact() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l := lang(r)
 		var call *calls.Call
-		if id := r.FormValue("callid"); id != "" {
+		if id := r.PostFormValue("callid"); id != "" {
 			c, err := a.ownCall(r.Context(), userFrom(r.Context()), id)
-			if errors.Is(err, errNotYourCall) {
-				a.callError(w, r, err)
+			if err != nil {
+				a.jsonError(w, r, err)
 				return
 			}
-			if err == nil {
-				call = &c
-			}
+			call = &c
 		}
-		cid, err := a.db.AddCustomer(r.Context(), r.FormValue("customer"), r.FormValue("document"))
-		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		if strings.TrimSpace(r.PostFormValue("name")) == "" { // a contact is what the call is linked to
+			a.jsonError(w, r, errContactNameRequired)
 			return
 		}
-		id, err := a.db.AddContact(r.Context(), cid, r.FormValue("name"), r.FormValue("number"))
+		_, id, err := a.db.CreateCustomer(r.Context(), NewCustomer{Name: r.PostFormValue("customer"), Document: r.PostFormValue("document"),
+			Contact: r.PostFormValue("name"), Number: r.PostFormValue("number"), Shared: r.PostFormValue("shared") == "1"})
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			a.jsonError(w, r, err)
 			return
 		}
 		c, _, err := a.db.Contact(r.Context(), id)
-		if a.fail(w, err) {
+		if err != nil {
+			a.jsonError(w, r, err)
 			return
 		}
 		if call != nil {
-			if err := a.tracker.Pick(r.Context(), *call, c); a.fail(w, err) {
+			if err := a.tracker.Pick(r.Context(), *call, c); err != nil {
+				a.jsonError(w, r, err)
 				return
 			}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"contact": c})
+		writeJSON(w, http.StatusOK, map[string]any{"contact": c, "message": fmt.Sprintf(translate(l, "contact_created"), c.Name, c.CustomerName)})
+	})
+}
+
+// handleIgnore records the agent's "Ignore" on an unknown caller: a
+// disposition with the CRM's own result code IGNORADO, by the signed-in
+// user, so the call shows in the history as ignored (by whom, when).
+func (a *App) handleIgnore() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u := userFrom(r.Context())
+		call, err := a.ownCall(r.Context(), u, r.PostFormValue("callid"))
+		if err != nil {
+			a.jsonError(w, r, err)
+			return
+		}
+		// The card's callid keys the disposition: a double click records it once.
+		if _, err := a.ledger.Dispose(r.Context(), call.ID, calls.Disposition{ID: "ignore", By: u.ID, Result: resultIgnored}); err != nil {
+			a.jsonError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "message": translate(lang(r), "ignored")})
 	})
 }
 
@@ -268,42 +302,42 @@ func (a *App) handleCreateContact() http.Handler {
 func (a *App) handleDisposition() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u := userFrom(r.Context())
-		d := Disposition{CallID: r.FormValue("callid"), ContactID: r.FormValue("contact_id"), ResultCode: r.FormValue("result"), By: u.ID,
-			Notes: strings.TrimSpace(r.FormValue("notes")), NextAction: strings.TrimSpace(r.FormValue("next_action"))}
-		if v := r.FormValue("next_action_date"); v != "" {
+		d := Disposition{CallID: r.PostFormValue("callid"), ContactID: r.PostFormValue("contact_id"), ResultCode: r.PostFormValue("result"), By: u.ID,
+			Notes: strings.TrimSpace(r.PostFormValue("notes")), NextAction: strings.TrimSpace(r.PostFormValue("next_action"))}
+		if v := r.PostFormValue("next_action_date"); v != "" {
 			t, err := time.ParseInLocation("2006-01-02", v, a.cfg.Loc)
 			if err != nil {
-				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid date " + v})
+				a.jsonError(w, r, errBadDate)
 				return
 			}
 			d.NextActionAt = t
 		}
-		if v := strings.TrimSpace(r.FormValue("charge")); v != "" {
+		if v := strings.TrimSpace(r.PostFormValue("charge")); v != "" {
 			c, err := decimal.NewFromString(strings.ReplaceAll(v, ",", "."))
 			if err != nil {
-				writeJSON(w, http.StatusBadRequest, map[string]string{"error": translate(lang(r), "err_bad_amount") + " " + v})
+				a.jsonError(w, r, errBadAmount)
 				return
 			}
 			d.Charge = c
 		}
 		if _, err := a.ownCall(r.Context(), u, d.CallID); err != nil {
-			a.callError(w, r, err)
+			a.jsonError(w, r, err)
 			return
 		}
 		switch {
 		case d.ResultCode == "":
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": translate(lang(r), "err_result_required")})
+			a.jsonError(w, r, errResultRequired)
 			return
 		case d.Charge.IsNegative():
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": translate(lang(r), "err_charge_negative")})
+			a.jsonError(w, r, errChargeNegative)
 			return
 		case !d.Charge.IsZero() && d.ContactID == "":
-			// SaveDisposition refuses it too; here the agent reads why, in their language.
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": translate(lang(r), "err_charge_needs_contact")})
+			// SaveDisposition refuses it too; here before any query.
+			a.jsonError(w, r, errChargeNeedsContact)
 			return
 		}
 		if err := a.SaveDisposition(r.Context(), d); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			a.jsonError(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "message": translate(lang(r), "saved")})
@@ -321,7 +355,7 @@ func (a *App) handleDemoInbound() http.Handler {
 		numbers := map[string]string{"known": "8888-1111", "shared": "2222-3333", "unknown": "7000-0000", "withheld": ""}
 		number, ok := numbers[r.FormValue("kind")]
 		if !ok {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "kind must be known, shared, unknown or withheld"})
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": translate(lang(r), "err_demo_kind")})
 			return
 		}
 		eps, err := a.db.endpoints(r.Context(), userFrom(r.Context()).AgentID)
@@ -336,7 +370,7 @@ func (a *App) handleDemoInbound() http.Handler {
 		}
 		id, err := a.fake.Inbound(number, callmyway.Endpoint{ID: endpointID})
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			a.jsonError(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"callid": id})

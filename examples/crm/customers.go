@@ -3,10 +3,12 @@ package main
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/click2dial"
+	"github.com/callmyway-go/sdk/policy"
 )
 
 // The customers page: contacts with click to dial (as the signed-in
@@ -14,63 +16,163 @@ import (
 
 func (a *App) handleCustomers() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u := userFrom(r.Context())
-		customers, err := a.db.Customers(r.Context())
-		if a.fail(w, err) {
+		a.renderCustomers(w, r, http.StatusOK, nil, newCustomerForm{})
+	})
+}
+
+// renderCustomers shows the customers page, with the create form's error
+// (or its shared-number warning) and values after a failed create.
+func (a *App) renderCustomers(w http.ResponseWriter, r *http.Request, status int, formErr error, form newCustomerForm) {
+	u := userFrom(r.Context())
+	customers, err := a.db.Customers(r.Context())
+	if a.fail(w, err) {
+		return
+	}
+	var eps []Endpoint
+	if u.AgentID != "" {
+		if eps, err = a.db.endpoints(r.Context(), u.AgentID); a.fail(w, err) {
 			return
 		}
-		var eps []Endpoint
-		if u.AgentID != "" {
-			if eps, err = a.db.endpoints(r.Context(), u.AgentID); a.fail(w, err) {
-				return
-			}
+	}
+	v := &customersView{Customers: customers, Endpoints: eps, CanDial: u.AgentID != "", CanEdit: u.Role != RoleSupervisor, Form: form}
+	v.Msg, v.Err = flash(r)
+	v.Refusal = a.refusalFromURL(r)
+	if formErr != nil {
+		text, ok := a.errorText(lang(r), formErr)
+		if !ok {
+			a.fail(w, formErr)
+			return
 		}
-		a.render(w, r, http.StatusOK, "customers", map[string]any{"Customers": customers, "Endpoints": eps,
-			"CanDial": u.AgentID != "", "CanEdit": u.Role != RoleSupervisor, "Msg": r.URL.Query().Get("msg")})
-	})
+		v.Msg, v.Err = "", ""
+		var dup *DuplicateError
+		if errors.As(formErr, &dup) && dup.Field == "number" {
+			v.Warn = text
+		} else {
+			v.FormErr = text
+		}
+	}
+	a.render(w, r, status, "customers", v)
 }
 
+// handleAddCustomer creates a customer, its contact and the contact's
+// number in one transaction, then opens the new case file. On an error
+// nothing is saved and the form comes back with its values and the
+// error; a number another contact has comes back as a warning naming
+// whose it is, with a button to save it as shared (shared=1).
 func (a *App) handleAddCustomer() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cid, err := a.db.AddCustomer(r.Context(), r.FormValue("customer"), r.FormValue("document"))
-		if err == nil && r.FormValue("contact") != "" {
-			_, err = a.db.AddContact(r.Context(), cid, r.FormValue("contact"), r.FormValue("number"))
+		f := newCustomerForm{Customer: r.PostFormValue("customer"), Document: r.PostFormValue("document"),
+			Contact: r.PostFormValue("contact"), Number: r.PostFormValue("number")}
+		id, _, err := a.db.CreateCustomer(r.Context(), NewCustomer{Name: f.Customer, Document: f.Document, Contact: f.Contact,
+			Number: f.Number, Shared: r.PostFormValue("shared") == "1"})
+		if err != nil {
+			status := http.StatusBadRequest
+			if errors.Is(err, errDuplicate) {
+				status = http.StatusConflict
+			}
+			a.renderCustomers(w, r, status, err, f)
+			return
 		}
-		redirectMsg(w, r, "/customers", err)
+		http.Redirect(w, r, "/customers/"+id+"?msg=customer_created", http.StatusSeeOther)
 	})
 }
 
-// handleDial places a click-to-dial as the signed-in user's agent.
+// handleDial places a click-to-dial as the signed-in user's agent, from
+// the customers page or a case file (customer_id: back to it). The
+// contact's customer goes with the dial, so the call is on their case
+// file from the first ring.
 func (a *App) handleDial() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l := lang(r)
-		agentID := userFrom(r.Context()).AgentID
-		d, eps, err := a.dialerFor(r.Context(), agentID)
-		if err != nil {
-			redirectMsg(w, r, "/customers", err)
+		back := "/customers"
+		if id := r.PostFormValue("customer_id"); id != "" && validID(id) {
+			back = "/customers/" + id
+		}
+		key, err := a.dial(r)
+		var re *policy.RefusalError
+		if errors.As(err, &re) { // the rule, the next allowed time, the override form
+			a.answerRefusal(w, r, re, back)
 			return
 		}
-		primary := eps[0] // endpoints come primary first
-		for _, e := range eps {
-			if e.Primary && !e.Private {
-				primary = e
-				break
+		if errors.Is(err, errNoOverAgt) && r.Header.Get("Accept") == "application/json" {
+			a.jsonError(w, r, err) // 403
+			return
+		}
+		if err != nil {
+			a.log.WarnContext(r.Context(), "crm: click to dial", "error", err.Error())
+			var ok bool
+			if key, ok = errorKey(err); !ok {
+				if r.Header.Get("Accept") == "application/json" {
+					a.jsonError(w, r, err)
+				} else {
+					a.fail(w, err)
+				}
+				return
 			}
 		}
-		_, err = d.Dial(r.Context(), click2dial.Request{Agent: callmyway.Endpoint{ID: primary.EndpointID, User: primary.Username},
-			Number: r.FormValue("number"), CallerID: r.FormValue("caller_id"), Meta: map[string]string{"contact": r.FormValue("contact_id"), "agent": agentID}})
-		switch {
-		case err == nil:
-			err = errors.New(translate(l, "dial_ok"))
-		case errors.Is(err, click2dial.ErrCallInProgress):
-			err = errors.New(translate(l, "dial_busy"))
-		}
 		if r.Header.Get("Accept") == "application/json" {
-			writeJSON(w, http.StatusOK, map[string]string{"message": err.Error()})
+			writeJSON(w, http.StatusOK, map[string]string{"message": translate(l, key)})
 			return
 		}
-		redirectMsg(w, r, "/customers", err)
+		http.Redirect(w, r, back+"?msg="+key, http.StatusSeeOther)
 	})
+}
+
+// validID reports whether s looks like one of the CRM's ids (newID).
+func validID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// dial places the click to dial; key is the outcome's message key.
+func (a *App) dial(r *http.Request) (key string, err error) {
+	agentID := userFrom(r.Context()).AgentID
+	d, eps, err := a.dialerFor(r.Context(), agentID)
+	if err != nil {
+		return "", err
+	}
+	primary := eps[0] // endpoints come primary first
+	for _, e := range eps {
+		if e.Primary && !e.Private {
+			primary = e
+			break
+		}
+	}
+	meta := map[string]string{"agent": agentID}
+	num, contactID := r.PostFormValue("number"), r.PostFormValue("contact_id")
+	if v := r.PostFormValue("dial"); v != "" { // a case file's button: "contact number"
+		contactID, num, _ = strings.Cut(v, " ")
+	}
+	if id := contactID; id != "" {
+		c, ok, err := a.db.Contact(r.Context(), id)
+		if err != nil {
+			return "", err
+		}
+		if ok { // the call's contact and case file
+			meta["contact"], meta["case"] = c.ID, c.CustomerID
+		}
+	}
+	by, reason, err := override(r) // a supervisor's, with a reason
+	if err != nil {
+		return "", err
+	}
+	order := click2dial.AgentFirst
+	if r.PostFormValue("order") == "contact" { // ring the customer first, the agent when they answer
+		order = click2dial.ContactFirst
+	}
+	_, err = d.Dial(r.Context(), click2dial.Request{Agent: callmyway.Endpoint{ID: primary.EndpointID, User: primary.Username},
+		Number: num, Order: order, CallerID: r.PostFormValue("caller_id"), Meta: meta, Override: click2dial.Override{By: by, Reason: reason}})
+	if err != nil {
+		return "", err
+	}
+	return "dial_ok", nil
 }
 
 func (a *App) handleSearch() http.Handler {
@@ -83,39 +185,50 @@ func (a *App) handleSearch() http.Handler {
 	})
 }
 
-// handleContactCard returns what the pop-up shows for a contact: the
-// contact, the customer's case file and recent calls.
+// handleContactCard returns what the pop-up shows for a contact, in the
+// reader's language: the contact, the customer's case file (charges and
+// balance, from the ledger) and recent calls, and the case file's URL.
 func (a *App) handleContactCard() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l := lang(r)
 		c, ok, err := a.db.Contact(r.Context(), r.URL.Query().Get("id"))
-		if a.fail(w, err) {
+		if err != nil {
+			a.jsonError(w, r, err)
 			return
 		}
 		if !ok {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "unknown contact"})
+			a.jsonError(w, r, errUnknownContact)
 			return
 		}
 		entries, balance, err := a.CaseFile(r.Context(), c.CustomerID)
-		if a.fail(w, err) {
+		if err != nil {
+			a.jsonError(w, r, err)
 			return
 		}
 		hist, err := a.History(r.Context(), CallsFilter{From: time.Now().AddDate(0, -3, 0), To: time.Now().Add(time.Hour), CustomerID: c.CustomerID})
-		if a.fail(w, err) {
+		if err != nil {
+			a.jsonError(w, r, err)
+			return
+		}
+		labels, err := a.resultLabels(r.Context(), l)
+		if err != nil {
+			a.jsonError(w, r, err)
 			return
 		}
 		if len(hist) > 5 {
 			hist = hist[:5]
 		}
 		type call struct{ When, Direction, Result, Notes string }
-		var calls []call
+		calls := []call{}
 		for _, h := range hist {
-			calls = append(calls, call{a.when(h.Detect), h.Direction, h.Result, h.Notes})
+			calls = append(calls, call{a.when(h.Detect), codeText(l, "dir", h.Direction), label(labels, h.Result), h.Notes})
 		}
 		type entry struct{ When, Description, Amount string }
-		var es []entry
+		es := []entry{}
 		for _, e := range entries {
-			es = append(es, entry{a.when(e.At), e.Description, e.Amount.StringFixed(2)})
+			es = append(es, entry{a.when(e.At), translate(l, "charge") + " · " + label(labels, e.Result), e.Currency + " " + e.Amount.StringFixed(2)})
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"contact": c, "case_file": es, "balance": balance.StringFixed(2), "calls": calls})
+		writeJSON(w, http.StatusOK, map[string]any{"contact": c, "case_file": es, "balance": balance.StringFixed(2), "currency": currency,
+			"calls": calls, "case_file_url": "/customers/" + c.CustomerID})
 	})
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cdr/sqlstore"
-	"github.com/callmyway-go/sdk/number"
 	"github.com/callmyway-go/sdk/screenpop"
 )
 
@@ -38,12 +37,19 @@ var crmMigrations = []string{
 	`CREATE TABLE IF NOT EXISTS crm_contacts (id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, name TEXT NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS crm_contact_numbers (contact_id TEXT NOT NULL, raw TEXT NOT NULL, e164 TEXT NOT NULL, PRIMARY KEY (contact_id, e164))`,
 	`CREATE INDEX IF NOT EXISTS crm_contact_numbers_e164 ON crm_contact_numbers (e164)`,
+	// Documents are compared without case, spaces, dots and hyphens (docKey).
+	`CREATE INDEX IF NOT EXISTS crm_customers_doc ON crm_customers (` + docKeySQL + `)`,
 	`CREATE TABLE IF NOT EXISTS crm_result_codes (code TEXT PRIMARY KEY, label_es TEXT NOT NULL, label_en TEXT NOT NULL, sort INTEGER NOT NULL)`,
 	// Users sign in with a bcrypt-hashed password; sessions issued before
 	// sessions_from (Unix ms) are refused.
 	`CREATE TABLE IF NOT EXISTS crm_users (id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
 		role TEXT NOT NULL, agent_id TEXT NOT NULL DEFAULT '', disabled INTEGER NOT NULL DEFAULT 0,
 		sessions_from BIGINT NOT NULL DEFAULT 0, created_at BIGINT NOT NULL)`,
+	// A customer's contact policy settings (issue 18): do-not-call, its
+	// own zone, its own limits (-1: the account's).
+	`CREATE TABLE IF NOT EXISTS crm_customer_policy (customer_id TEXT PRIMARY KEY, do_not_call INTEGER NOT NULL DEFAULT 0,
+		zone TEXT NOT NULL DEFAULT '', max_attempts INTEGER NOT NULL DEFAULT -1, window_days INTEGER NOT NULL DEFAULT -1,
+		cooldown_hours INTEGER NOT NULL DEFAULT -1, updated_by TEXT NOT NULL DEFAULT '', updated_at BIGINT NOT NULL DEFAULT 0)`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
@@ -76,6 +82,12 @@ func newID() string {
 // Agent and endpoint mapping (see docs/provider.md, Accounts and
 // endpoints).
 
+// Errors of the agents store and of dispositions; each has a translation
+// (errorKeys).
+var (
+	errUnknownResultCode = errors.New("unknown result code")
+)
+
 type Endpoint struct {
 	ID, AgentID, EndpointID, Username, Password string
 	Private, Primary                            bool
@@ -91,7 +103,7 @@ type AgentRow struct {
 func (db *DB) AddAgent(ctx context.Context, name string) (string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return "", errors.New("name required")
+		return "", errAgentName
 	}
 	id := newID()
 	_, err := db.ExecContext(ctx, db.q(`INSERT INTO crm_agents (id, name, created_at) VALUES (?, ?, ?)`), id, name, time.Now().Unix())
@@ -102,7 +114,7 @@ func (db *DB) AddAgent(ctx context.Context, name string) (string, error) {
 // current mapping of that endpoint (the history is kept).
 func (db *DB) AssignEndpoint(ctx context.Context, e Endpoint) error {
 	if e.AgentID == "" || strings.TrimSpace(e.EndpointID) == "" || strings.Trim(e.Username, "0123456789") != "" || e.Username == "" {
-		return errors.New("agent, endpoint id and a numeric CallMyWay username are required")
+		return errMappingFields
 	}
 	now := time.Now()
 	if !e.ValidFrom.IsZero() {
@@ -231,66 +243,48 @@ func (db *DB) Phone(ctx context.Context, ep callmyway.Endpoint) (callmyway.Endpo
 
 // Customers and contacts.
 
+// ContactRow is a customer's contact: its numbers as written, and with
+// their E.164 form in Phones. A plain value (slices shared by copies);
+// the zero value is an empty contact.
 type ContactRow struct {
 	ID, CustomerID, Name string
 	Numbers              []string
+	Phones               []ContactNumber
 }
 
+// ContactNumber is one of a contact's numbers: as written, and E.164. A
+// plain value, safe to copy and share.
+type ContactNumber struct{ Raw, E164 string }
+
+// CustomerRow is a customer with its contacts. A plain value (slices
+// shared by copies); the zero value is an empty customer.
 type CustomerRow struct {
 	ID, Name, Document string
 	Contacts           []ContactRow
 	Balance            decimal.Decimal
 }
 
-func (db *DB) AddCustomer(ctx context.Context, name, doc string) (string, error) {
-	if strings.TrimSpace(name) == "" {
-		return "", errors.New("name required")
-	}
-	id := newID()
-	_, err := db.ExecContext(ctx, db.q(`INSERT INTO crm_customers (id, name, document) VALUES (?, ?, ?)`), id, strings.TrimSpace(name), doc)
-	return id, err
-}
-
-func (db *DB) AddContact(ctx context.Context, customerID, name string, numbers ...string) (string, error) {
-	if strings.TrimSpace(name) == "" || customerID == "" {
-		return "", errors.New("customer and name required")
-	}
-	id := newID()
-	if _, err := db.ExecContext(ctx, db.q(`INSERT INTO crm_contacts (id, customer_id, name) VALUES (?, ?, ?)`), id, customerID, strings.TrimSpace(name)); err != nil {
-		return "", err
-	}
-	for _, raw := range numbers {
-		if err := db.AddNumber(ctx, id, raw); err != nil {
-			return id, err
-		}
-	}
-	return id, nil
-}
-
-func (db *DB) AddNumber(ctx context.Context, contactID, raw string) error {
-	n, err := number.Parse(raw, db.region)
-	if err != nil {
-		return err
-	}
-	if n.Withheld {
-		return errors.New("empty number")
-	}
-	_, err = db.ExecContext(ctx, db.q(`INSERT INTO crm_contact_numbers (contact_id, raw, e164) VALUES (?, ?, ?) ON CONFLICT (contact_id, e164) DO NOTHING`), contactID, n.Raw, n.E164)
-	return err
-}
-
 func (db *DB) Customers(ctx context.Context) ([]CustomerRow, error) {
-	rows, err := db.QueryContext(ctx, `SELECT cu.id, cu.name, cu.document, COALESCE(co.id, ''), COALESCE(co.name, ''), COALESCE(n.raw, '')
-		FROM crm_customers cu LEFT JOIN crm_contacts co ON co.customer_id = cu.id LEFT JOIN crm_contact_numbers n ON n.contact_id = co.id
-		ORDER BY cu.name, co.name, n.raw`)
+	return db.customers(ctx, "", nil)
+}
+
+// customers lists the customers (where, a condition on cu, selects
+// some), each with its contacts and their numbers, in one query.
+func (db *DB) customers(ctx context.Context, where string, args []any) ([]CustomerRow, error) {
+	q := `SELECT cu.id, cu.name, cu.document, COALESCE(co.id, ''), COALESCE(co.name, ''), COALESCE(n.raw, ''), COALESCE(n.e164, '')
+		FROM crm_customers cu LEFT JOIN crm_contacts co ON co.customer_id = cu.id LEFT JOIN crm_contact_numbers n ON n.contact_id = co.id`
+	if where != "" {
+		q += " WHERE " + where
+	}
+	rows, err := db.QueryContext(ctx, db.q(q+` ORDER BY cu.name, cu.id, co.name, co.id, n.raw`), args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []CustomerRow
 	for rows.Next() {
-		var cid, cname, doc, coid, coname, num string
-		if err := rows.Scan(&cid, &cname, &doc, &coid, &coname, &num); err != nil {
+		var cid, cname, doc, coid, coname, num, e164 string
+		if err := rows.Scan(&cid, &cname, &doc, &coid, &coname, &num, &e164); err != nil {
 			return nil, err
 		}
 		if len(out) == 0 || out[len(out)-1].ID != cid {
@@ -306,6 +300,7 @@ func (db *DB) Customers(ctx context.Context) ([]CustomerRow, error) {
 		if num != "" {
 			co := &cu.Contacts[len(cu.Contacts)-1]
 			co.Numbers = append(co.Numbers, num)
+			co.Phones = append(co.Phones, ContactNumber{Raw: num, E164: e164})
 		}
 	}
 	return out, rows.Err()
@@ -478,7 +473,7 @@ func (db *DB) CheckResultCode(ctx context.Context, code string) error {
 		return err
 	}
 	if known == 0 {
-		return fmt.Errorf("unknown result code %q", code)
+		return fmt.Errorf("%w %q", errUnknownResultCode, code)
 	}
 	return nil
 }

@@ -72,6 +72,7 @@ func run(args []string) error {
 	sessionKey := fs.String("session-key", os.Getenv("CRM_SESSION_KEY"), "secret of 32 bytes or more signing session cookies, shared by instances on one database (default: random at each start)")
 	createAdmin := fs.String("create-admin", "", "create the admin user `NAME` (password from CRM_ADMIN_PASSWORD, else the first line of stdin) and exit")
 	verbose := fs.Bool("v", false, "debug logging")
+	readPolicy := policyFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -104,6 +105,10 @@ func run(args []string) error {
 	cfg := Config{Addr: *addr, DB: *dbPath, Demo: *demo, Loc: loc, Region: *region, WebhookPath: strings.TrimRight(*hookPath, "/"),
 		WebhookToken: *hookToken, PublicURL: *public, Username: os.Getenv("CMW_USERNAME"), Password: os.Getenv("CMW_PASSWORD"),
 		BaseURL: os.Getenv("CMW_BASE_URL"), SessionKey: []byte(*sessionKey)}
+	if err := readPolicy(&cfg); err != nil {
+		ln.Close()
+		return err
+	}
 	if *hookCIDRs != "" {
 		cfg.WebhookCIDRs = strings.Split(*hookCIDRs, ",")
 	}
@@ -157,12 +162,14 @@ func run(args []string) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	go app.RunSync(ctx)
+	go trimMemory(ctx, trimEvery, trimAbove)
 
 	fmt.Printf("CallMyWay reference CRM listening on %s\n", base)
 	fmt.Printf("  sign in:   %s/login\n", base)
 	fmt.Printf("  console:   %s/console  (agents)\n", base)
 	fmt.Printf("  customers: %s/customers\n", base)
 	fmt.Printf("  calls:     %s/calls\n", base)
+	fmt.Printf("  board:     %s/board  (supervisors, admins)\n", base)
 	fmt.Printf("  agents:    %s/agents  (supervisors, admins)\n", base)
 	fmt.Printf("  users:     %s/users  (admins)\n", base)
 	if cfg.Demo {

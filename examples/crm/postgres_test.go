@@ -18,17 +18,27 @@ import (
 	"github.com/callmyway-go/sdk/screenpop"
 )
 
+// pgConfig is the CRM's configuration on a fresh PostgreSQL schema (the
+// test skips without CMW_TEST_POSTGRES_DSN), against a fake CallMyWay in
+// the account's zone, as the CRM is told, closed when the test ends.
+func pgConfig(t *testing.T) (Config, *cmwtest.Server) {
+	t.Helper()
+	dsn := pgtest.Schema(t)
+	loc, err := time.LoadLocation("America/Costa_Rica")
+	require.NoError(t, err)
+	acct := callmyway.Account{Username: cmwtest.DefaultUsername, Location: loc, Region: "CR"}
+	fake := cmwtest.NewServer(cmwtest.WithAccount(acct, cmwtest.DefaultPassword))
+	t.Cleanup(fake.Close)
+	return Config{DB: dsn, Username: fake.Account().Username, Password: fake.Password(), BaseURL: fake.URL, Loc: loc, Region: "CR",
+		WebhookPath: "/cmw/hook", WebhookToken: "pg-token-0123456789"}, fake
+}
+
 // TestTwoInstancesOnPostgres: the same CRM (same migrations) on
 // PostgreSQL; two instances on one database behave as one.
 func TestTwoInstancesOnPostgres(t *testing.T) {
-	dsn := pgtest.Schema(t)
-	loc, _ := time.LoadLocation("America/Costa_Rica")
-	acct := callmyway.Account{Username: cmwtest.DefaultUsername, Location: loc, Region: "CR"}
-	fake := cmwtest.NewServer(cmwtest.WithAccount(acct, cmwtest.DefaultPassword)) // the account's zone, as the CRM is told
-	defer fake.Close()
+	cfg, fake := pgConfig(t)
 	open := func() (*App, http.Handler) {
-		app, err := NewApp(context.Background(), Config{DB: dsn, Username: fake.Account().Username, Password: fake.Password(), BaseURL: fake.URL,
-			Loc: loc, Region: "CR", WebhookPath: "/cmw/hook", WebhookToken: "pg-token-0123456789"}, slog.New(slog.DiscardHandler))
+		app, err := NewApp(context.Background(), cfg, slog.New(slog.DiscardHandler))
 		require.NoError(t, err)
 		t.Cleanup(app.Close)
 		h, err := app.Routes()
@@ -53,7 +63,7 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 	sub, _, err := b.hub.Subscribe(agent, 0)
 	require.NoError(t, err)
 	body := `{"action":"callStart","data":{"callid":"pg-1","endpoint_id":"5001","ani":"50688881111","dnis":"8000001","type":"in","detect_time":"` +
-		time.Now().In(loc).Format("2006-01-02 15:04:05") + `"}}`
+		time.Now().In(cfg.Loc).Format("2006-01-02 15:04:05") + `"}}`
 	for _, h := range []http.Handler{ha, hb} {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("POST", "/cmw/hook/pg-token-0123456789", strings.NewReader(body)))
@@ -105,13 +115,8 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 // -create-admin works there, and instances sharing a session key accept
 // each other's sessions.
 func TestUsersAndSessionsOnPostgres(t *testing.T) {
-	dsn := pgtest.Schema(t)
-	loc, _ := time.LoadLocation("America/Costa_Rica")
-	acct := callmyway.Account{Username: cmwtest.DefaultUsername, Location: loc, Region: "CR"}
-	fake := cmwtest.NewServer(cmwtest.WithAccount(acct, cmwtest.DefaultPassword))
-	defer fake.Close()
-	cfg := Config{DB: dsn, Username: fake.Account().Username, Password: fake.Password(), BaseURL: fake.URL, Loc: loc, Region: "CR",
-		WebhookPath: "/cmw/hook", WebhookToken: "pg-token-0123456789", SessionKey: []byte("a shared session key of 32 bytes or more")}
+	cfg, _ := pgConfig(t)
+	cfg.SessionKey = []byte("a shared session key of 32 bytes or more")
 	t.Setenv("CRM_ADMIN_PASSWORD", "pg-admin-password")
 	require.NoError(t, addAdmin(context.Background(), cfg, "Boss", strings.NewReader("")))
 	assert.ErrorIs(t, addAdmin(context.Background(), cfg, "boss", strings.NewReader("")), errUsernameTaken)

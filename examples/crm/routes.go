@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
-
-	"github.com/callmyway-go/sdk/number"
 )
 
 // Routes returns the CRM's HTTP handler: every route, and who may use it.
@@ -41,6 +39,14 @@ func (a *App) Routes() (http.Handler, error) {
 	mux.Handle("GET /api/search", a.guard(api(), a.handleSearch()))
 	mux.Handle("GET /api/contact", a.guard(api(), a.handleContactCard()))
 	mux.Handle("POST /customers", a.guard(page(RoleAgent, RoleAdmin), a.handleAddCustomer()))
+	// The case file: everyone reads it; agents and admins edit it.
+	mux.Handle("GET /customers/{id}", a.guard(page(), a.handleCaseFile()))
+	mux.Handle("POST /customers/{id}", a.guard(page(RoleAgent, RoleAdmin), a.handleUpdateCustomer()))
+	mux.Handle("POST /customers/{id}/policy", a.guard(page(RoleAgent, RoleAdmin), a.handleCustomerPolicy()))
+	mux.Handle("POST /customers/{id}/contacts", a.guard(page(RoleAgent, RoleAdmin), a.handleNewContact()))
+	mux.Handle("POST /customers/{id}/contacts/{contact}", a.guard(page(RoleAgent, RoleAdmin), a.handleRenameContact()))
+	mux.Handle("POST /customers/{id}/contacts/{contact}/numbers", a.guard(page(RoleAgent, RoleAdmin), a.handleAddNumber()))
+	mux.Handle("POST /customers/{id}/contacts/{contact}/numbers/remove", a.guard(page(RoleAgent, RoleAdmin), a.handleRemoveNumber()))
 
 	// The signed-in user acting as their CRM agent: pops, dials, dispositions.
 	mux.Handle("GET /console", a.guard(page().asAgent(), a.handleConsole()))
@@ -49,20 +55,33 @@ func (a *App) Routes() (http.Handler, error) {
 	mux.Handle("POST /dial", a.guard(page().asAgent(), a.handleDial()))
 	mux.Handle("POST /api/pick", a.guard(api().asAgent(), a.handlePick()))
 	mux.Handle("POST /api/contacts", a.guard(api().asAgent(), a.handleCreateContact()))
+	mux.Handle("POST /api/ignore", a.guard(api().asAgent(), a.handleIgnore()))
 	mux.Handle("POST /api/disposition", a.guard(api().asAgent(), a.handleDisposition()))
+	mux.Handle("GET /api/callbacks", a.guard(api().asAgent(), a.handleCallbacks()))
+	mux.Handle("POST /api/callbacks/dial", a.guard(api().asAgent(), a.handleCallbackDial()))
+	mux.Handle("POST /api/callbacks/dismiss", a.guard(api().asAgent(), a.handleCallbackDismiss()))
 	mux.Handle("POST /demo/inbound", a.guard(api().asAgent(), a.handleDemoInbound()))
 
 	// Supervisors and admins: the read-only ledger (JSON) and the agents.
 	mux.Handle("GET /ledger/", a.guard(api(RoleSupervisor, RoleAdmin), http.StripPrefix("/ledger", a.ledger.Handler())))
 	mux.Handle("GET /agents", a.guard(page(RoleSupervisor, RoleAdmin), a.handleAgents()))
+	mux.Handle("GET /board", a.guard(page(RoleSupervisor, RoleAdmin), a.handleBoard()))
+	mux.Handle("GET /api/board", a.guard(api(RoleSupervisor, RoleAdmin), a.handleBoardAPI()))
+	mux.Handle("GET /collections/costs.csv", a.guard(page(RoleSupervisor, RoleAdmin), a.handleCostsCSV()))
+	mux.Handle("GET /collections/policy.csv", a.guard(page(RoleSupervisor, RoleAdmin), a.handlePolicyCSV()))
 
 	// Admins: agents, endpoint mappings and users.
 	mux.Handle("POST /agents", a.guard(page(RoleAdmin), a.handleAddAgent()))
 	mux.Handle("POST /agents/endpoint", a.guard(page(RoleAdmin), a.handleAssignEndpoint()))
+	mux.Handle("POST /agents/mappings/{id}", a.guard(page(RoleAdmin), a.handleEditMapping()))
+	mux.Handle("POST /agents/mappings/{id}/end", a.guard(page(RoleAdmin), a.handleEndMapping()))
+	mux.Handle("POST /agents/mappings/{id}/remove", a.guard(page(RoleAdmin), a.handleRemoveMapping()))
 	mux.Handle("GET /users", a.guard(page(RoleAdmin), a.handleUsers()))
 	mux.Handle("POST /users", a.guard(page(RoleAdmin), a.handleAddUser()))
 	mux.Handle("POST /users/{id}/password", a.guard(page(RoleAdmin), a.handleResetPassword()))
 	mux.Handle("POST /users/{id}/disabled", a.guard(page(RoleAdmin), a.handleSetDisabled()))
+	mux.Handle("POST /users/{id}/role", a.guard(page(RoleAdmin), a.handleSetRole()))
+	mux.Handle("POST /users/{id}/agent", a.guard(page(RoleAdmin), a.handleSetAgent()))
 	return http.NewCrossOriginProtection().Handler(mux), nil
 }
 
@@ -85,13 +104,7 @@ func (a *App) parseTemplates() error {
 			"money": func(d decimal.Decimal) string { return d.StringFixed(2) },
 			"dur":   func(d time.Duration) string { return d.String() },
 			// phone writes an E.164 number as the account's country does.
-			"phone": func(e164 string) string {
-				n, err := number.Parse(e164, a.cfg.Region)
-				if err != nil {
-					return e164
-				}
-				return n.National(a.cfg.Region)
-			},
+			"phone": a.phone,
 			// code translates a provider code (direction, end reason):
 			// messages["<kind>_<code>"], else the code as sent.
 			"code": func(l, kind, c string) string {
@@ -112,14 +125,13 @@ func (a *App) parseTemplates() error {
 	return nil
 }
 
-// render writes a page in the request's language, with what the layout
-// needs: the signed-in user (nil on the login page), the page, demo mode.
-func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page string, data map[string]any) {
+// render writes a page in the request's language: its view model, with
+// the Layout filled in (the signed-in user, the page, demo mode, the
+// language switch).
+func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
 	l := lang(r)
-	if data == nil {
-		data = map[string]any{}
-	}
-	data["L"], data["Demo"], data["Page"], data["Path"] = l, a.fake != nil, page, r.URL.Path
+	lay := v.layout()
+	lay.L, lay.Demo, lay.Page, lay.Path = l, a.fake != nil, page, r.URL.Path
 	// The language switch keeps the page's filters.
 	q := r.URL.Query()
 	if l == "es" {
@@ -127,14 +139,14 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page st
 	} else {
 		q.Set("lang", "es")
 	}
-	data["LangURL"] = r.URL.Path + "?" + q.Encode()
+	lay.LangURL = r.URL.Path + "?" + q.Encode()
 	if u := userFrom(r.Context()); u.ID != "" {
-		data["User"] = &u
+		lay.User = &u
 	}
 	var buf strings.Builder
-	if err := a.pages[page].Execute(&buf, data); err != nil {
+	if err := a.pages[page].Execute(&buf, v); err != nil {
 		a.log.Error("crm: render", "page", page, "error", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		http.Error(w, internalError, http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/callmyway-go/sdk/cdr/sqlstore"
 )
 
 // Role is what a signed-in user may do.
@@ -54,6 +56,7 @@ var (
 	errUnknownUser     = errors.New("unknown user")
 	errLastAdmin       = errors.New("the last enabled admin cannot be disabled")
 	errDisableYourself = errors.New("you cannot disable your own user")
+	errLastAdminRole   = errors.New("the last enabled admin cannot lose the admin role")
 )
 
 var usernameRe = regexp.MustCompile(`^[a-z0-9._-]{1,64}$`)
@@ -229,17 +232,7 @@ func (db *DB) EndSessions(ctx context.Context, id string) error {
 
 func (db *DB) updateUser(ctx context.Context, q string, args ...any) error {
 	res, err := db.ExecContext(ctx, db.q(q), args...)
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return errUnknownUser
-	}
-	return nil
+	return affected(res, err, errUnknownUser)
 }
 
 // CountAdmins counts the enabled admins.
@@ -265,4 +258,55 @@ func (db *DB) ensureUser(ctx context.Context, username, password string, role Ro
 		return err
 	}
 	return db.updateUser(ctx, `UPDATE crm_users SET role = ?, agent_id = ?, disabled = 0 WHERE id = ?`, string(role), agentID, id)
+}
+
+// SetRole gives a user another role. The last enabled admin keeps the
+// admin role: the check and the change are one statement, and on
+// PostgreSQL the enabled admins' rows are locked first, so two admins
+// demoting each other at once cannot leave none.
+func (db *DB) SetRole(ctx context.Context, id string, role Role) error {
+	if !role.valid() {
+		return errBadRole
+	}
+	if role == RoleAdmin {
+		return db.updateUser(ctx, `UPDATE crm_users SET role = ? WHERE id = ?`, string(role), id)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if db.dialect == sqlstore.Postgres {
+		if _, err := tx.ExecContext(ctx, db.q(`SELECT id FROM crm_users WHERE role = ? AND disabled = 0 FOR UPDATE`), string(RoleAdmin)); err != nil {
+			return err
+		}
+	}
+	res, err := tx.ExecContext(ctx, db.q(`UPDATE crm_users SET role = ? WHERE id = ? AND (role <> ? OR disabled = 1
+		OR (SELECT COUNT(*) FROM crm_users WHERE role = ? AND disabled = 0) > 1)`), string(role), id, string(RoleAdmin), string(RoleAdmin))
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		var exists int
+		if err := tx.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM crm_users WHERE id = ?`), id).Scan(&exists); err != nil {
+			return err
+		}
+		if exists == 0 {
+			return errUnknownUser
+		}
+		return errLastAdminRole
+	}
+	return tx.Commit()
+}
+
+// SetAgent links a user to a CRM agent ("": unlinks it).
+func (db *DB) SetAgent(ctx context.Context, id, agentID string) error {
+	if err := db.checkAgent(ctx, agentID); err != nil {
+		return err
+	}
+	return db.updateUser(ctx, `UPDATE crm_users SET agent_id = ? WHERE id = ?`, agentID, id)
 }

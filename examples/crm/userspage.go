@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // The users page (admins): add a user with a role and an optional agent
@@ -20,6 +21,7 @@ var userErrorKeys = map[error]string{
 	errUnknownUser:     "err_unknown_user",
 	errLastAdmin:       "err_last_admin",
 	errDisableYourself: "err_disable_yourself",
+	errLastAdminRole:   "err_last_admin_role",
 }
 
 // usersDone redirects to the users page with the outcome as a message
@@ -51,11 +53,11 @@ func (a *App) handleUsers() http.Handler {
 		if a.fail(w, err) {
 			return
 		}
-		msg := ""
+		msg, isErr := "", false
 		if k := r.URL.Query().Get("msg"); messages[k] != [2]string{} {
-			msg = translate(lang(r), k) // only known keys: nothing from the URL is echoed
+			msg, isErr = translate(lang(r), k), strings.HasPrefix(k, "err_") // only known keys: nothing from the URL is echoed
 		}
-		a.render(w, r, http.StatusOK, "users", map[string]any{"Users": users, "Agents": agents, "Roles": roles, "Msg": msg})
+		a.render(w, r, http.StatusOK, "users", &usersView{Users: users, Agents: agents, Roles: roles, Msg: msg, MsgErr: isErr})
 	})
 }
 
@@ -92,6 +94,39 @@ func (a *App) handleSetDisabled() http.Handler {
 		key := "user_enabled"
 		if disable {
 			key = "user_disabled"
+		}
+		a.usersDone(w, r, err, key)
+	})
+}
+
+// handleSetRole changes a user's role. An admin who gives up their own
+// admin role is sent home: the users page is no longer theirs.
+func (a *App) handleSetRole() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		role := Role(r.PostFormValue("role"))
+		err := a.db.SetRole(r.Context(), r.PathValue("id"), role)
+		if err == nil {
+			a.log.InfoContext(r.Context(), "crm: role changed", "user_id", r.PathValue("id"), "role", string(role), "by", userFrom(r.Context()).Username)
+			if r.PathValue("id") == userFrom(r.Context()).ID && role != RoleAdmin {
+				http.Redirect(w, r, "/", http.StatusSeeOther)
+				return
+			}
+		}
+		a.usersDone(w, r, err, "user_role_set")
+	})
+}
+
+// handleSetAgent links a user to an agent, or unlinks it.
+func (a *App) handleSetAgent() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		agentID := r.PostFormValue("agent_id")
+		err := a.db.SetAgent(r.Context(), r.PathValue("id"), agentID)
+		if err == nil {
+			a.log.InfoContext(r.Context(), "crm: agent link changed", "user_id", r.PathValue("id"), "agent_id", agentID, "by", userFrom(r.Context()).Username)
+		}
+		key := "user_agent_set"
+		if agentID == "" {
+			key = "user_agent_cleared"
 		}
 		a.usersDone(w, r, err, key)
 	})

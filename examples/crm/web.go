@@ -3,8 +3,8 @@ package main
 import (
 	"embed"
 	"encoding/json"
+	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -46,22 +46,18 @@ func (a *App) fail(w http.ResponseWriter, err error) bool {
 		return false
 	}
 	a.log.Error("crm: request failed", "error", err)
-	http.Error(w, "internal error", http.StatusInternalServerError)
+	// The reader's language is not known here: both, and never the error's text.
+	http.Error(w, internalError, http.StatusInternalServerError)
 	return true
-}
-
-func redirectMsg(w http.ResponseWriter, r *http.Request, to string, err error) {
-	msg := "ok"
-	if err != nil {
-		msg = err.Error()
-	}
-	http.Redirect(w, r, to+"?msg="+url.QueryEscape(msg), http.StatusSeeOther)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		// The status is sent: the client went away, or v cannot be encoded.
+		slog.Warn("crm: writing a JSON answer", "error", err.Error())
+	}
 }
 
 func (a *App) callsFilter(r *http.Request) CallsFilter {
@@ -90,3 +86,6 @@ func (a *App) callsFilter(r *http.Request) CallsFilter {
 	}
 	return f
 }
+
+// internalError is the answer to an unexpected error, in both languages.
+const internalError = "Error interno: intente de nuevo. · Internal error: try again."

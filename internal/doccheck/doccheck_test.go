@@ -16,7 +16,8 @@ import (
 var packages = []string{
 	"callmyway", "number", "webhook", "click2dial", "screenpop", "cmwtest",
 	"cdr", "cdr/sqlstore", "cdr/sqlstore/sqlite", "cdr/sqlstore/postgres", "cdr/pgsync",
-	"webhook/pgdedupe", "screenpop/pgbroker", "calls", "calls/sqlitestore", "calls/pgstore",
+	"webhook/pgdedupe", "screenpop/pgbroker", "calls", "calls/sqlitestore", "calls/pgstore", "cmwtest/homologation",
+	"policy", "casefile", "internal/testclock",
 }
 
 // TestExportedTypesSayZeroValueAndConcurrency: every exported type's doc

@@ -1,6 +1,6 @@
 // Package modeltest checks a calls.Ledger over any Store against a simple
 // independent model: random interleavings of the facts of a few calls
-// (dials, callStart, callEnd, duplicates, re-deliveries an hour later, CDR
+// (dials, callStart, callEnd, live sightings, duplicates, re-deliveries an hour later, CDR
 // legs of ring groups and later CDR versions), dispositions with charges,
 // restarts and two replicas, after which every call must be exactly what
 // the scenario says: no ghost live call, no double charge, no call lost,
@@ -118,6 +118,8 @@ type truth struct {
 	cost     decimal.Decimal // the CDR's, or the webhook's without one
 	mismatch bool
 	charge   string // the charge key posted on it, if any
+	admitted string // the ref a policy admitted the dial under, if any
+	refusal  string // the id of a refused dial to the same customer, if any
 }
 
 type opKind int
@@ -128,6 +130,8 @@ const (
 	opLegs
 	opDispose
 	opConflict
+	opAdmit  // a contact policy admits the dial, before it is sent
+	opRefuse // a contact policy refuses another dial to the customer
 )
 
 type op struct {
@@ -171,6 +175,15 @@ func scenario(r *rand.Rand, base time.Time) ([]truth, []op) {
 				d.CallerID = phones[0]
 			}
 			ops = append(ops, op{kind: opDial, call: i, dial: d})
+			if r.IntN(2) == 0 {
+				t.admitted = ref
+				ops = append(ops, op{kind: opAdmit, call: i, dial: calls.Dial{Ref: ref, Agent: agent, Number: number, At: at.Add(-time.Second), Meta: t.meta}})
+			}
+			if r.IntN(4) == 0 {
+				ref := fmt.Sprintf("no-%d-%d", i, r.IntN(1<<20))
+				t.refusal = calls.RefusalPrefix + ref
+				ops = append(ops, op{kind: opRefuse, call: i, dial: calls.Dial{Ref: ref, Agent: phones[r.IntN(len(phones))], Number: number, At: at, Meta: t.meta}})
+			}
 		}
 		dir := callmyway.DirectionOutbound
 		if !out {
@@ -253,6 +266,13 @@ func scenario(r *rand.Rand, base time.Time) ([]truth, []op) {
 				}
 			}
 		}
+		// A live-calls poll may have seen an answered call in progress: a
+		// sighting changes nothing of what the call finally is.
+		if (kind == outboundFull || kind == outboundNoHook || kind == outboundNoCDR || kind == inbound || kind == ringGroup) && r.IntN(2) == 0 {
+			ops = append(ops, op{kind: opEvent, call: i, ev: calls.Event{CallID: x, Action: calls.ActionLive,
+				Endpoint: callmyway.Endpoint{User: agent.User}, Direction: dir, Number: number, ANI: number,
+				Detect: detect, Connect: connect, ReceivedAt: connect.Add(time.Second)}})
+		}
 		if kind == outboundFull || kind == inbound || kind == ringGroup {
 			hookCost := cost // the webhook's cost
 			t.mismatch = !t.cost.Equal(hookCost) && t.cost.Sub(hookCost).Abs().GreaterThan(calls.DefaultToleranceCost)
@@ -286,6 +306,19 @@ func scenario(r *rand.Rand, base time.Time) ([]truth, []op) {
 			}
 		}
 	}
+	// A policy admits a dial before it is sent: its admission comes
+	// before every other fact of its call.
+	for i := range all {
+		if all[i].kind != opAdmit {
+			continue
+		}
+		first := slices.IndexFunc(all, func(o op) bool { return o.call == all[i].call })
+		if first < i {
+			a := all[i]
+			all = slices.Delete(all, i, i+1)
+			all = slices.Insert(all, first, a)
+		}
+	}
 	for range r.IntN(4) {
 		all = slices.Insert(all, r.IntN(len(all)+1), all[r.IntN(len(all))])
 	}
@@ -295,7 +328,9 @@ func scenario(r *rand.Rand, base time.Time) ([]truth, []op) {
 		if t.charge == "" {
 			continue
 		}
-		first := slices.IndexFunc(all, func(o op) bool { return o.call == i && o.kind != opDispose && o.kind != opConflict })
+		first := slices.IndexFunc(all, func(o op) bool {
+			return o.call == i && o.kind != opDispose && o.kind != opConflict && o.kind != opRefuse
+		})
 		target := idOf(all[first])
 		pos := first + 1 + r.IntN(len(all)-first)
 		d := op{kind: opDispose, call: i, target: target, key: t.charge, dispID: fmt.Sprintf("disp-%d", i)}
@@ -304,7 +339,9 @@ func scenario(r *rand.Rand, base time.Time) ([]truth, []op) {
 		if len(ts) > 1 {
 			// After the charge was posted and the other call exists.
 			j := (i + 1 + r.IntN(len(ts)-1)) % len(ts)
-			firstJ := slices.IndexFunc(all, func(o op) bool { return o.call == j && o.kind != opDispose && o.kind != opConflict })
+			firstJ := slices.IndexFunc(all, func(o op) bool {
+				return o.call == j && o.kind != opDispose && o.kind != opConflict && o.kind != opRefuse
+			})
 			lo := max(pos, firstJ) + 1
 			all = slices.Insert(all, lo+r.IntN(len(all)-lo+1), op{kind: opConflict, call: j, key: t.charge})
 		}
@@ -314,7 +351,7 @@ func scenario(r *rand.Rand, base time.Time) ([]truth, []op) {
 
 func idOf(o op) string {
 	switch o.kind {
-	case opDial:
+	case opDial, opAdmit:
 		return o.dial.ID()
 	case opEvent:
 		return o.ev.CallID
@@ -369,6 +406,15 @@ func one(ctx context.Context, seed uint64, env Env) error {
 			_, err = l.ApplyEvent(ctx, o.ev)
 		case opLegs:
 			err = l.ApplyLegs(ctx, o.legs)
+		case opAdmit, opRefuse:
+			d := o.dial
+			_, err = l.Admit(ctx, calls.Admission{Ref: d.Ref, Agent: d.Agent, Number: d.Number, At: d.At, Meta: d.Meta}, d.At.Add(-time.Hour),
+				func([]calls.Call) (calls.Verdict, error) {
+					if o.kind == opRefuse {
+						return calls.Verdict{Refused: true, Rule: "max-attempts", NextAllowed: d.At.Add(time.Hour)}, nil
+					}
+					return calls.Verdict{}, nil
+				})
 		case opDispose:
 			_, err = l.Dispose(ctx, o.target, calls.Disposition{ID: o.dispID, By: "u1", Result: "promise",
 				Charges: []calls.Charge{{Key: o.key, Amount: decimal.New(2500, 0), Currency: "CRC"}}})
@@ -452,7 +498,7 @@ func one(ctx context.Context, seed uint64, env Env) error {
 
 func firstOf(ops []op, call int) op {
 	for _, o := range ops {
-		if o.call == call && o.kind != opDispose && o.kind != opConflict {
+		if o.call == call && o.kind != opDispose && o.kind != opConflict && o.kind != opRefuse {
 			return o
 		}
 	}
@@ -513,6 +559,10 @@ func check(ctx context.Context, l *calls.Ledger, ts []truth) error {
 			return fmt.Errorf("call %d (kind %d): cost %s, want %s", i, t.kind, c.Cost, t.cost)
 		case (len(c.Diffs) > 0) != t.mismatch:
 			return fmt.Errorf("call %d (kind %d): diffs %v, want mismatch %v", i, t.kind, c.Diffs, t.mismatch)
+		case c.WebhookMissed() != (t.kind == outboundNoHook):
+			// A live sighting is not the webhook: a call known only from
+			// its CDR (and a live poll) stays flagged.
+			return fmt.Errorf("call %d (kind %d): WebhookMissed %v", i, t.kind, c.WebhookMissed())
 		}
 		for k, v := range t.meta {
 			if c.Meta[k] != v {
@@ -525,6 +575,15 @@ func check(ctx context.Context, l *calls.Ledger, ts []truth) error {
 			}
 			if len(c.Disps) != 1 {
 				return fmt.Errorf("call %d: %d dispositions, want 1 (a retried form is idempotent)", i, len(c.Disps))
+			}
+		}
+		if a := c.Admission; !a.IsZero() && (a.Ref != t.admitted || a.Refused) {
+			return fmt.Errorf("call %d: admission %+v, want the dial's (%q)", i, a, t.admitted)
+		}
+		if t.refusal != "" {
+			rc, err := l.Get(ctx, t.refusal)
+			if err != nil || rc.ID != t.refusal || rc.State != calls.StateRefused || rc.Live {
+				return fmt.Errorf("call %d: refusal %s: %+v, %v", i, t.refusal, rc, err)
 			}
 		}
 		if t.kind == ringGroup {

@@ -69,6 +69,23 @@ func (o *Overlay) Candidates(fromDB []calls.Record, number string, from, to time
 	return out
 }
 
+// Find corrects what the database answered for a Tx.Find query with f
+// (without its Limit) with the pending writes, and applies f.Limit.
+func (o *Overlay) Find(fromDB []calls.Record, f calls.Filter) []calls.Record {
+	var out []calls.Record
+	for _, r := range fromDB {
+		if _, ok := o.puts[r.ID]; !ok {
+			out = append(out, r)
+		}
+	}
+	for _, id := range o.order {
+		if r := o.puts[id]; r.AliasOf == "" && f.Match(r.Index) {
+			out = append(out, r)
+		}
+	}
+	return calls.SortLimit(out, f.Limit)
+}
+
 // ChargeOwner reports which pending record first posted key.
 func (o *Overlay) ChargeOwner(key string) (string, bool) {
 	for _, id := range o.order {

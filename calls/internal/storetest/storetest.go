@@ -171,7 +171,11 @@ func Run(t *testing.T, newStore func(t *testing.T) calls.Store) {
 			{Busy: []string{"u:x", "i:5009"}},
 			{Busy: []string{"i:500"}},
 			{Contact: "c9", Case: "k25"},
+			{Number: "+50610000007"},
+			{Number: "+50610000010", From: t0.Add(10 * time.Minute)},
 			{States: []calls.State{calls.StateRinging, calls.StateFinal}, Limit: 30},
+			{NotStates: []calls.State{calls.StateRinging}, Case: "k25"},
+			{NotStates: []calls.State{calls.StateRinging, calls.StateEnded}},
 		} {
 			var exp []string
 			for _, id := range want {
@@ -185,7 +189,36 @@ func Run(t *testing.T, newStore func(t *testing.T) calls.Store) {
 				exp = exp[:f.Limit]
 			}
 			assert.Equal(t, exp, scan(f), "%+v", f)
+			require.NoError(t, s.Update(t.Context(), []string{"k"}, func(ctx context.Context, tx calls.Tx) error {
+				got, err := tx.Find(ctx, f)
+				assert.Equal(t, append([]string{}, exp...), ids(got), "Tx.Find %+v", f)
+				return err
+			}))
 		}
+		// Find sees the transaction's own writes: a new record, one that
+		// no longer matches, and one that now does.
+		require.Error(t, s.Update(t.Context(), []string{"k"}, func(ctx context.Context, tx calls.Tx) error {
+			fresh := rec("new", "+50699999999", -time.Minute, calls.StateRinging)
+			fresh.Index.Case = "k25"
+			gone := recs[25]
+			gone.Index.Case = ""
+			moved := recs[1]
+			moved.Index.Case = "k25"
+			require.NoError(t, tx.Put(ctx, fresh, gone, moved))
+			got, err := tx.Find(ctx, calls.Filter{Case: "k25"})
+			require.NoError(t, err)
+			var exp []string
+			for _, id := range want {
+				if id == "c000" || id == "c001" || (id != "c025" && slices.Contains([]string{"c050", "c075", "c100", "c125", "c150", "c175", "c200", "c225"}, id)) {
+					exp = append(exp, id)
+				}
+			}
+			assert.Equal(t, append([]string{"new"}, exp...), ids(got), "Tx.Find with pending writes")
+			got, err = tx.Find(ctx, calls.Filter{Case: "k25", Limit: 2})
+			require.NoError(t, err)
+			assert.Equal(t, append([]string{"new"}, exp...)[:2], ids(got))
+			return errors.New("roll back")
+		}))
 		n := 0
 		for range s.Scan(t.Context(), calls.Filter{}) {
 			n++

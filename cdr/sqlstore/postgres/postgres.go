@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 
@@ -16,6 +17,11 @@ import (
 // MaxOpenConns bounds the connections a store opened by Open keeps to
 // the server.
 const MaxOpenConns = 16
+
+// MaxIdleTime is how long a connection of a store opened by Open stays
+// open unused (the pool reuses the most recent first, so a quiet pool
+// shrinks to what its load needs).
+const MaxIdleTime = 10 * time.Second
 
 // Open opens the PostgreSQL database at dsn (a URL or key=value string),
 // migrated and ready, reading times in acct's zone. An incomplete acct is
@@ -32,5 +38,8 @@ func Open(ctx context.Context, dsn string, acct callmyway.Account) (*sqlstore.St
 	// Requests beyond the bound wait for a connection.
 	db.SetMaxOpenConns(MaxOpenConns)
 	db.SetMaxIdleConns(MaxOpenConns)
+	// After a burst, connections left idle are closed, so descriptors
+	// and per-connection caches go back to their idle baseline.
+	db.SetConnMaxIdleTime(MaxIdleTime)
 	return sqlstore.Open(ctx, db, sqlstore.Postgres, acct)
 }

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"time"
 
 	_ "modernc.org/sqlite" // registers "sqlite"
 
@@ -18,6 +19,11 @@ import (
 // MaxOpenConns bounds the connections (and file descriptors) a store
 // opened by Open keeps on its file.
 const MaxOpenConns = 16
+
+// MaxIdleTime is how long a connection of a store opened by Open stays
+// open unused (the pool reuses the most recent first, so a quiet pool
+// shrinks to what its load needs).
+const MaxIdleTime = 10 * time.Second
 
 // Open opens (creating if needed) the SQLite database file at path in WAL
 // mode with a busy timeout, migrated and ready, reading times in acct's
@@ -40,5 +46,8 @@ func Open(ctx context.Context, path string, acct callmyway.Account) (*sqlstore.S
 	// refusal).
 	db.SetMaxOpenConns(MaxOpenConns)
 	db.SetMaxIdleConns(MaxOpenConns)
+	// After a burst, connections left idle are closed, so descriptors
+	// and per-connection caches go back to their idle baseline.
+	db.SetConnMaxIdleTime(MaxIdleTime)
 	return sqlstore.Open(ctx, db, sqlstore.SQLite, acct)
 }

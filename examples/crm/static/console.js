@@ -21,18 +21,7 @@
   const dismissed = new Set(load('cmw-dismissed', []));
   const picks = load('cmw-picks', {});
 
-  function el(tag, attrs, text) {
-    const e = document.createElement(tag);
-    Object.entries(attrs || {}).forEach(([k, v]) => e.setAttribute(k, v));
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
-  function post(url, data) {
-    const body = new FormData();
-    Object.entries(data).forEach(([k, v]) => body.append(k, v));
-    return fetch(url, { method: 'POST', body, headers: { Accept: 'application/json' } })
-      .then(r => r.json().catch(() => ({})).then(d => ({ ok: r.ok, data: d })));
-  }
+  const { el, post } = window.crm; // dom.js
   // Provider times are the account's wall clock, "YYYY-MM-DD HH:mm:ss".
   function parseT(s) {
     if (!s || s.startsWith('1970-01-01')) return null;
@@ -145,7 +134,7 @@
     const c = card.msg.call;
     if (!c.number || (!c.number_e164 && !/\d/.test(c.number))) return t.withheld_number;
     if (!c.number_e164 && card.msg.match.kind === 'withheld' && c.direction !== 'internal') return t.withheld_number;
-    return c.number;
+    return c.number_display || c.number;
   }
   function render(card) {
     const m = card.msg, c = m.call;
@@ -184,7 +173,15 @@
       area.append(el('p', {}, t.unknown));
       area.append(createForm(card), searchBox(card));
       const ign = el('button', { type: 'button', class: 'ignore' }, t.ignore);
-      ign.onclick = () => dismiss(card);
+      // Recorded in the ledger (result "ignored", by this agent), then the card goes.
+      ign.onclick = () => {
+        ign.disabled = true;
+        post('/api/ignore', { callid: card.key }).then(r => {
+          if (r.ok) { dismiss(card); return; }
+          ign.disabled = false;
+          say(card, r.data.error || t.err_internal, true);
+        }).catch(() => { ign.disabled = false; say(card, t.err_network, true); });
+      };
       area.append(ign);
     } else {
       if (card.contact) return;
@@ -198,13 +195,23 @@
     const name = el('input', { id: 'c' + n + '-new-name', name: 'name', required: '', autocomplete: 'off' });
     const cust = el('input', { id: 'c' + n + '-new-customer', name: 'customer', required: '', autocomplete: 'off' });
     f.append(el('label', { for: name.id }, t.name), name, el('label', { for: cust.id }, t.customer), cust, el('button', {}, t.create));
-    f.onsubmit = e => {
-      e.preventDefault();
-      post('/api/contacts', { callid: card.key, name: name.value, customer: cust.value, number: card.msg.call.number })
-        .then(r => {
-          if (r.ok && r.data.contact) { setContact(card, r.data.contact); render(card); }
-        });
+    // One transaction on the server: customer, contact and number, or
+    // nothing and the reason. A number another contact got meanwhile is a
+    // warning with a button to save it as shared.
+    const send = shared => {
+      const data = { callid: card.key, name: name.value, customer: cust.value, number: card.msg.call.number };
+      if (shared) data.shared = '1';
+      post('/api/contacts', data).then(r => {
+        if (r.ok && r.data.contact) { setContact(card, r.data.contact); render(card); say(card, r.data.message, false); return; }
+        say(card, r.data.error || t.err_internal, true);
+        if (r.status === 409) {
+          const again = el('button', { type: 'button', class: 'confirm-shared' }, t.save_shared);
+          again.onclick = () => send(true);
+          card.q('.card-msg').append(' ', again);
+        }
+      }).catch(() => say(card, t.err_network, true));
     };
+    f.onsubmit = e => { e.preventDefault(); send(false); };
     return f;
   }
   function searchBox(card) {
@@ -220,7 +227,8 @@
         if (!(d.contacts || []).length) results.append(el('p', {}, t.no_results));
         (d.contacts || []).forEach(c => {
           const b = el('button', { type: 'button', class: 'candidate' }, t.link + ': ' + c.name + ' — ' + c.customer_name);
-          b.onclick = () => pick(card, c);
+          // An unknown caller linked to a contact: the number is saved on it.
+          b.onclick = () => pick(card, c, card.msg.match.kind === 'unknown' && !!card.msg.call.number_e164);
           results.append(b);
         });
       });
@@ -228,11 +236,22 @@
     return box;
   }
 
-  function pick(card, c) {
+  function pick(card, c, link) {
     setContact(card, c);
     card.matchSig = '';
     render(card);
-    post('/api/pick', { callid: card.key, contact_id: c.id });
+    const data = { callid: card.key, contact_id: c.id };
+    if (link) data.link = '1';
+    post('/api/pick', data).then(r => {
+      if (!r.ok) { say(card, r.data.error || t.err_internal, true); return; }
+      if (link) say(card, r.data.message, false);
+    }).catch(() => say(card, t.err_network, true));
+  }
+  // say shows the outcome of a card's action (translated by the server).
+  function say(card, text, isErr) {
+    const m = card.q('.card-msg');
+    m.className = 'card-msg ' + (isErr ? 'err' : 'ok');
+    m.textContent = text || '';
   }
   function setContact(card, c) {
     card.contact = c;
@@ -250,8 +269,10 @@
       const box = card.q('.contact');
       box.textContent = '';
       box.append(el('h4', { class: 'contact-name' }, d.contact.name + ' — ' + d.contact.customer_name));
+      if (d.case_file_url) box.append(el('a', { class: 'case-link', href: d.case_file_url, target: '_blank', rel: 'noopener' }, t.open_case_file));
       box.append(el('p', { class: 'numbers' }, (d.contact.numbers || []).join(', ')));
       const bal = el('p', { class: 'balance-line' }, t.case_file + ' · ' + t.balance + ' ');
+      if (d.currency) bal.append(el('span', { class: 'currency' }, d.currency + ' '));
       bal.append(el('strong', { class: 'balance' }, d.balance));
       box.append(bal);
       const ul = el('ul', { class: 'case-file' });

@@ -1,0 +1,48 @@
+package homologation
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://crm:8080/cmw/hook/secret-token-123":  "http://crm:8080/cmw/hook/REDACTED",
+		"http://user:pw@crm/hook/abcdefgh?token=x#f": "http://crm/hook/REDACTED",
+		"http://crm/ledger/":                         "http://crm/ledger/",
+		"http://crm/hook/short":                      "http://crm/hook/short",
+		"::":                                         "(unparsable URL)",
+	} {
+		if got := redactURL(in); got != want {
+			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// FuzzRedactURL: a webhook URL's token (its last path segment of 8 bytes
+// or more), its userinfo and its query never survive redaction.
+func FuzzRedactURL(f *testing.F) {
+	f.Add("http://crm:8080/cmw/hook/secret-token-123")
+	f.Add("https://u:p@crm/h/tok%2Fen-0123456789?x=y")
+	f.Fuzz(func(t *testing.T, s string) {
+		out := redactURL(s)
+		u, err := url.Parse(s)
+		if err != nil {
+			return
+		}
+		if u.User != nil && u.User.String() != "" && strings.Contains(out, u.User.String()+"@") {
+			t.Fatalf("userinfo kept: %q -> %q", s, out)
+		}
+		if u.RawQuery != "" && strings.Contains(out, "?"+u.RawQuery) {
+			t.Fatalf("query kept: %q -> %q", s, out)
+		}
+		path := strings.TrimRight(u.Path, "/")
+		i := strings.LastIndex(path, "/")
+		if i >= 0 && !strings.HasSuffix(s, "/") && len(path)-i-1 >= 8 {
+			if seg := path[i+1:]; strings.HasSuffix(out, "/"+url.PathEscape(seg)) || strings.HasSuffix(out, "/"+seg) {
+				t.Fatalf("token kept: %q -> %q", s, out)
+			}
+		}
+	})
+}
