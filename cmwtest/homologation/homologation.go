@@ -61,8 +61,13 @@ type Target struct {
 func (t Target) validate() error {
 	for _, u := range []struct{ name, v string }{{"WebhookURL", t.WebhookURL}, {"LedgerURL", t.LedgerURL}} {
 		p, err := url.Parse(u.v)
-		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-			return fmt.Errorf("%w: Target.%s %q is not an http(s) URL", ErrTarget, u.name, redactURL(u.v))
+		switch {
+		case err != nil:
+			return fmt.Errorf("%w: Target.%s does not parse as a URL", ErrTarget, u.name)
+		case p.Scheme != "http" && p.Scheme != "https":
+			return fmt.Errorf("%w: Target.%s has scheme %q, want http or https", ErrTarget, u.name, p.Scheme)
+		case p.Host == "":
+			return fmt.Errorf("%w: Target.%s has no host", ErrTarget, u.name)
 		}
 	}
 	return nil
@@ -282,11 +287,16 @@ func (r *Runner) Run(ctx context.Context, t Target) (*Report, error) {
 }
 
 // redactURL hides the last path segment (a webhook's secret token) and
-// any userinfo and query of u.
+// any userinfo, query and fragment of u. Only an absolute URL with a host
+// is shown at all: a relative or opaque one could not be printed back
+// unambiguously ("%2f/ " would come out as "//%20", a host).
 func redactURL(u string) string {
 	p, err := url.Parse(u)
 	if err != nil {
 		return "(unparsable URL)"
+	}
+	if p.Scheme == "" || p.Host == "" || p.Opaque != "" {
+		return "(not an absolute URL)"
 	}
 	p.User, p.RawQuery, p.Fragment = nil, "", ""
 	path := strings.TrimRight(p.Path, "/")
