@@ -35,9 +35,11 @@
 //
 // Expired rows (done keys older than the window, claims older than the
 // claim TTL) are deleted by Acquire at most once a minute per Deduper, at
-// most 10,000 rows each time in batches of 1,000 (so the table holds about
-// one window of keys plus what the pruning of busy minutes leaves for the
-// next), and on demand by Prune.
+// most 10,000 rows each time in batches of 1,000; while a prune leaves a
+// backlog, the next one comes a second later instead of a minute. So each
+// Deduper can delete 10,000 expired keys a second, more than one instance
+// receives (two keys per call), and the table holds about one window of
+// keys plus one second's backlog. Prune deletes every expired row at once.
 package pgdedupe
 
 import (
@@ -98,11 +100,13 @@ type req struct {
 var ErrClosed = errors.New("pgdedupe: Deduper closed")
 
 // Pruning bounds: Acquire prunes at most once per pruneEvery, at most
-// pruneBatches batches of pruneBatch rows.
+// pruneBatches batches of pruneBatch rows; a prune that hit that cap is
+// followed by the next one after pruneBacklogEvery.
 const (
-	pruneEvery   = time.Minute
-	pruneBatch   = 1000
-	pruneBatches = 10
+	pruneEvery        = time.Minute
+	pruneBacklogEvery = time.Second
+	pruneBatch        = 1000
+	pruneBatches      = 10
 )
 
 // sessionTimeout bounds one statement on the session. The caller's
@@ -441,8 +445,10 @@ func (d *Deduper) Prune(ctx context.Context) (int64, error) {
 }
 
 // maybePrune deletes up to pruneBatches*pruneBatch expired rows, if this
-// Deduper did not in the last pruneEvery. It is best effort: an error
-// leaves the rows to the next time.
+// Deduper did not in the last pruneEvery. When it deleted that many, rows
+// may remain: it moves its last-prune time back so the next Acquire after
+// pruneBacklogEvery prunes again. It is best effort: an error leaves the
+// rows to the next time.
 func (d *Deduper) maybePrune(ctx context.Context) {
 	last, now := d.lastPrune.Load(), time.Now().UnixNano()
 	if last != 0 && time.Duration(now-last) < pruneEvery || !d.lastPrune.CompareAndSwap(last, now) {
@@ -455,6 +461,8 @@ func (d *Deduper) maybePrune(ctx context.Context) {
 			return
 		}
 	}
+	// A backlog: due again in pruneBacklogEvery, not pruneEvery.
+	d.lastPrune.CompareAndSwap(now, now-int64(pruneEvery-pruneBacklogEvery))
 }
 
 func interval(d time.Duration) string { return fmt.Sprintf("%d milliseconds", d.Milliseconds()) }

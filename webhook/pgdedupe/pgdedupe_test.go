@@ -191,3 +191,34 @@ func TestAcquirePrunesExpiredRows(t *testing.T) {
 	require.NoError(t, err)
 	assert.EqualValues(t, 10, n)
 }
+
+// TestAcquirePrunesABacklog: a backlog larger than one prune's cap
+// (10,000 rows) is not left for the next minute: the following prunes come
+// a second apart until it is gone, so expired keys never pile up faster
+// than they are deleted under load.
+func TestAcquirePrunesABacklog(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	pool := pgtest.Pool(t, dsn, "d")
+	d := newDeduper(t, dsn, "d", pgdedupe.WithWindow(time.Hour))
+	ctx := context.Background()
+	expired := func() int {
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT COUNT(*) FROM cmw_webhook_dedupe WHERE expires_at < now()`).Scan(&n))
+		return n
+	}
+	_, err := pool.Exec(ctx, `INSERT INTO cmw_webhook_dedupe (key, done, expires_at)
+		SELECT 'old-' || i, true, now() - interval '1 minute' FROM generate_series(1, 25000) i`)
+	require.NoError(t, err)
+
+	acquire := func(i int) {
+		key := fmt.Sprintf("live-%d|callStart", i)
+		_, err := d.Acquire(ctx, key)
+		require.NoError(t, err)
+		require.NoError(t, d.Release(ctx, key, true))
+	}
+	acquire(0)
+	assert.Equal(t, 15000, expired(), "one prune deletes at most 10,000 rows")
+	i := 1
+	require.Eventually(t, func() bool { acquire(i); i++; return expired() == 0 },
+		30*time.Second, 100*time.Millisecond, "the backlog is pruned a second at a time, not a minute")
+}
