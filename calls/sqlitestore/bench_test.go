@@ -80,7 +80,7 @@ func BenchmarkApplyEventSQLiteBaseline(b *testing.B) {
 }
 
 func openRaw(b *testing.B, path string) *sql.DB {
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -26,13 +26,15 @@ const MaxOpenConns = 16
 const MaxIdleTime = 10 * time.Second
 
 // Open opens (creating if needed) the SQLite database file at path in WAL
-// mode with a busy timeout, migrated and ready, reading times in acct's
+// mode with a busy timeout and synchronous commits (synchronous=FULL: a
+// commit survives a power loss, so a CRM that keeps its ledger in this
+// database acknowledges only what is on disk), migrated and ready, reading times in acct's
 // zone. An incomplete acct is an error matching callmyway.ErrInvalidAccount.
 func Open(ctx context.Context, path string, acct callmyway.Account) (*sqlstore.Store, error) {
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {

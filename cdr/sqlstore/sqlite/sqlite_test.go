@@ -25,3 +25,16 @@ func TestPoolIsBounded(t *testing.T) {
 	defer s.Close()
 	assert.Equal(t, sqlite.MaxOpenConns, s.DB().Stats().MaxOpenConnections)
 }
+
+// Every connection commits synchronously (PRAGMA synchronous = FULL, 2):
+// a CRM keeping its ledger in this database acknowledges a webhook event
+// only once it would survive a power loss.
+func TestCommitsAreSynchronous(t *testing.T) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "c.db"),
+		callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"})
+	require.NoError(t, err)
+	defer s.Close()
+	var mode int
+	require.NoError(t, s.DB().QueryRowContext(context.Background(), `PRAGMA synchronous`).Scan(&mode))
+	assert.Equal(t, 2, mode, "synchronous=FULL")
+}
