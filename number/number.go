@@ -52,6 +52,9 @@ func IsWithheld(raw string) bool {
 // callmyway.ErrInvalidNumber. Numbers that start with 00 or + are read as
 // international. Parse is safe for concurrent use; results are cached.
 func Parse(raw, region string) (Number, error) {
+	if len(raw)+len(region) > maxCachedKey {
+		return parse(raw, region) // never a phone number: not worth a cache entry
+	}
 	key := numberKey{raw, region}
 	numbers.mu.RLock()
 	r, ok := numbers.m[key]
@@ -77,6 +80,13 @@ var numbers = struct {
 }{m: map[numberKey]numberResult{}}
 
 const numberCacheSize = 20_000
+
+// maxCachedKey bounds the bytes of input (raw and region) a cache entry
+// keeps: longer input is parsed every time. A phone number, even padded or
+// with an extension, is far shorter, and the cache's memory stays about
+// numberCacheSize × maxCachedKey whatever callers pass (a webhook's ani
+// may be up to the body limit, tens of KiB).
+const maxCachedKey = 128
 
 type numberKey struct{ raw, region string }
 

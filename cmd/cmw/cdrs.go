@@ -124,11 +124,24 @@ func newRecordWriter(format string, out io.Writer) (recordWriter, error) {
 	return nil, usagef("-format %q: want table, csv, json or ndjson", format)
 }
 
-type tableWriter struct{ tw *tabwriter.Writer }
+// tableWriter aligns columns per block of tableBlock rows: a tabwriter
+// holds every row until it is flushed, so an export of a long range would
+// otherwise sit in memory whole, and print nothing until its end.
+type tableWriter struct {
+	tw   *tabwriter.Writer
+	rows int
+}
+
+// tableBlock is how many rows of the table format are aligned together
+// (and held in memory at most).
+const tableBlock = 1000
 
 func (t *tableWriter) Write(r cdr.Record) error {
 	x := safetext.Terminal
 	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", x(r.CallID), r.DetectTime, r.Direction, x(r.ANI), x(r.DNIS), r.Duration, cdr.Money(r.Cost), x(r.EndReason))
+	if t.rows++; err == nil && t.rows%tableBlock == 0 {
+		err = t.tw.Flush()
+	}
 	return err
 }
 func (t *tableWriter) Close() error { return t.tw.Flush() }
