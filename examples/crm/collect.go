@@ -206,30 +206,62 @@ func (db *DB) SetCustomerPolicy(ctx context.Context, customerID string, p Custom
 // the case (the customer id), else the contact's customer, else the one
 // customer whose contact has the number ("" when none or several).
 func (db *DB) customerOf(ctx context.Context, caseID, contact, number string) (string, error) {
-	if caseID != "" {
-		return caseID, nil
-	}
-	if contact != "" {
-		c, ok, err := db.Contact(ctx, contact)
-		if err != nil || ok {
-			return c.CustomerID, err
-		}
-	}
-	if number == "" {
-		return "", nil
-	}
-	found, err := db.ContactsByNumber(ctx, []string{number})
+	ids, err := db.customersOf(ctx, []callerRef{{Case: caseID, Contact: contact, Number: number}})
 	if err != nil {
 		return "", err
 	}
-	cust := ""
-	for _, c := range found[number] {
-		if cust != "" && c.CustomerID != cust {
-			return "", nil
+	return ids[0], nil
+}
+
+// callerRef is what a callback or a policy subject says of who the caller
+// is: the case, the contact, the number (any may be empty). A plain value.
+type callerRef struct{ Case, Contact, Number string }
+
+// customersOf is customerOf for many callers at once, in a fixed number
+// of batched queries (contacts by id, then by number), never one per
+// caller: ids[i] is refs[i]'s customer, "" when none.
+func (db *DB) customersOf(ctx context.Context, refs []callerRef) ([]string, error) {
+	ids := make([]string, len(refs))
+	var contacts []string
+	for _, r := range refs {
+		if r.Case == "" && r.Contact != "" {
+			contacts = append(contacts, r.Contact)
 		}
-		cust = c.CustomerID
 	}
-	return cust, nil
+	byID, err := db.ContactsByID(ctx, uniq(contacts))
+	if err != nil {
+		return nil, err
+	}
+	var numbers []string
+	for i, r := range refs {
+		switch c, ok := byID[r.Contact]; {
+		case r.Case != "":
+			ids[i] = r.Case
+		case r.Contact != "" && ok:
+			ids[i] = c.CustomerID
+		case r.Number != "":
+			numbers = append(numbers, r.Number)
+		}
+	}
+	byNumber, err := db.ContactsByNumber(ctx, uniq(numbers))
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range refs {
+		if ids[i] != "" || r.Number == "" { // found by case or contact, or no number
+			continue
+		}
+		cust := ""
+		for _, c := range byNumber[r.Number] {
+			if cust != "" && c.CustomerID != cust {
+				cust = ""
+				break
+			}
+			cust = c.CustomerID
+		}
+		ids[i] = cust
+	}
+	return ids, nil
 }
 
 // policyCustomers is policy.Customers over the CRM's tables. It is safe

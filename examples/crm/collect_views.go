@@ -266,7 +266,21 @@ func (a *App) toCallbackRows(ctx context.Context, open []casefile.Callback) ([]C
 	for _, u := range users {
 		byUser[u.ID] = u.Username
 	}
-	for _, cb := range open {
+	// The callers' customers and their names in batched queries, never
+	// one per callback.
+	refs := make([]callerRef, len(open))
+	for i, cb := range open {
+		refs[i] = callerRef{Case: cb.Case, Contact: cb.Contact, Number: cb.Number}
+	}
+	ids, err := a.db.customersOf(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	names, err := a.db.CustomerNames(ctx, uniq(slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == "" })))
+	if err != nil {
+		return nil, err
+	}
+	for i, cb := range open {
 		row := CallbackRow{ID: cb.ID, Number: a.phone(cb.Number), Missed: len(cb.Missed), FirstMissed: a.when(cb.FirstMissed),
 			Due: a.when(cb.Due), Overdue: cb.Overdue}
 		if cb.Owner.Agent != "" {
@@ -274,16 +288,8 @@ func (a *App) toCallbackRows(ctx context.Context, open []casefile.Callback) ([]C
 		} else {
 			row.Owner, row.Queue = cmp.Or(cb.Owner.Queue, a.callbackQueue()), true
 		}
-		id, err := a.db.customerOf(ctx, cb.Case, cb.Contact, cb.Number)
-		if err != nil {
-			return nil, err
-		}
-		if id != "" {
-			if cu, ok, err := a.db.Customer(ctx, id); err != nil {
-				return nil, err
-			} else if ok {
-				row.CustomerID, row.CustomerName = cu.ID, cu.Name
-			}
+		if name, ok := names[ids[i]]; ok {
+			row.CustomerID, row.CustomerName = ids[i], name
 		}
 		out = append(out, row)
 	}
