@@ -106,7 +106,9 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	key := cfg.SessionKey
 	if len(key) == 0 {
 		key = make([]byte, 32)
-		rand.Read(key)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("crm: session key: %w", err)
+		}
 	}
 	a.sessions = &sessions{key: key, ttl: sessionTTL, secure: strings.HasPrefix(cfg.PublicURL, "https://"), now: time.Now}
 	var err error
@@ -126,8 +128,7 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	}
 	a.db = &DB{DB: a.cdrs.DB(), dialect: a.cdrs.Dialect(), region: cfg.Region, loc: cfg.Loc}
 	if err := a.db.migrate(ctx); err != nil {
-		a.cdrs.Close()
-		return nil, err
+		return nil, errors.Join(err, a.cdrs.Close())
 	}
 	opts := []callmyway.Option{callmyway.WithLogger(logger)}
 	if cfg.Demo {
@@ -265,7 +266,8 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	return a, nil
 }
 
-// Close releases everything.
+// Close releases everything. What fails to close is logged: there is
+// nothing else to do with it at the end.
 func (a *App) Close() {
 	if a.hub != nil {
 		a.hub.Close()
@@ -285,7 +287,9 @@ func (a *App) Close() {
 		a.fake.Close()
 	}
 	if a.cdrs != nil {
-		a.cdrs.Close()
+		if err := a.cdrs.Close(); err != nil {
+			a.log.Warn("crm: closing the database", "error", err.Error())
+		}
 	}
 }
 

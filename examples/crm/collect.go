@@ -281,17 +281,21 @@ func (pc policyCustomers) Customer(ctx context.Context, s policy.Subject) (polic
 	if err != nil {
 		return policy.Customer{}, err
 	}
-	return p.customer(pc.base), nil
+	return p.customer(pc.base)
 }
 
 // customer is p as the policy wants it: limits of its own are the
-// account's with the customer's values in place.
-func (p CustomerPolicy) customer(base policy.Limits) policy.Customer {
+// account's with the customer's values in place. A zone saved once but
+// unknown to this machine's time zone database is an error: the policy
+// must not check calling hours in another zone.
+func (p CustomerPolicy) customer(base policy.Limits) (policy.Customer, error) {
 	c := policy.Customer{DoNotCall: p.DoNotCall}
 	if p.Zone != "" {
-		if loc, err := time.LoadLocation(p.Zone); err == nil {
-			c.Zone = loc
+		loc, err := time.LoadLocation(p.Zone)
+		if err != nil {
+			return c, fmt.Errorf("%w %q: %w", errBadZone, p.Zone, err)
 		}
+		c.Zone = loc
 	}
 	if p.MaxAttempts >= 0 || p.WindowDays >= 0 || p.CooldownHours >= 0 {
 		l := base
@@ -309,7 +313,7 @@ func (p CustomerPolicy) customer(base policy.Limits) policy.Customer {
 		}
 		c.Limits = &l
 	}
-	return c
+	return c, nil
 }
 
 // callbackOwners is casefile.Owners over the CRM: a callback belongs to

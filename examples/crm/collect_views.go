@@ -463,7 +463,7 @@ func (a *App) handleCostsCSV() http.Handler {
 		if a.fail(w, casefile.WriteCostsCSV(&buf, casefile.ByCase, currency, totals)) {
 			return
 		}
-		writeCSV(w, "costs-per-case.csv", buf.Bytes())
+		a.writeCSV(w, r, "costs-per-case.csv", buf.Bytes())
 	})
 }
 
@@ -480,13 +480,17 @@ func (a *App) handlePolicyCSV() http.Handler {
 		if a.fail(w, policy.WriteReportCSV(&buf, rep)) {
 			return
 		}
-		writeCSV(w, "contact-policy.csv", buf.Bytes())
+		a.writeCSV(w, r, "contact-policy.csv", buf.Bytes())
 	})
 }
 
-func writeCSV(w http.ResponseWriter, name string, b []byte) {
+// writeCSV answers a CSV download named name. A failed write (the
+// client went away) is logged: the status is already sent.
+func (a *App) writeCSV(w http.ResponseWriter, r *http.Request, name string, b []byte) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(b)
+	if _, err := w.Write(b); err != nil {
+		a.log.WarnContext(r.Context(), "crm: writing a CSV", "file", name, "error", err.Error())
+	}
 }

@@ -75,7 +75,7 @@ func (db *DB) q(s string) string { return db.dialect.Rebind(s) }
 
 func newID() string {
 	b := make([]byte, 8)
-	rand.Read(b)
+	_, _ = rand.Read(b) // crypto/rand.Read never returns an error (it crashes the program instead)
 	return hex.EncodeToString(b)
 }
 
@@ -120,24 +120,19 @@ func (db *DB) AssignEndpoint(ctx context.Context, e Endpoint) error {
 	if !e.ValidFrom.IsZero() {
 		now = e.ValidFrom
 	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, db.q(`UPDATE crm_endpoints SET valid_to = ? WHERE endpoint_id = ? AND valid_to = 0`), now.Unix(), e.EndpointID); err != nil {
-		return err
-	}
-	if e.Primary {
-		if _, err := tx.ExecContext(ctx, db.q(`UPDATE crm_endpoints SET is_primary = 0 WHERE agent_id = ? AND valid_to = 0`), e.AgentID); err != nil {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, db.q(`UPDATE crm_endpoints SET valid_to = ? WHERE endpoint_id = ? AND valid_to = 0`), now.Unix(), e.EndpointID); err != nil {
 			return err
 		}
-	}
-	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO crm_endpoints (id, agent_id, endpoint_id, username, password, private, is_primary, valid_from, valid_to)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)`), newID(), e.AgentID, strings.TrimSpace(e.EndpointID), e.Username, e.Password, b2i(e.Private), b2i(e.Primary), now.Unix()); err != nil {
+		if e.Primary {
+			if _, err := tx.ExecContext(ctx, db.q(`UPDATE crm_endpoints SET is_primary = 0 WHERE agent_id = ? AND valid_to = 0`), e.AgentID); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO crm_endpoints (id, agent_id, endpoint_id, username, password, private, is_primary, valid_from, valid_to)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)`), newID(), e.AgentID, strings.TrimSpace(e.EndpointID), e.Username, e.Password, b2i(e.Private), b2i(e.Primary), now.Unix())
 		return err
-	}
-	return tx.Commit()
+	})
 }
 
 func b2i(b bool) int {
@@ -157,13 +152,15 @@ func (db *DB) Agents(ctx context.Context) ([]AgentRow, error) {
 	for rows.Next() {
 		var a AgentRow
 		if err := rows.Scan(&a.ID, &a.Name); err != nil {
-			rows.Close()
-			return nil, err
+			return nil, errors.Join(err, rows.Close())
 		}
 		idx[a.ID] = len(out)
 		out = append(out, a)
 	}
-	rows.Close()
+	// Closed before the next query, so it does not hold a second connection.
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, err
+	}
 	eps, err := db.endpoints(ctx, "")
 	if err != nil {
 		return nil, err

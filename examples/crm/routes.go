@@ -1,8 +1,8 @@
 package main
 
 import (
-	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -154,5 +154,8 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page st
 		http.SetCookie(w, &http.Cookie{Name: "lang", Value: v, Path: "/", SameSite: http.SameSiteLaxMode})
 	}
 	w.WriteHeader(status)
-	fmt.Fprint(w, buf.String())
+	if _, err := io.WriteString(w, buf.String()); err != nil {
+		// The status is sent: the client went away.
+		a.log.WarnContext(r.Context(), "crm: writing a page", "page", page, "error", err.Error())
+	}
 }
