@@ -362,16 +362,20 @@ func (a *App) seed(ctx context.Context) error {
 			}
 		}
 	}
+	// Each case in a collection campaign by how late its debt is.
 	for _, cu := range []struct {
-		name, doc string
-		contacts  [][2]string
+		name, doc, campaign string
+		contacts            [][2]string
 	}{
-		{"Comercial Solís", "3-101-123456", [][2]string{{"Marta Solís", "8888-1111"}}},
-		{"Familia Mora", "1-0923-0456", [][2]string{{"Diego Mora", "2222-3333"}, {"Elena Mora", "2222-3333"}}},
-		{"Transportes Vega", "3-102-765432", [][2]string{{"Luis Vega", "+52 55 1234 5678"}}},
+		{"Comercial Solís", "3-101-123456", "Mora 30", [][2]string{{"Marta Solís", "8888-1111"}}},
+		{"Familia Mora", "1-0923-0456", "Mora 60", [][2]string{{"Diego Mora", "2222-3333"}, {"Elena Mora", "2222-3333"}}},
+		{"Transportes Vega", "3-102-765432", "Mora 30", [][2]string{{"Luis Vega", "+52 55 1234 5678"}}},
 	} {
 		cid, err := a.db.AddCustomer(ctx, cu.name, cu.doc)
 		if err != nil {
+			return err
+		}
+		if err := a.db.SetCampaign(ctx, cid, cu.campaign, ""); err != nil {
 			return err
 		}
 		for _, c := range cu.contacts {

@@ -503,7 +503,11 @@ func (a *App) handleBoard() http.Handler {
 		if a.fail(w, err) {
 			return
 		}
-		v := &boardView{Board: b, Callbacks: cbs, CallbacksTotal: len(cbs)}
+		costs, err := a.boardCosts(r.Context())
+		if a.fail(w, err) {
+			return
+		}
+		v := &boardView{Board: b, Callbacks: cbs, CallbacksTotal: len(cbs), Costs: costs}
 		if len(v.Callbacks) > boardCallbacks {
 			v.Callbacks = v.Callbacks[:boardCallbacks]
 		}

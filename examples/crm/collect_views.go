@@ -401,6 +401,9 @@ func (a *App) dialCallback(r *http.Request, u User, cb casefile.Callback) error 
 			req.Meta["case"] = id
 		}
 	}
+	if err := a.withCampaign(r.Context(), req.Meta); err != nil { // the case's campaign, for the cost per campaign
+		return err
+	}
 	by, reason, err := override(r)
 	if err != nil {
 		return err
@@ -454,8 +457,7 @@ const csvWindow = 90 * 24 * time.Hour
 // costs (supervisors and admins).
 func (a *App) handleCostsCSV() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		now := a.clock()
-		totals, err := casefile.Costs(r.Context(), a.ledger, casefile.CostQuery{By: casefile.ByCase, From: now.Add(-csvWindow), To: now.Add(time.Hour)})
+		totals, err := casefile.Costs(r.Context(), a.ledger, a.costsQuery(casefile.ByCase))
 		if a.fail(w, err) {
 			return
 		}

@@ -357,4 +357,5 @@ var customerErrorKeys = []struct {
 	{errUnknownContact, "err_unknown_contact"},
 	{errUnknownNumber, "err_unknown_number"},
 	{callmyway.ErrInvalidNumber, "err_invalid_number"},
+	{errBadCampaign, "err_bad_campaign"},
 }

@@ -50,6 +50,10 @@ var crmMigrations = []string{
 	`CREATE TABLE IF NOT EXISTS crm_customer_policy (customer_id TEXT PRIMARY KEY, do_not_call INTEGER NOT NULL DEFAULT 0,
 		zone TEXT NOT NULL DEFAULT '', max_attempts INTEGER NOT NULL DEFAULT -1, window_days INTEGER NOT NULL DEFAULT -1,
 		cooldown_hours INTEGER NOT NULL DEFAULT -1, updated_by TEXT NOT NULL DEFAULT '', updated_at BIGINT NOT NULL DEFAULT 0)`,
+	// The collection campaign (portfolio) a customer's case belongs to
+	// (issue 18's cost per campaign): a customer has at most one.
+	`CREATE TABLE IF NOT EXISTS crm_customer_campaign (customer_id TEXT PRIMARY KEY, campaign TEXT NOT NULL,
+		updated_by TEXT NOT NULL DEFAULT '', updated_at BIGINT NOT NULL DEFAULT 0)`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
@@ -257,6 +261,7 @@ type ContactNumber struct{ Raw, E164 string }
 // shared by copies); the zero value is an empty customer.
 type CustomerRow struct {
 	ID, Name, Document string
+	Campaign           string // the collection campaign of its case ("" none)
 	Contacts           []ContactRow
 	Balance            decimal.Decimal
 }
@@ -268,8 +273,9 @@ func (db *DB) Customers(ctx context.Context) ([]CustomerRow, error) {
 // customers lists the customers (where, a condition on cu, selects
 // some), each with its contacts and their numbers, in one query.
 func (db *DB) customers(ctx context.Context, where string, args []any) ([]CustomerRow, error) {
-	q := `SELECT cu.id, cu.name, cu.document, COALESCE(co.id, ''), COALESCE(co.name, ''), COALESCE(n.raw, ''), COALESCE(n.e164, '')
-		FROM crm_customers cu LEFT JOIN crm_contacts co ON co.customer_id = cu.id LEFT JOIN crm_contact_numbers n ON n.contact_id = co.id`
+	q := `SELECT cu.id, cu.name, cu.document, COALESCE(cc.campaign, ''), COALESCE(co.id, ''), COALESCE(co.name, ''), COALESCE(n.raw, ''), COALESCE(n.e164, '')
+		FROM crm_customers cu LEFT JOIN crm_customer_campaign cc ON cc.customer_id = cu.id
+		LEFT JOIN crm_contacts co ON co.customer_id = cu.id LEFT JOIN crm_contact_numbers n ON n.contact_id = co.id`
 	if where != "" {
 		q += " WHERE " + where
 	}
@@ -280,12 +286,12 @@ func (db *DB) customers(ctx context.Context, where string, args []any) ([]Custom
 	defer rows.Close()
 	var out []CustomerRow
 	for rows.Next() {
-		var cid, cname, doc, coid, coname, num, e164 string
-		if err := rows.Scan(&cid, &cname, &doc, &coid, &coname, &num, &e164); err != nil {
+		var cid, cname, doc, campaign, coid, coname, num, e164 string
+		if err := rows.Scan(&cid, &cname, &doc, &campaign, &coid, &coname, &num, &e164); err != nil {
 			return nil, err
 		}
 		if len(out) == 0 || out[len(out)-1].ID != cid {
-			out = append(out, CustomerRow{ID: cid, Name: cname, Document: doc})
+			out = append(out, CustomerRow{ID: cid, Name: cname, Document: doc, Campaign: campaign})
 		}
 		cu := &out[len(out)-1]
 		if coid == "" {

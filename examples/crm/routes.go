@@ -43,6 +43,7 @@ func (a *App) Routes() (http.Handler, error) {
 	mux.Handle("GET /customers/{id}", a.guard(page(), a.handleCaseFile()))
 	mux.Handle("POST /customers/{id}", a.guard(page(RoleAgent, RoleAdmin), a.handleUpdateCustomer()))
 	mux.Handle("POST /customers/{id}/policy", a.guard(page(RoleAgent, RoleAdmin), a.handleCustomerPolicy()))
+	mux.Handle("POST /customers/{id}/campaign", a.guard(page(RoleAgent, RoleAdmin), a.handleCustomerCampaign()))
 	mux.Handle("POST /customers/{id}/contacts", a.guard(page(RoleAgent, RoleAdmin), a.handleNewContact()))
 	mux.Handle("POST /customers/{id}/contacts/{contact}", a.guard(page(RoleAgent, RoleAdmin), a.handleRenameContact()))
 	mux.Handle("POST /customers/{id}/contacts/{contact}/numbers", a.guard(page(RoleAgent, RoleAdmin), a.handleAddNumber()))
@@ -68,6 +69,7 @@ func (a *App) Routes() (http.Handler, error) {
 	mux.Handle("GET /board", a.guard(page(RoleSupervisor, RoleAdmin), a.handleBoard()))
 	mux.Handle("GET /api/board", a.guard(api(RoleSupervisor, RoleAdmin), a.handleBoardAPI()))
 	mux.Handle("GET /collections/costs.csv", a.guard(page(RoleSupervisor, RoleAdmin), a.handleCostsCSV()))
+	mux.Handle("GET /collections/campaign-costs.csv", a.guard(page(RoleSupervisor, RoleAdmin), a.handleCampaignCostsCSV()))
 	mux.Handle("GET /collections/policy.csv", a.guard(page(RoleSupervisor, RoleAdmin), a.handlePolicyCSV()))
 
 	// Admins: agents, endpoint mappings and users.
