@@ -66,6 +66,23 @@ const (
 	OutcomeNotPlaced Outcome = "not_placed"
 )
 
+// Busy returns the phones the call occupies while it is not over: its
+// owner once it is connected, else every phone it rings (a ring group's
+// call that one phone answered no longer occupies the others). It is
+// what Ledger.Live and HasLiveCall match a phone against, so a program
+// that already holds the live calls (Call.Live) can tell each phone's
+// without asking the ledger again. A call that ended or was refused
+// occupies none (nil).
+func (c Call) Busy() []callmyway.Endpoint {
+	if c.State.ended() || c.State == StateRefused {
+		return nil
+	}
+	if !c.Connect.IsZero() && !c.Agent.IsZero() {
+		return []callmyway.Endpoint{c.Agent}
+	}
+	return c.Rung
+}
+
 // Diff is a difference between what the webhook said and what the CDR
 // says about a call, beyond the ledger's tolerance (WithTolerance). It is
 // a plain value, safe to copy and share.

@@ -594,14 +594,8 @@ func agentsMatch(as, bs []callmyway.Endpoint) bool {
 // index derives the store's index columns of c.
 func index(c Call) Index {
 	x := Index{Agent: c.Agent, Number: c.Number, Start: c.Start, State: c.State, Contact: c.Contact, Case: c.Case}
-	if !c.State.ended() && c.State != StateRefused {
-		if !c.Connect.IsZero() && !c.Agent.IsZero() {
-			x.Busy = busyTokens(c.Agent)
-		} else {
-			for _, p := range c.Rung {
-				x.Busy = append(x.Busy, busyTokens(p)...)
-			}
-		}
+	for _, p := range c.Busy() {
+		x.Busy = append(x.Busy, busyTokens(p)...)
 	}
 	for _, ch := range c.Charges {
 		x.ChargeKeys = append(x.ChargeKeys, ch.Key)

@@ -26,8 +26,13 @@ type Grouping int
 // Groupings.
 const (
 	ByCase     Grouping = iota // the call's Case
-	ByCampaign                 // the call's Meta["campaign"] (click2dial.WithCampaignMeta)
+	ByCampaign                 // the call's Meta[MetaCampaign] (click2dial.WithCampaignMeta)
 )
+
+// MetaCampaign is the key of a dial's metadata (click2dial.Request.Meta,
+// calls.Call.Meta) naming the campaign the call belongs to: what
+// ByCampaign groups by.
+const MetaCampaign = "campaign"
 
 // String returns "case", "campaign" or "Grouping(N)".
 func (g Grouping) String() string {
@@ -101,7 +106,7 @@ func Costs(ctx context.Context, l *calls.Ledger, q CostQuery) ([]Totals, error) 
 		}
 		key := c.Case
 		if q.By == ByCampaign {
-			key = c.Meta["campaign"]
+			key = c.Meta[MetaCampaign]
 		}
 		if key == "" || (q.Key != "" && key != q.Key) {
 			continue

@@ -106,7 +106,9 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	key := cfg.SessionKey
 	if len(key) == 0 {
 		key = make([]byte, 32)
-		rand.Read(key)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("crm: session key: %w", err)
+		}
 	}
 	a.sessions = &sessions{key: key, ttl: sessionTTL, secure: strings.HasPrefix(cfg.PublicURL, "https://"), now: time.Now}
 	var err error
@@ -126,8 +128,7 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	}
 	a.db = &DB{DB: a.cdrs.DB(), dialect: a.cdrs.Dialect(), region: cfg.Region, loc: cfg.Loc}
 	if err := a.db.migrate(ctx); err != nil {
-		a.cdrs.Close()
-		return nil, err
+		return nil, errors.Join(err, a.cdrs.Close())
 	}
 	opts := []callmyway.Option{callmyway.WithLogger(logger)}
 	if cfg.Demo {
@@ -265,7 +266,8 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	return a, nil
 }
 
-// Close releases everything.
+// Close releases everything. What fails to close is logged: there is
+// nothing else to do with it at the end.
 func (a *App) Close() {
 	if a.hub != nil {
 		a.hub.Close()
@@ -285,7 +287,9 @@ func (a *App) Close() {
 		a.fake.Close()
 	}
 	if a.cdrs != nil {
-		a.cdrs.Close()
+		if err := a.cdrs.Close(); err != nil {
+			a.log.Warn("crm: closing the database", "error", err.Error())
+		}
 	}
 }
 
@@ -358,16 +362,20 @@ func (a *App) seed(ctx context.Context) error {
 			}
 		}
 	}
+	// Each case in a collection campaign by how late its debt is.
 	for _, cu := range []struct {
-		name, doc string
-		contacts  [][2]string
+		name, doc, campaign string
+		contacts            [][2]string
 	}{
-		{"Comercial Solís", "3-101-123456", [][2]string{{"Marta Solís", "8888-1111"}}},
-		{"Familia Mora", "1-0923-0456", [][2]string{{"Diego Mora", "2222-3333"}, {"Elena Mora", "2222-3333"}}},
-		{"Transportes Vega", "3-102-765432", [][2]string{{"Luis Vega", "+52 55 1234 5678"}}},
+		{"Comercial Solís", "3-101-123456", "Mora 30", [][2]string{{"Marta Solís", "8888-1111"}}},
+		{"Familia Mora", "1-0923-0456", "Mora 60", [][2]string{{"Diego Mora", "2222-3333"}, {"Elena Mora", "2222-3333"}}},
+		{"Transportes Vega", "3-102-765432", "Mora 30", [][2]string{{"Luis Vega", "+52 55 1234 5678"}}},
 	} {
 		cid, err := a.db.AddCustomer(ctx, cu.name, cu.doc)
 		if err != nil {
+			return err
+		}
+		if err := a.db.SetCampaign(ctx, cid, cu.campaign, ""); err != nil {
 			return err
 		}
 		for _, c := range cu.contacts {

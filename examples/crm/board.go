@@ -353,20 +353,19 @@ func (a *App) Board(ctx context.Context, l string) (Board, error) {
 		b.Results = append(b.Results, BoardCount{Key: code, Label: code, N: results[code]})
 	}
 
-	// The agents' live calls, by their current phones (a ring group's
-	// call another phone answered is not live on the others).
+	// The agents' live calls, by their current phones, from the one read
+	// above: a live call occupies the phones calls.Call.Busy names (what
+	// Ledger.Live matches), so a ring group's call another phone answered
+	// is not live on the others. Live calls are younger than the ledger's
+	// max live age (4 h), well inside the read's boardChargeDays.
 	agentCall := map[string]calls.Call{}
-	for _, ag := range agents {
-		for _, e := range ag.Endpoints {
-			lc, err := a.ledger.Live(ctx, callmyway.Endpoint{ID: e.EndpointID, User: e.Username})
-			if err != nil {
-				return b, err
+	for _, c := range live {
+		for _, ag := range agents {
+			if !occupies(c, ag.Endpoints) {
+				continue
 			}
-			for _, c := range lc {
-				cur, ok := agentCall[ag.ID]
-				if !ok || statePriority(c.State) > statePriority(cur.State) {
-					agentCall[ag.ID] = c
-				}
+			if cur, ok := agentCall[ag.ID]; !ok || statePriority(c.State) > statePriority(cur.State) {
+				agentCall[ag.ID] = c
 			}
 		}
 	}
@@ -443,6 +442,20 @@ func (a *App) Board(ctx context.Context, l string) (Board, error) {
 	return b, nil
 }
 
+// occupies reports whether the live call c occupies one of the phones
+// eps: one of its busy phones has the endpoint id or the username of one
+// of them (as the ledger's busy index matches them).
+func occupies(c calls.Call, eps []Endpoint) bool {
+	for _, p := range c.Busy() {
+		for _, e := range eps {
+			if (p.ID != "" && p.ID == e.EndpointID) || (p.User != "" && p.User == e.Username) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func later(a, b time.Time) time.Time {
 	if b.After(a) {
 		return b
@@ -490,7 +503,11 @@ func (a *App) handleBoard() http.Handler {
 		if a.fail(w, err) {
 			return
 		}
-		v := &boardView{Board: b, Callbacks: cbs, CallbacksTotal: len(cbs)}
+		costs, err := a.boardCosts(r.Context())
+		if a.fail(w, err) {
+			return
+		}
+		v := &boardView{Board: b, Callbacks: cbs, CallbacksTotal: len(cbs), Costs: costs}
 		if len(v.Callbacks) > boardCallbacks {
 			v.Callbacks = v.Callbacks[:boardCallbacks]
 		}

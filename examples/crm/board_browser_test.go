@@ -65,6 +65,33 @@ func disposeSome(t *testing.T, a *testApp) {
 	}
 }
 
+// dialCampaigns puts in the ledger calls the CRM dialled in the demo
+// customers' campaigns over the last days (cost, talk, some charges), so
+// the board's cost per campaign has something to show.
+func dialCampaigns(t *testing.T, a *testApp) {
+	t.Helper()
+	cs, err := a.db.Customers(context.Background())
+	require.NoError(t, err)
+	now := time.Now().Truncate(time.Second)
+	for i, d := range []struct {
+		ago          time.Duration
+		talk         time.Duration
+		cost, charge string
+	}{
+		{50 * time.Hour, 3 * time.Minute, "41.25", "15000"}, {49 * time.Hour, 0, "0", ""}, {28 * time.Hour, 90 * time.Second, "20.60", ""},
+		{27 * time.Hour, 4 * time.Minute, "55.10", "22500.50"}, {6 * time.Hour, 2 * time.Minute, "27.45", ""}, {5 * time.Hour, 0, "0", ""},
+		{4 * time.Hour, 75 * time.Second, "17.15", "8000"},
+	} {
+		cu := cs[i%len(cs)]
+		cd := campaignDial{id: "camp-" + itoa(i), caseID: cu.ID, campaign: cu.Campaign, number: cu.Contacts[0].Phones[0].E164, at: now.Add(-d.ago),
+			talk: d.talk, cost: d.cost}
+		if d.charge != "" {
+			cd.charges = []calls.Charge{ledgerCharge("case:"+cd.id, d.charge, currency)}
+		}
+		cd.apply(t, a.ledger)
+	}
+}
+
 // A supervisor's board: an agent goes ringing when a demo inbound call
 // rings their phone, then talking, the live call listed with its
 // contact; the charts are drawn. Screenshots at 1366 and 390 px with the
@@ -77,6 +104,7 @@ func TestBoardBrowser(t *testing.T) {
 	require.NoError(t, err)
 	ana, beto, carla := a.agentID(t, "Ana"), a.agentID(t, "Beto"), a.agentID(t, "Carla")
 	disposeSome(t, a)
+	dialCampaigns(t, a)
 	tile := func(id string) string { return `document.querySelector('li.agent-tile[data-agent="` + id + `"]')` }
 
 	c := boardBrowser(t, a, "super", 1366, 900)
@@ -85,6 +113,8 @@ func TestBoardBrowser(t *testing.T) {
 		c.until(chartDrawn(id))
 	}
 	assert.Equal(t, "true", c.eval(`String(document.getElementById('live').hidden)`), "no live call yet")
+	assert.Equal(t, "2", c.eval(`String(document.querySelectorAll('#campaign-costs tbody tr').length)`), "Mora 30 and Mora 60")
+	assert.Equal(t, "3", c.eval(`String(document.querySelectorAll('#top-cases tbody tr').length)`), "the demo's three cases")
 
 	// Ana gets a demo inbound call from a known customer: ringing.
 	a.fake.ScriptNext(cmwtest.Script{Ring: time.Minute, Talk: time.Minute})
@@ -115,6 +145,11 @@ func TestBoardBrowser(t *testing.T) {
 	// The charts follow the new width (Chart.js resizes them on its own): then nothing overflows.
 	c.until(`document.documentElement.scrollWidth <= document.documentElement.clientWidth`)
 	assert.Equal(t, "true", c.eval(`String(document.getElementById('per-agent').getBoundingClientRect().right <= 390)`), "the per-agent table fits")
+	for _, id := range []string{"campaign-costs", "top-cases"} {
+		// Not scrolled inside its wrapper: the cost and the charges show.
+		assert.Equal(t, "true", c.eval(`String(document.getElementById('`+id+`').parentElement.scrollWidth <= document.getElementById('`+id+`').parentElement.clientWidth)`),
+			"the %s table fits", id)
+	}
 	shot390 := c.shot("board-390.png")
 	for _, p := range []string{shot1366, shot390} {
 		st, err := os.Stat(p)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -108,14 +109,17 @@ func (a *App) handleCallsCSV() http.Handler {
 			return
 		}
 		cw := csv.NewWriter(w)
-		cw.Write([]string{"callid", "detect_time", "direction", "number", "agent", "contact", "customer", "duration_s", "cost", "end_reason", "result", "notes", "next_action", "next_action_date", "charge", "provisional"})
+		err = cw.Write([]string{"callid", "detect_time", "direction", "number", "agent", "contact", "customer", "duration_s", "cost", "end_reason", "result", "notes", "next_action", "next_action_date", "charge", "provisional"})
 		for _, h := range rows {
+			if err != nil {
+				break // the client went away: stop writing
+			}
 			// Cells a spreadsheet would run as formulas are neutralised.
-			cw.Write(safetext.CSVRow([]string{h.CallID, a.when(h.Detect), h.Direction, h.Number, h.AgentName, h.ContactName, h.CustomerName,
+			err = cw.Write(safetext.CSVRow([]string{h.CallID, a.when(h.Detect), h.Direction, h.Number, h.AgentName, h.ContactName, h.CustomerName,
 				fmt.Sprint(int64(h.Duration / time.Second)), h.Cost.StringFixed(2), h.EndReason, h.Result, h.Notes, h.NextAction, dayString(h.NextActionAt, a.cfg.Loc), charge(h.Charge), fmt.Sprint(h.Provisional)}))
 		}
 		cw.Flush()
-		if err := cw.Error(); err != nil {
+		if err := errors.Join(err, cw.Error()); err != nil {
 			a.log.WarnContext(r.Context(), "crm: writing the calls CSV", "error", err.Error())
 		}
 	})

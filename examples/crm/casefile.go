@@ -213,9 +213,10 @@ func label(labels map[string]string, code string) string {
 
 // caseForm is what the case file's forms posted, kept after an error.
 type caseForm struct {
-	Action            string // the form: "customer", "contact", "rename", "number"
+	Action            string // the form: "customer", "contact", "rename", "number", "campaign"
 	ContactID         string
 	Name, Document    string
+	Campaign          string
 	Contact, Number   string
 	ConfirmSharedPath string // where the shared-number confirmation posts
 }
@@ -246,6 +247,9 @@ func (a *App) renderCaseFile(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	if v.Coll, err = a.collections(r.Context(), r, cu); a.fail(w, err) {
+		return
+	}
+	if v.Campaigns, err = a.db.CampaignNames(r.Context()); a.fail(w, err) {
 		return
 	}
 	if u.AgentID != "" {

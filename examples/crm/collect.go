@@ -206,30 +206,62 @@ func (db *DB) SetCustomerPolicy(ctx context.Context, customerID string, p Custom
 // the case (the customer id), else the contact's customer, else the one
 // customer whose contact has the number ("" when none or several).
 func (db *DB) customerOf(ctx context.Context, caseID, contact, number string) (string, error) {
-	if caseID != "" {
-		return caseID, nil
-	}
-	if contact != "" {
-		c, ok, err := db.Contact(ctx, contact)
-		if err != nil || ok {
-			return c.CustomerID, err
-		}
-	}
-	if number == "" {
-		return "", nil
-	}
-	found, err := db.ContactsByNumber(ctx, []string{number})
+	ids, err := db.customersOf(ctx, []callerRef{{Case: caseID, Contact: contact, Number: number}})
 	if err != nil {
 		return "", err
 	}
-	cust := ""
-	for _, c := range found[number] {
-		if cust != "" && c.CustomerID != cust {
-			return "", nil
+	return ids[0], nil
+}
+
+// callerRef is what a callback or a policy subject says of who the caller
+// is: the case, the contact, the number (any may be empty). A plain value.
+type callerRef struct{ Case, Contact, Number string }
+
+// customersOf is customerOf for many callers at once, in a fixed number
+// of batched queries (contacts by id, then by number), never one per
+// caller: ids[i] is refs[i]'s customer, "" when none.
+func (db *DB) customersOf(ctx context.Context, refs []callerRef) ([]string, error) {
+	ids := make([]string, len(refs))
+	var contacts []string
+	for _, r := range refs {
+		if r.Case == "" && r.Contact != "" {
+			contacts = append(contacts, r.Contact)
 		}
-		cust = c.CustomerID
 	}
-	return cust, nil
+	byID, err := db.ContactsByID(ctx, uniq(contacts))
+	if err != nil {
+		return nil, err
+	}
+	var numbers []string
+	for i, r := range refs {
+		switch c, ok := byID[r.Contact]; {
+		case r.Case != "":
+			ids[i] = r.Case
+		case r.Contact != "" && ok:
+			ids[i] = c.CustomerID
+		case r.Number != "":
+			numbers = append(numbers, r.Number)
+		}
+	}
+	byNumber, err := db.ContactsByNumber(ctx, uniq(numbers))
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range refs {
+		if ids[i] != "" || r.Number == "" { // found by case or contact, or no number
+			continue
+		}
+		cust := ""
+		for _, c := range byNumber[r.Number] {
+			if cust != "" && c.CustomerID != cust {
+				cust = ""
+				break
+			}
+			cust = c.CustomerID
+		}
+		ids[i] = cust
+	}
+	return ids, nil
 }
 
 // policyCustomers is policy.Customers over the CRM's tables. It is safe
@@ -249,17 +281,21 @@ func (pc policyCustomers) Customer(ctx context.Context, s policy.Subject) (polic
 	if err != nil {
 		return policy.Customer{}, err
 	}
-	return p.customer(pc.base), nil
+	return p.customer(pc.base)
 }
 
 // customer is p as the policy wants it: limits of its own are the
-// account's with the customer's values in place.
-func (p CustomerPolicy) customer(base policy.Limits) policy.Customer {
+// account's with the customer's values in place. A zone saved once but
+// unknown to this machine's time zone database is an error: the policy
+// must not check calling hours in another zone.
+func (p CustomerPolicy) customer(base policy.Limits) (policy.Customer, error) {
 	c := policy.Customer{DoNotCall: p.DoNotCall}
 	if p.Zone != "" {
-		if loc, err := time.LoadLocation(p.Zone); err == nil {
-			c.Zone = loc
+		loc, err := time.LoadLocation(p.Zone)
+		if err != nil {
+			return c, fmt.Errorf("%w %q: %w", errBadZone, p.Zone, err)
 		}
+		c.Zone = loc
 	}
 	if p.MaxAttempts >= 0 || p.WindowDays >= 0 || p.CooldownHours >= 0 {
 		l := base
@@ -277,7 +313,7 @@ func (p CustomerPolicy) customer(base policy.Limits) policy.Customer {
 		}
 		c.Limits = &l
 	}
-	return c
+	return c, nil
 }
 
 // callbackOwners is casefile.Owners over the CRM: a callback belongs to

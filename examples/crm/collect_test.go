@@ -429,3 +429,16 @@ func TestPolicyFlags(t *testing.T) {
 		}
 	}
 }
+
+// A customer's zone the time zone database does not know is an error for
+// the policy, never calling hours checked in another zone.
+func TestCustomerZoneUnknownIsAnError(t *testing.T) {
+	p := noCustomerPolicy
+	p.Zone = "America/Costa_Rica"
+	c, err := p.customer(policy.Limits{})
+	require.NoError(t, err)
+	assert.Equal(t, "America/Costa_Rica", c.Zone.String())
+	p.Zone = "Mars/Olympus_Mons"
+	_, err = p.customer(policy.Limits{})
+	assert.ErrorIs(t, err, errBadZone)
+}

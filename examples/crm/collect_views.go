@@ -266,7 +266,21 @@ func (a *App) toCallbackRows(ctx context.Context, open []casefile.Callback) ([]C
 	for _, u := range users {
 		byUser[u.ID] = u.Username
 	}
-	for _, cb := range open {
+	// The callers' customers and their names in batched queries, never
+	// one per callback.
+	refs := make([]callerRef, len(open))
+	for i, cb := range open {
+		refs[i] = callerRef{Case: cb.Case, Contact: cb.Contact, Number: cb.Number}
+	}
+	ids, err := a.db.customersOf(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	names, err := a.db.CustomerNames(ctx, uniq(slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == "" })))
+	if err != nil {
+		return nil, err
+	}
+	for i, cb := range open {
 		row := CallbackRow{ID: cb.ID, Number: a.phone(cb.Number), Missed: len(cb.Missed), FirstMissed: a.when(cb.FirstMissed),
 			Due: a.when(cb.Due), Overdue: cb.Overdue}
 		if cb.Owner.Agent != "" {
@@ -274,16 +288,8 @@ func (a *App) toCallbackRows(ctx context.Context, open []casefile.Callback) ([]C
 		} else {
 			row.Owner, row.Queue = cmp.Or(cb.Owner.Queue, a.callbackQueue()), true
 		}
-		id, err := a.db.customerOf(ctx, cb.Case, cb.Contact, cb.Number)
-		if err != nil {
-			return nil, err
-		}
-		if id != "" {
-			if cu, ok, err := a.db.Customer(ctx, id); err != nil {
-				return nil, err
-			} else if ok {
-				row.CustomerID, row.CustomerName = cu.ID, cu.Name
-			}
+		if name, ok := names[ids[i]]; ok {
+			row.CustomerID, row.CustomerName = ids[i], name
 		}
 		out = append(out, row)
 	}
@@ -395,6 +401,9 @@ func (a *App) dialCallback(r *http.Request, u User, cb casefile.Callback) error 
 			req.Meta["case"] = id
 		}
 	}
+	if err := a.withCampaign(r.Context(), req.Meta); err != nil { // the case's campaign, for the cost per campaign
+		return err
+	}
 	by, reason, err := override(r)
 	if err != nil {
 		return err
@@ -448,8 +457,7 @@ const csvWindow = 90 * 24 * time.Hour
 // costs (supervisors and admins).
 func (a *App) handleCostsCSV() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		now := a.clock()
-		totals, err := casefile.Costs(r.Context(), a.ledger, casefile.CostQuery{By: casefile.ByCase, From: now.Add(-csvWindow), To: now.Add(time.Hour)})
+		totals, err := casefile.Costs(r.Context(), a.ledger, a.costsQuery(casefile.ByCase))
 		if a.fail(w, err) {
 			return
 		}
@@ -457,7 +465,7 @@ func (a *App) handleCostsCSV() http.Handler {
 		if a.fail(w, casefile.WriteCostsCSV(&buf, casefile.ByCase, currency, totals)) {
 			return
 		}
-		writeCSV(w, "costs-per-case.csv", buf.Bytes())
+		a.writeCSV(w, r, "costs-per-case.csv", buf.Bytes())
 	})
 }
 
@@ -474,13 +482,17 @@ func (a *App) handlePolicyCSV() http.Handler {
 		if a.fail(w, policy.WriteReportCSV(&buf, rep)) {
 			return
 		}
-		writeCSV(w, "contact-policy.csv", buf.Bytes())
+		a.writeCSV(w, r, "contact-policy.csv", buf.Bytes())
 	})
 }
 
-func writeCSV(w http.ResponseWriter, name string, b []byte) {
+// writeCSV answers a CSV download named name. A failed write (the
+// client went away) is logged: the status is already sent.
+func (a *App) writeCSV(w http.ResponseWriter, r *http.Request, name string, b []byte) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(b)
+	if _, err := w.Write(b); err != nil {
+		a.log.WarnContext(r.Context(), "crm: writing a CSV", "file", name, "error", err.Error())
+	}
 }

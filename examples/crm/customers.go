@@ -159,6 +159,9 @@ func (a *App) dial(r *http.Request) (key string, err error) {
 			meta["contact"], meta["case"] = c.ID, c.CustomerID
 		}
 	}
+	if err := a.withCampaign(r.Context(), meta); err != nil { // the case's campaign, for the cost per campaign
+		return "", err
+	}
 	by, reason, err := override(r) // a supervisor's, with a reason
 	if err != nil {
 		return "", err

@@ -322,6 +322,28 @@ func (db *DB) Customer(ctx context.Context, id string) (CustomerRow, bool, error
 	return cs[0], true, nil
 }
 
+// CustomerNames returns the names of the customers with these ids, by
+// id (an unknown id is absent), in one query per chunk of ids.
+func (db *DB) CustomerNames(ctx context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	err := inChunks(ids, func(chunk []string) error {
+		rows, err := db.QueryContext(ctx, db.q(`SELECT id, name FROM crm_customers WHERE id IN (`+params(len(chunk))+`)`), anys(chunk)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, name string
+			if err := rows.Scan(&id, &name); err != nil {
+				return err
+			}
+			out[id] = name
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
 // customerErrorKeys translate the customer store's errors (and the
 // number parser's) for the pages and the console's JSON answers.
 var customerErrorKeys = []struct {
@@ -335,4 +357,5 @@ var customerErrorKeys = []struct {
 	{errUnknownContact, "err_unknown_contact"},
 	{errUnknownNumber, "err_unknown_number"},
 	{callmyway.ErrInvalidNumber, "err_invalid_number"},
+	{errBadCampaign, "err_bad_campaign"},
 }

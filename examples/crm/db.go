@@ -50,6 +50,10 @@ var crmMigrations = []string{
 	`CREATE TABLE IF NOT EXISTS crm_customer_policy (customer_id TEXT PRIMARY KEY, do_not_call INTEGER NOT NULL DEFAULT 0,
 		zone TEXT NOT NULL DEFAULT '', max_attempts INTEGER NOT NULL DEFAULT -1, window_days INTEGER NOT NULL DEFAULT -1,
 		cooldown_hours INTEGER NOT NULL DEFAULT -1, updated_by TEXT NOT NULL DEFAULT '', updated_at BIGINT NOT NULL DEFAULT 0)`,
+	// The collection campaign (portfolio) a customer's case belongs to
+	// (issue 18's cost per campaign): a customer has at most one.
+	`CREATE TABLE IF NOT EXISTS crm_customer_campaign (customer_id TEXT PRIMARY KEY, campaign TEXT NOT NULL,
+		updated_by TEXT NOT NULL DEFAULT '', updated_at BIGINT NOT NULL DEFAULT 0)`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
@@ -75,7 +79,7 @@ func (db *DB) q(s string) string { return db.dialect.Rebind(s) }
 
 func newID() string {
 	b := make([]byte, 8)
-	rand.Read(b)
+	_, _ = rand.Read(b) // crypto/rand.Read never returns an error (it crashes the program instead)
 	return hex.EncodeToString(b)
 }
 
@@ -120,24 +124,19 @@ func (db *DB) AssignEndpoint(ctx context.Context, e Endpoint) error {
 	if !e.ValidFrom.IsZero() {
 		now = e.ValidFrom
 	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, db.q(`UPDATE crm_endpoints SET valid_to = ? WHERE endpoint_id = ? AND valid_to = 0`), now.Unix(), e.EndpointID); err != nil {
-		return err
-	}
-	if e.Primary {
-		if _, err := tx.ExecContext(ctx, db.q(`UPDATE crm_endpoints SET is_primary = 0 WHERE agent_id = ? AND valid_to = 0`), e.AgentID); err != nil {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, db.q(`UPDATE crm_endpoints SET valid_to = ? WHERE endpoint_id = ? AND valid_to = 0`), now.Unix(), e.EndpointID); err != nil {
 			return err
 		}
-	}
-	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO crm_endpoints (id, agent_id, endpoint_id, username, password, private, is_primary, valid_from, valid_to)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)`), newID(), e.AgentID, strings.TrimSpace(e.EndpointID), e.Username, e.Password, b2i(e.Private), b2i(e.Primary), now.Unix()); err != nil {
+		if e.Primary {
+			if _, err := tx.ExecContext(ctx, db.q(`UPDATE crm_endpoints SET is_primary = 0 WHERE agent_id = ? AND valid_to = 0`), e.AgentID); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO crm_endpoints (id, agent_id, endpoint_id, username, password, private, is_primary, valid_from, valid_to)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)`), newID(), e.AgentID, strings.TrimSpace(e.EndpointID), e.Username, e.Password, b2i(e.Private), b2i(e.Primary), now.Unix())
 		return err
-	}
-	return tx.Commit()
+	})
 }
 
 func b2i(b bool) int {
@@ -157,13 +156,15 @@ func (db *DB) Agents(ctx context.Context) ([]AgentRow, error) {
 	for rows.Next() {
 		var a AgentRow
 		if err := rows.Scan(&a.ID, &a.Name); err != nil {
-			rows.Close()
-			return nil, err
+			return nil, errors.Join(err, rows.Close())
 		}
 		idx[a.ID] = len(out)
 		out = append(out, a)
 	}
-	rows.Close()
+	// Closed before the next query, so it does not hold a second connection.
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, err
+	}
 	eps, err := db.endpoints(ctx, "")
 	if err != nil {
 		return nil, err
@@ -260,6 +261,7 @@ type ContactNumber struct{ Raw, E164 string }
 // shared by copies); the zero value is an empty customer.
 type CustomerRow struct {
 	ID, Name, Document string
+	Campaign           string // the collection campaign of its case ("" none)
 	Contacts           []ContactRow
 	Balance            decimal.Decimal
 }
@@ -271,8 +273,9 @@ func (db *DB) Customers(ctx context.Context) ([]CustomerRow, error) {
 // customers lists the customers (where, a condition on cu, selects
 // some), each with its contacts and their numbers, in one query.
 func (db *DB) customers(ctx context.Context, where string, args []any) ([]CustomerRow, error) {
-	q := `SELECT cu.id, cu.name, cu.document, COALESCE(co.id, ''), COALESCE(co.name, ''), COALESCE(n.raw, ''), COALESCE(n.e164, '')
-		FROM crm_customers cu LEFT JOIN crm_contacts co ON co.customer_id = cu.id LEFT JOIN crm_contact_numbers n ON n.contact_id = co.id`
+	q := `SELECT cu.id, cu.name, cu.document, COALESCE(cc.campaign, ''), COALESCE(co.id, ''), COALESCE(co.name, ''), COALESCE(n.raw, ''), COALESCE(n.e164, '')
+		FROM crm_customers cu LEFT JOIN crm_customer_campaign cc ON cc.customer_id = cu.id
+		LEFT JOIN crm_contacts co ON co.customer_id = cu.id LEFT JOIN crm_contact_numbers n ON n.contact_id = co.id`
 	if where != "" {
 		q += " WHERE " + where
 	}
@@ -283,12 +286,12 @@ func (db *DB) customers(ctx context.Context, where string, args []any) ([]Custom
 	defer rows.Close()
 	var out []CustomerRow
 	for rows.Next() {
-		var cid, cname, doc, coid, coname, num, e164 string
-		if err := rows.Scan(&cid, &cname, &doc, &coid, &coname, &num, &e164); err != nil {
+		var cid, cname, doc, campaign, coid, coname, num, e164 string
+		if err := rows.Scan(&cid, &cname, &doc, &campaign, &coid, &coname, &num, &e164); err != nil {
 			return nil, err
 		}
 		if len(out) == 0 || out[len(out)-1].ID != cid {
-			out = append(out, CustomerRow{ID: cid, Name: cname, Document: doc})
+			out = append(out, CustomerRow{ID: cid, Name: cname, Document: doc, Campaign: campaign})
 		}
 		cu := &out[len(out)-1]
 		if coid == "" {

@@ -72,21 +72,16 @@ func (db *DB) EditMapping(ctx context.Context, e Endpoint) error {
 	if e.Password == "" {
 		e.Password = cur.Password
 	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if e.Primary && cur.ValidTo.IsZero() {
-		if _, err := tx.ExecContext(ctx, db.q(`UPDATE crm_endpoints SET is_primary = 0 WHERE agent_id = ? AND valid_to = 0 AND id <> ?`), cur.AgentID, cur.ID); err != nil {
-			return err
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if e.Primary && cur.ValidTo.IsZero() {
+			if _, err := tx.ExecContext(ctx, db.q(`UPDATE crm_endpoints SET is_primary = 0 WHERE agent_id = ? AND valid_to = 0 AND id <> ?`), cur.AgentID, cur.ID); err != nil {
+				return err
+			}
 		}
-	}
-	if _, err := tx.ExecContext(ctx, db.q(`UPDATE crm_endpoints SET username = ?, password = ?, private = ?, is_primary = ? WHERE id = ?`),
-		e.Username, e.Password, b2i(e.Private), b2i(e.Primary), cur.ID); err != nil {
+		_, err := tx.ExecContext(ctx, db.q(`UPDATE crm_endpoints SET username = ?, password = ?, private = ?, is_primary = ? WHERE id = ?`),
+			e.Username, e.Password, b2i(e.Private), b2i(e.Primary), cur.ID)
 		return err
-	}
-	return tx.Commit()
+	})
 }
 
 // EndMapping ends a current mapping at at (after its start, not after

@@ -41,18 +41,8 @@ func (b *syncBuffer) String() string {
 // restarted CRM must wait out the interval left by its predecessor, so the
 // fake counts no penalised query.
 func TestRestartKeepsTheFourSecondRuleOnSQLite(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the CRM binary")
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command in PATH")
-	}
+	bin := buildCRM(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "crm")
-	if out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	fake, err := cmwtest.Start(cmwtest.WithAddr("127.0.0.1:0"))
 	require.NoError(t, err)
 	defer fake.Close()

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -43,6 +43,7 @@ func (a *App) Routes() (http.Handler, error) {
 	mux.Handle("GET /customers/{id}", a.guard(page(), a.handleCaseFile()))
 	mux.Handle("POST /customers/{id}", a.guard(page(RoleAgent, RoleAdmin), a.handleUpdateCustomer()))
 	mux.Handle("POST /customers/{id}/policy", a.guard(page(RoleAgent, RoleAdmin), a.handleCustomerPolicy()))
+	mux.Handle("POST /customers/{id}/campaign", a.guard(page(RoleAgent, RoleAdmin), a.handleCustomerCampaign()))
 	mux.Handle("POST /customers/{id}/contacts", a.guard(page(RoleAgent, RoleAdmin), a.handleNewContact()))
 	mux.Handle("POST /customers/{id}/contacts/{contact}", a.guard(page(RoleAgent, RoleAdmin), a.handleRenameContact()))
 	mux.Handle("POST /customers/{id}/contacts/{contact}/numbers", a.guard(page(RoleAgent, RoleAdmin), a.handleAddNumber()))
@@ -68,6 +69,7 @@ func (a *App) Routes() (http.Handler, error) {
 	mux.Handle("GET /board", a.guard(page(RoleSupervisor, RoleAdmin), a.handleBoard()))
 	mux.Handle("GET /api/board", a.guard(api(RoleSupervisor, RoleAdmin), a.handleBoardAPI()))
 	mux.Handle("GET /collections/costs.csv", a.guard(page(RoleSupervisor, RoleAdmin), a.handleCostsCSV()))
+	mux.Handle("GET /collections/campaign-costs.csv", a.guard(page(RoleSupervisor, RoleAdmin), a.handleCampaignCostsCSV()))
 	mux.Handle("GET /collections/policy.csv", a.guard(page(RoleSupervisor, RoleAdmin), a.handlePolicyCSV()))
 
 	// Admins: agents, endpoint mappings and users.
@@ -154,5 +156,8 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page st
 		http.SetCookie(w, &http.Cookie{Name: "lang", Value: v, Path: "/", SameSite: http.SameSiteLaxMode})
 	}
 	w.WriteHeader(status)
-	fmt.Fprint(w, buf.String())
+	if _, err := io.WriteString(w, buf.String()); err != nil {
+		// The status is sent: the client went away.
+		a.log.WarnContext(r.Context(), "crm: writing a page", "page", page, "error", err.Error())
+	}
 }

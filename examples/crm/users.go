@@ -271,36 +271,33 @@ func (db *DB) SetRole(ctx context.Context, id string, role Role) error {
 	if role == RoleAdmin {
 		return db.updateUser(ctx, `UPDATE crm_users SET role = ? WHERE id = ?`, string(role), id)
 	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if db.dialect == sqlstore.Postgres {
-		if _, err := tx.ExecContext(ctx, db.q(`SELECT id FROM crm_users WHERE role = ? AND disabled = 0 FOR UPDATE`), string(RoleAdmin)); err != nil {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if db.dialect == sqlstore.Postgres {
+			if _, err := tx.ExecContext(ctx, db.q(`SELECT id FROM crm_users WHERE role = ? AND disabled = 0 FOR UPDATE`), string(RoleAdmin)); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, db.q(`UPDATE crm_users SET role = ? WHERE id = ? AND (role <> ? OR disabled = 1
+			OR (SELECT COUNT(*) FROM crm_users WHERE role = ? AND disabled = 0) > 1)`), string(role), id, string(RoleAdmin), string(RoleAdmin))
+		if err != nil {
 			return err
 		}
-	}
-	res, err := tx.ExecContext(ctx, db.q(`UPDATE crm_users SET role = ? WHERE id = ? AND (role <> ? OR disabled = 1
-		OR (SELECT COUNT(*) FROM crm_users WHERE role = ? AND disabled = 0) > 1)`), string(role), id, string(RoleAdmin), string(RoleAdmin))
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		var exists int
-		if err := tx.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM crm_users WHERE id = ?`), id).Scan(&exists); err != nil {
+		n, err := res.RowsAffected()
+		if err != nil {
 			return err
 		}
-		if exists == 0 {
-			return errUnknownUser
+		if n == 0 {
+			var exists int
+			if err := tx.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM crm_users WHERE id = ?`), id).Scan(&exists); err != nil {
+				return err
+			}
+			if exists == 0 {
+				return errUnknownUser
+			}
+			return errLastAdminRole
 		}
-		return errLastAdminRole
-	}
-	return tx.Commit()
+		return nil
+	})
 }
 
 // SetAgent links a user to a CRM agent ("": unlinks it).

@@ -59,6 +59,7 @@ type boardView struct {
 
 	Callbacks      []CallbackRow // the longest overdue (issue 18)
 	CallbacksTotal int           // how many are overdue
+	Costs          BoardCosts    // per campaign and the costliest cases (issue 18)
 }
 
 // agentsView is the agents and endpoint mappings page.
@@ -146,6 +147,7 @@ type caseFileView struct {
 	Err       string   // a failed form's error, translated
 	Warn      string   // a number already another contact's: confirm to share it
 	Form      caseForm // the failed form's values
+	Campaigns []string // the campaigns in use, suggested for this case's
 
 	Coll collectionsView // contact policy, attempts, callbacks, costs (issue 18)
 }

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"iter"
+	"net/url"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/calls"
+	"github.com/callmyway-go/sdk/casefile"
+)
+
+// countingConnector opens connections of a database/sql driver that
+// count the statements prepared on them. The wrapped connection exposes
+// only driver.Conn, so database/sql prepares every query and exec: the
+// count is the number of statements sent.
+type countingConnector struct {
+	drv  driver.Driver
+	name string
+	n    *atomic.Int64
+}
+
+func (c countingConnector) Connect(context.Context) (driver.Conn, error) {
+	conn, err := c.drv.Open(c.name)
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{Conn: conn, n: c.n}, nil
+}
+
+func (c countingConnector) Driver() driver.Driver { return c.drv }
+
+type countingConn struct {
+	driver.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Prepare(query string) (driver.Stmt, error) {
+	c.n.Add(1)
+	return c.Conn.Prepare(query)
+}
+
+// countQueries points the CRM's store (a.db) at its SQLite file through
+// a connection that counts statements, and returns the counter. Call it
+// before the app is used.
+func countQueries(t *testing.T, a *testApp) *atomic.Int64 {
+	t.Helper()
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	n := &atomic.Int64{}
+	db := sql.OpenDB(countingConnector{drv: a.cdrs.DB().Driver(), name: "file:" + a.cfg.DB + "?" + q.Encode(), n: n})
+	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	a.db.DB = db
+	return n
+}
+
+// countingStore is a calls.Store that counts its scans.
+type countingStore struct {
+	calls.Store
+	scans atomic.Int64
+}
+
+func (s *countingStore) Scan(ctx context.Context, f calls.Filter) iter.Seq2[calls.Record, error] {
+	s.scans.Add(1)
+	return s.Store.Scan(ctx, f)
+}
+
+// The callbacks' rows find their customers in a fixed number of
+// batched queries: twice the callbacks, not one query more.
+func TestCallbackRowsAreBatched(t *testing.T) {
+	a := newCollectApp(t, func(c *Config) { c.CallbackSLA = time.Hour })
+	queries := countQueries(t, a)
+	ctx := context.Background()
+	solis, mora := mustCustomer(t, a, "Comercial Solís"), mustCustomer(t, a, "Familia Mora")
+	base := time.Now().Add(-3 * time.Hour).Truncate(time.Second)
+	miss := func(id, number string, at time.Time) {
+		t.Helper()
+		ledgerCall{id: id, ep: "5002", number: number, dir: callmyway.DirectionInbound, detect: at, end: at.Add(20 * time.Second),
+			webhook: true, endWebhook: true}.apply(t, a.ledger)
+	}
+	rows := func() []CallbackRow {
+		t.Helper()
+		open, err := a.callbacks.Open(ctx, casefile.CallbackQuery{})
+		require.NoError(t, err)
+		queries.Store(0)
+		rows, err := a.toCallbackRows(ctx, open)
+		require.NoError(t, err)
+		return rows
+	}
+	// Known numbers (Solís's; the Moras' phone, two contacts of one
+	// customer) and an unknown one.
+	miss("m1", solis.Contacts[0].Phones[0].E164, base)
+	miss("m2", mora.Contacts[0].Phones[0].E164, base.Add(time.Minute))
+	miss("m3", "+50670001000", base.Add(2*time.Minute))
+	few := rows()
+	fewQueries := queries.Load()
+	require.Len(t, few, 3)
+	byNumber := map[string]CallbackRow{}
+	for _, r := range few {
+		byNumber[r.Number] = r
+	}
+	assert.Equal(t, [2]string{solis.ID, "Comercial Solís"}, [2]string{byNumber["8888 1111"].CustomerID, byNumber["8888 1111"].CustomerName})
+	assert.Equal(t, [2]string{mora.ID, "Familia Mora"}, [2]string{byNumber["2222 3333"].CustomerID, byNumber["2222 3333"].CustomerName})
+	assert.Empty(t, byNumber["7000 1000"].CustomerID, "an unknown number is nobody's")
+
+	for i := range 12 {
+		miss("u"+itoa(i), "+5067000"+itoa(2000+i), base.Add(time.Duration(10+i)*time.Minute))
+	}
+	many := rows()
+	require.Len(t, many, 15)
+	assert.Equal(t, fewQueries, queries.Load(), "the same queries for 15 callbacks as for 3")
+	assert.LessOrEqual(t, fewQueries, int64(6), "users, contacts by number, customers' names")
+}
+
+// The board reads the ledger once, however many agents and phones: the
+// agents' live calls come from that read, not from one Live per phone.
+func TestBoardReadsTheLedgerOnce(t *testing.T) {
+	a := newTestApp(t)
+	today := time.Now().In(a.cfg.Loc)
+	now := time.Date(today.Year(), today.Month(), today.Day()-2, 15, 0, 0, 0, a.cfg.Loc)
+	clock := func() time.Time { return now }
+	mem, err := calls.NewMemoryStore(calls.WithStoreClock(clock))
+	require.NoError(t, err)
+	store := &countingStore{Store: mem}
+	l, err := calls.New(a.App.client.Account(), store, calls.WithClock(clock), calls.WithPhoneBook(a.db))
+	require.NoError(t, err)
+	a.ledger, a.now = l, clock
+	in := callmyway.DirectionInbound
+	for _, lc := range []ledgerCall{
+		// Ana talks on her second phone (5009); Beto's phone rings.
+		{id: "A", ep: "5009", number: "+50670000000", dir: in, detect: now.Add(-2 * time.Minute), connect: now.Add(-time.Minute), webhook: true},
+		{id: "B", ep: "5002", number: "+50622223333", dir: in, detect: now.Add(-10 * time.Second), webhook: true},
+	} {
+		lc.apply(t, l)
+	}
+	store.scans.Store(0)
+	b, err := a.Board(context.Background(), "es")
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), store.scans.Load(), "one ledger read for 3 agents and 4 phones")
+	anaB, betoB, carlaB := boardAgent(t, b, "Ana Rojas"), boardAgent(t, b, "Beto Vargas"), boardAgent(t, b, "Carla Jiménez")
+	assert.Equal(t, []string{"talking", "ringing", "available"}, []string{anaB.State, betoB.State, carlaB.State})
+	require.NotNil(t, anaB.Call)
+	assert.Equal(t, "A", anaB.Call.ID, "a call on the agent's second phone is the agent's")
+}
