@@ -120,7 +120,7 @@ func cmdHomologate(ctx context.Context, g *globals, args []string) error {
 			return err
 		}
 		rep = homologation.NewReport(c.Account(), "the live CallMyWay account")
-		rep.Fake = "none: the live account"
+		rep.Live = true
 		rep.Results = asResults("live", runScenarios(ctx, liveScenarios(c, *agent, *testNumber, *listen, *token, *bound)))
 	} else {
 		// The SDK's own checks first, on a fake of their own.
