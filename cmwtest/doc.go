@@ -50,9 +50,10 @@
 //	lost webhooks                         WithWebhookOutage, Server.WebhookOutage: events    assumed (spec)
 //	                                      lost, never retried; the CDRs are kept
 //	late or re-rated CDRs                 WithCDRDelay, Server.ReviseCDR                     assumed
-//	query failures                        WithQueryFaults, Server.FailQueries: 429/5xx on    no
-//	                                      getCdrs only, counted for the 4-second rule
-//	a provider clock off                  WithClockSkew                                      assumed
+//	query failures                        WithQueryFaults, Server.FailQueries: bursts of     no
+//	                                      429/5xx on getCdrs only (Fault.Status: 503...),
+//	                                      counted for the 4-second rule
+//	a provider clock off                  WithClockSkew, Server.SetClockSkew                 assumed
 //	accepted, never placed                Script{Outcome: DialLost}: "OK", no webhook, no    assumed (spec)
 //	                                      CDR
 //

@@ -16,7 +16,7 @@ type FaultKind int
 // Faults on demand.
 const (
 	FaultNone             FaultKind = iota
-	Fault5xx                        // 500 with a short text body
+	Fault5xx                        // 500 (or Fault.Status) with a short text body
 	FaultSlow                       // answer normally after Fault.Delay
 	FaultReset                      // drop the connection without an answer
 	FaultHTML                       // 502 with an HTML error page
@@ -33,6 +33,9 @@ const (
 type Fault struct {
 	Kind  FaultKind
 	Delay time.Duration // for FaultSlow and FaultRateLimited
+	// Status is the answer's status for Fault5xx, from 500 to 599, such
+	// as 503 (0 or out of range: 500).
+	Status int
 }
 
 // FailNext makes the next n requests (to any path) fail with f.
@@ -49,7 +52,15 @@ func (s *Server) FailNext(n int, f Fault) {
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault) bool {
 	switch f.Kind {
 	case Fault5xx:
-		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		code := f.Status
+		if code < 500 || code > 599 {
+			code = http.StatusInternalServerError
+		}
+		text := http.StatusText(code)
+		if text == "" {
+			text = "Server Error"
+		}
+		http.Error(w, text, code)
 	case FaultSlow:
 		s.sleep(r.Context(), f.Delay)
 		return false

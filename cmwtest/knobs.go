@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -139,7 +140,7 @@ func (s *Server) visible(recs []CDR) []CDR {
 
 // WithQueryFaults makes the next getCdrs queries fail with faults, in
 // order, one fault per query: bursts of 429 (FaultRateLimited) and 5xx
-// (Fault5xx). Unlike FailNext they touch only CDR queries, and a failed
+// (Fault5xx, its Status such as 503). Unlike FailNext they touch only CDR queries, and a failed
 // query still counts for the 4-second rule (Violations), as at the real
 // provider. Server.FailQueries adds faults at run time.
 func WithQueryFaults(faults ...Fault) Option {
@@ -147,6 +148,9 @@ func WithQueryFaults(faults ...Fault) Option {
 		for _, f := range faults {
 			if f.Kind == FaultNone {
 				return errors.New("cmwtest: WithQueryFaults: FaultNone is no fault")
+			}
+			if f.Kind == Fault5xx && f.Status != 0 && (f.Status < 500 || f.Status > 599) {
+				return fmt.Errorf("cmwtest: WithQueryFaults: Fault5xx with status %d, want 500 to 599", f.Status)
 			}
 		}
 		s.queryFaults = append(s.queryFaults, faults...)
@@ -165,24 +169,52 @@ func (s *Server) FailQueries(n int, f Fault) {
 }
 
 // WithClockSkew runs the fake's clock d ahead of the clock it was given
-// (negative: behind), as a provider whose clock is off: every time it
-// writes in webhooks and CDRs is off by d. Apply it after WithClock.
+// (negative: behind; within 24 h), as a provider whose clock is off:
+// every time it writes in webhooks and CDRs is off by d. It combines with
+// WithClock in any order. Server.SetClockSkew changes it at run time.
 func WithClockSkew(d time.Duration) Option {
 	return func(s *Server) error {
-		if d < -24*time.Hour || d > 24*time.Hour {
-			return fmt.Errorf("cmwtest: WithClockSkew(%v): want within 24h", d)
+		if err := checkSkew(d); err != nil {
+			return fmt.Errorf("cmwtest: WithClockSkew(%v): %w", d, err)
 		}
-		s.clock = skewed{s.clock, d}
+		s.skew.Store(int64(d))
 		return nil
 	}
 }
 
-type skewed struct {
-	Clock
-	d time.Duration
+// ErrSkew means a clock skew of more than 24 hours was asked for.
+var ErrSkew = errors.New("want a skew within 24h")
+
+func checkSkew(d time.Duration) error {
+	if d < -24*time.Hour || d > 24*time.Hour {
+		return ErrSkew
+	}
+	return nil
 }
 
-func (c skewed) Now() time.Time { return c.Clock.Now().Add(c.d) }
+// SetClockSkew sets how far the fake's clock runs ahead of the clock it
+// was given (see WithClockSkew), from now on: the provider's clock jumps
+// by the change, and timers already set keep their remaining durations.
+// A skew beyond 24 h either way is refused with ErrSkew.
+func (s *Server) SetClockSkew(d time.Duration) error {
+	if err := checkSkew(d); err != nil {
+		return fmt.Errorf("cmwtest: SetClockSkew(%v): %w", d, err)
+	}
+	s.skew.Store(int64(d))
+	return nil
+}
+
+// ClockSkew returns how far the fake's clock runs ahead of the clock it
+// was given (WithClockSkew, SetClockSkew).
+func (s *Server) ClockSkew() time.Duration { return time.Duration(s.skew.Load()) }
+
+// skewed is the fake's clock: the clock it was given plus the skew.
+type skewed struct {
+	Clock
+	d *atomic.Int64
+}
+
+func (c skewed) Now() time.Time { return c.Clock.Now().Add(time.Duration(c.d.Load())) }
 
 // JumpClock is a Clock that runs with real time plus an offset that
 // Advance moves forward: timers whose time is passed by a jump fire at

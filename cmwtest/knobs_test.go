@@ -138,6 +138,26 @@ func TestQueryFaultsCountForThePenalty(t *testing.T) {
 	})
 	_, err := Start(InProcess(), WithQueryFaults(Fault{}))
 	assert.Error(t, err)
+	_, err = Start(InProcess(), WithQueryFaults(Fault{Kind: Fault5xx, Status: 429}))
+	assert.Error(t, err, "a 5xx fault with a 4xx status")
+}
+
+// A burst: three 429s, then two 503s, then the answer.
+func TestQueryFaultBurst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := NewServer(InProcess())
+		defer s.Close()
+		s.FailQueries(3, Fault{Kind: FaultRateLimited, Delay: 4 * time.Second})
+		s.FailQueries(2, Fault{Kind: Fault5xx, Status: http.StatusServiceUnavailable})
+		var codes []int
+		for range 6 {
+			code, _ := get(t, s, "/getCdrs.php", creds(url.Values{"recent": {"1"}}))
+			codes = append(codes, code)
+			time.Sleep(4 * time.Second)
+		}
+		assert.Equal(t, []int{429, 429, 429, 503, 503, 200}, codes)
+		assert.Zero(t, s.Violations())
+	})
 }
 
 func TestClockSkewAndDialLost(t *testing.T) {
@@ -156,6 +176,14 @@ func TestClockSkewAndDialLost(t *testing.T) {
 		assert.Empty(t, s.CDRs(), "no CDR")
 		assert.False(t, s.Busy(callmyway.Endpoint{User: "8000001"}))
 	})
+	s := NewServer(InProcess(), WithClockSkew(-time.Minute), WithClock(&JumpClock{}))
+	defer s.Close()
+	assert.Equal(t, -time.Minute, s.ClockSkew(), "WithClockSkew before WithClock holds")
+	assert.WithinDuration(t, time.Now().Add(-time.Minute), s.Now(), 5*time.Second)
+	require.NoError(t, s.SetClockSkew(90*time.Second))
+	assert.WithinDuration(t, time.Now().Add(90*time.Second), s.Now(), 5*time.Second, "the provider's clock jumped ahead")
+	assert.ErrorIs(t, s.SetClockSkew(-25*time.Hour), ErrSkew)
+	assert.Equal(t, 90*time.Second, s.ClockSkew(), "a refused skew changes nothing")
 	for _, o := range []Option{WithClockSkew(25 * time.Hour), WithDeliveryCopies(0), WithRedeliveryAfter(0), WithCDRDelay(-1)} {
 		_, err := Start(InProcess(), o)
 		assert.Error(t, err)

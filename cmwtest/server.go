@@ -222,7 +222,8 @@ type Server struct {
 	inProcess bool
 	addr      string
 	clientIP  string
-	clock     Clock
+	clock     Clock        // the given clock, skewed (see WithClockSkew)
+	skew      atomic.Int64 // WithClockSkew, SetClockSkew
 	acct      callmyway.Account
 
 	mu           sync.Mutex
@@ -299,6 +300,7 @@ func Start(opts ...Option) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.clock = skewed{s.clock, &s.skew}
 	// Call ids count from the clock, so a fake restarted against a CRM
 	// that kept its data (a ledger, a CDR table) never hands out a callid
 	// it gave before.

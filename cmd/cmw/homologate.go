@@ -82,12 +82,13 @@ func (f *headerFlag) Set(v string) error {
 }
 
 func cmdHomologate(ctx context.Context, g *globals, args []string) error {
-	fs := newFlags(g, "homologate", "[-live] [-crm-webhook URL [-crm-ledger URL -ledger-header H -fake-addr ADDR]] [-report-html F] [-report-json F] [-report-junit F]")
+	fs := newFlags(g, "homologate", "[-live] [-crm-webhook URL [-crm-ledger URL [-crm-hooks URL] -ledger-header H -fake-addr ADDR]] [-report-html F] [-report-json F] [-report-junit F]")
 	live := fs.Bool("live", false, "certify against the real CallMyWay account (credentials from the environment)")
 	crmHook := fs.String("crm-webhook", "", "send the fake's webhooks to this CRM URL (token included) instead of the built-in integration")
 	crmLedger := fs.String("crm-ledger", "", "the CRM's read-only ledger URL (calls.Ledger.Handler, such as http://crm:8080/ledger/): enables the fault scenarios against the CRM")
+	crmHooks := fs.String("crm-hooks", "", "the CRM's homologation hooks URL (homologation.HooksHandler, such as http://crm:8080/homologation/hooks): the runner makes the CRM sync, dial and reassign a phone through it, so every scenario runs")
 	var ledgerHeader headerFlag
-	fs.Var(&ledgerHeader, "ledger-header", "`Name: value` header sent to -crm-ledger (repeatable), such as 'Cookie: crm_session=...' of a supervisor or 'Authorization: Bearer ...'")
+	fs.Var(&ledgerHeader, "ledger-header", "`Name: value` header sent to -crm-ledger and -crm-hooks (repeatable), such as 'Cookie: crm_session=...' of a supervisor (an admin with -crm-hooks) or 'Authorization: Bearer ...'")
 	fakeAddr := fs.String("fake-addr", "127.0.0.1:18790", "with -crm-ledger: where the fake CallMyWay listens (the CRM's CMW_BASE_URL points there)")
 	only := fs.String("scenarios", "", "comma-separated fault scenario IDs to run (default all)")
 	cdrWait := fs.Duration("cdr-wait", 2*time.Minute, "with -crm-ledger: how long to wait for the CRM's own CDR syncer")
@@ -109,6 +110,16 @@ func cmdHomologate(ctx context.Context, g *globals, args []string) error {
 	if *crmLedger != "" && *crmHook == "" {
 		return usagef("-crm-ledger needs -crm-webhook")
 	}
+	target := crm{hook: *crmHook, ledger: *crmLedger, header: ledgerHeader.h}
+	if *crmHooks != "" {
+		if *crmLedger == "" {
+			return usagef("-crm-hooks needs -crm-webhook and -crm-ledger")
+		}
+		var err error
+		if target.hooks, err = homologation.RemoteHooks(*crmHooks, ledgerHeader.h, nil); err != nil {
+			return usagef("-crm-hooks: %v", err)
+		}
+	}
 	acct, err := g.account()
 	if err != nil {
 		return err
@@ -120,7 +131,7 @@ func cmdHomologate(ctx context.Context, g *globals, args []string) error {
 			return err
 		}
 		rep = homologation.NewReport(c.Account(), "the live CallMyWay account")
-		rep.Fake = "none: the live account"
+		rep.Live = true
 		rep.Results = asResults("live", runScenarios(ctx, liveScenarios(c, *agent, *testNumber, *listen, *token, *bound)))
 	} else {
 		// The SDK's own checks first, on a fake of their own.
@@ -130,7 +141,7 @@ func cmdHomologate(ctx context.Context, g *globals, args []string) error {
 		}
 		sdk := asResults("sdk", runScenarios(ctx, h.scenarios()))
 		h.close()
-		rep, err = runFaults(ctx, acct, *crmHook, *crmLedger, ledgerHeader.h, *fakeAddr, *only, *cdrWait, g)
+		rep, err = runFaults(ctx, acct, target, *fakeAddr, *only, *cdrWait, g)
 		if err != nil {
 			return err
 		}
@@ -161,10 +172,19 @@ func cmdHomologate(ctx context.Context, g *globals, args []string) error {
 	return nil
 }
 
+// crm is the CRM under certification, as the flags give it.
+type crm struct {
+	hook, ledger string              // -crm-webhook, -crm-ledger
+	header       http.Header         // -ledger-header
+	hooks        homologation.Target // -crm-hooks: the hooks only (RemoteHooks)
+}
+
 // runFaults runs the fault scenarios of package homologation: against the
-// CRM at hook and ledger, or against the SDK's reference integration when
-// no CRM is given. A CRM given only its webhook gets them skipped.
-func runFaults(ctx context.Context, acct callmyway.Account, hook, ledger string, header http.Header, fakeAddr, only string, cdrWait time.Duration, g *globals) (*homologation.Report, error) {
+// CRM, or against the SDK's reference integration when no CRM is given. A
+// CRM given only its webhook gets them skipped; one without hooks gets
+// the scenarios that need it to act skipped.
+func runFaults(ctx context.Context, acct callmyway.Account, c crm, fakeAddr, only string, cdrWait time.Duration, g *globals) (*homologation.Report, error) {
+	hook, ledger := c.hook, c.ledger
 	if hook != "" && ledger == "" {
 		rep := homologation.NewReport(acct, "a CRM known by its webhook only")
 		for _, s := range homologation.Scenarios() {
@@ -192,7 +212,8 @@ func runFaults(ctx context.Context, acct callmyway.Account, hook, ledger string,
 		return nil, usagef("%v", err)
 	}
 	defer r.Close()
-	target := homologation.Target{WebhookURL: hook, LedgerURL: ledger, LedgerHeader: header}
+	target := c.hooks
+	target.WebhookURL, target.LedgerURL, target.LedgerHeader = hook, ledger, c.header
 	if ledger == "" {
 		ref, err := homologation.NewReference(r)
 		if err != nil {

@@ -57,7 +57,7 @@ var commands = []command{
 	{"live", "", "show the calls in progress", cmdLive},
 	{"listen", "-addr ADDR [-token T] [-basic USER:PASS] [-allow CIDR,...]", "receive webhook call events and print them", cmdListen},
 	{"sim", "-addr ADDR [-webhook URL] [-inbound-every D] [-history N]", "run the simulated CallMyWay", cmdSim},
-	{"homologate", "[-live] [-crm-webhook URL [-crm-ledger URL]] [-report-html|-report-json|-report-junit FILE]", "run the certification scenarios", cmdHomologate},
+	{"homologate", "[-live] [-crm-webhook URL [-crm-ledger URL [-crm-hooks URL]]] [-report-html|-report-json|-report-junit FILE]", "run the certification scenarios", cmdHomologate},
 	{"load", loadArgs, "send simulated call events to a CRM's webhook and report acks, latency and memory", cmdLoad},
 }
 

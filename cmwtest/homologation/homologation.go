@@ -21,6 +21,10 @@ import (
 // Runner.URL, with the fake's account and password) and answer webhooks
 // at WebhookURL.
 //
+// Sync, Dial, Reassign and Owner are the hooks that make the CRM act. A
+// CRM's Go test gives them as functions; over HTTP the CRM serves them
+// with HooksHandler and the runner calls them through RemoteHooks.
+//
 // The zero Target is not usable: Run needs WebhookURL and LedgerURL. A
 // Target is a plain value, safe to copy and to share concurrently; Run
 // calls its functions from one goroutine at a time.
@@ -47,28 +51,38 @@ type Target struct {
 	// until the CDR is in or the wait is over.
 	Sync func(ctx context.Context) error
 	// Dial makes the CRM click to dial number for the agent's phone, as an
-	// agent's click would. Nil: the scenario "dial accepted, never
-	// connected" is skipped.
+	// agent's click would. Nil, or ErrHookNotImplemented: the scenario
+	// "dial accepted, never connected" is skipped.
 	Dial func(ctx context.Context, agent callmyway.Endpoint, number string) error
 	// Reassign gives phone ep to another CRM agent from at (the fake's
-	// time), and Owner names the CRM agent a call is credited to. Nil:
-	// the scenario "endpoint reassigned mid-day" is skipped.
+	// time), and Owner names the CRM agent a call is credited to. Nil,
+	// or ErrHookNotImplemented: the scenario "endpoint reassigned mid-day"
+	// is skipped.
 	Reassign func(ctx context.Context, ep callmyway.Endpoint, at time.Time) error
 	Owner    func(ctx context.Context, callid string) (string, error)
+
+	hooksURL string // RemoteHooks: where the hooks are, for the report
 }
 
 // validate checks the URLs.
 func (t Target) validate() error {
-	for _, u := range []struct{ name, v string }{{"WebhookURL", t.WebhookURL}, {"LedgerURL", t.LedgerURL}} {
-		p, err := url.Parse(u.v)
-		switch {
-		case err != nil:
-			return fmt.Errorf("%w: Target.%s does not parse as a URL", ErrTarget, u.name)
-		case p.Scheme != "http" && p.Scheme != "https":
-			return fmt.Errorf("%w: Target.%s has scheme %q, want http or https", ErrTarget, u.name, p.Scheme)
-		case p.Host == "":
-			return fmt.Errorf("%w: Target.%s has no host", ErrTarget, u.name)
-		}
+	if err := checkURL("Target.WebhookURL", t.WebhookURL); err != nil {
+		return err
+	}
+	return checkURL("Target.LedgerURL", t.LedgerURL)
+}
+
+// checkURL checks v is an absolute http or https URL; the error names the
+// bad part without echoing the URL (it may hold a secret token).
+func checkURL(name, v string) error {
+	p, err := url.Parse(v)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: %s does not parse as a URL", ErrTarget, name)
+	case p.Scheme != "http" && p.Scheme != "https":
+		return fmt.Errorf("%w: %s has scheme %q, want http or https", ErrTarget, name, p.Scheme)
+	case p.Host == "":
+		return fmt.Errorf("%w: %s has no host", ErrTarget, name)
 	}
 	return nil
 }
@@ -94,9 +108,12 @@ type config struct {
 }
 
 // WithAccount sets the account the fake serves and the CRM is configured
-// with (default: cmwtest.DefaultAccount in America/Costa_Rica, six hours
-// behind UTC, so the zone scenario means something on a UTC server). The
-// password never appears in the report.
+// with. The default is cmwtest.DefaultAccount in America/Costa_Rica, six
+// hours behind UTC, or in Asia/Kolkata (UTC+05:30) on a machine whose
+// zone is six hours behind UTC now: the account's zone always differs
+// from the machine's and from UTC, so the zone scenario means something
+// wherever the runner runs. An account in the machine's zone gets that
+// scenario skipped. The password never appears in the report.
 func WithAccount(acct callmyway.Account, password string) Option {
 	return func(c *config) error {
 		if err := acct.Validate(); err != nil {
@@ -197,12 +214,8 @@ type Runner struct {
 // New starts the fake CallMyWay the scenarios drive, on a jumping clock
 // (cmwtest.JumpClock): "an hour later" takes no time.
 func New(opts ...Option) (*Runner, error) {
-	cr, _ := time.LoadLocation("America/Costa_Rica")
-	if cr == nil {
-		cr = time.FixedZone("CST", -6*3600)
-	}
 	acct := cmwtest.DefaultAccount
-	acct.Location = cr
+	acct.Location = defaultZone(time.Now(), time.Local)
 	c := config{acct: acct, password: cmwtest.DefaultPassword, shared: "2222-3333"}
 	for _, o := range opts {
 		if o == nil {
@@ -222,6 +235,31 @@ func New(opts ...Option) (*Runner, error) {
 		return nil, fmt.Errorf("homologation: starting the fake: %w", err)
 	}
 	return r, nil
+}
+
+// defaultZone is the account's zone when WithAccount is not given: the
+// first of America/Costa_Rica and Asia/Kolkata whose offset at now
+// differs from local's and from UTC's (each a fixed zone of the same
+// offset when the zone database is missing).
+func defaultZone(now time.Time, local *time.Location) *time.Location {
+	_, here := now.In(local).Zone()
+	var zones []*time.Location
+	for _, z := range []struct {
+		name string
+		off  int
+	}{{"America/Costa_Rica", -6 * 3600}, {"Asia/Kolkata", 5*3600 + 1800}} {
+		loc, err := time.LoadLocation(z.name)
+		if err != nil {
+			loc = time.FixedZone(z.name, z.off)
+		}
+		zones = append(zones, loc)
+	}
+	for _, loc := range zones {
+		if _, off := now.In(loc).Zone(); off != here && off != 0 {
+			return loc
+		}
+	}
+	return zones[0] // unreachable: the two offsets differ from each other and from 0
 }
 
 // URL is the fake's base URL: the CRM's callmyway.WithBaseURL
@@ -273,6 +311,9 @@ func (r *Runner) Run(ctx context.Context, t Target) (*Report, error) {
 	r.fake.SetWebhooks(t.WebhookURL)
 	rep := NewReport(r.cfg.acct, t.Name)
 	rep.Webhook, rep.Ledger, rep.Fake = redactURL(t.WebhookURL), redactURL(t.LedgerURL), r.fake.URL
+	if t.hooksURL != "" {
+		rep.Hooks = redactURL(t.hooksURL)
+	}
 	e := &env{r: r, t: t, ledger: &ledgerClient{base: t.LedgerURL, header: t.LedgerHeader, client: t.Client}, cdrWait: wait}
 	for _, s := range scenarios {
 		if r.cfg.only != nil && !r.cfg.only[s.ID] {

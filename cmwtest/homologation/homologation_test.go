@@ -167,4 +167,24 @@ func TestReportForms(t *testing.T) {
 	var back homologation.Report
 	require.NoError(t, json.Unmarshal([]byte(j.String()), &back))
 	assert.Equal(t, rep.Results[1].Reason, back.Results[1].Reason)
+	assert.Contains(t, h.String(), "the SDK's fake (cmwtest) at")
+	assert.NotContains(t, h.String(), "<th>Hooks</th>", "no hooks URL, no row")
+}
+
+// TestLiveReportNamesTheLiveAccount: a run against the live account says
+// so, and does not speak of a fake, a webhook or a ledger it never had.
+func TestLiveReportNamesTheLiveAccount(t *testing.T) {
+	rep := homologation.NewReport(callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"}, "the live CallMyWay account")
+	rep.Live = true
+	rep.Results = []homologation.Result{{ID: "live-01", Name: "credentials", Verdict: homologation.Pass, Reason: "as expected"}}
+	var h, j, x strings.Builder
+	require.NoError(t, rep.WriteHTML(&h))
+	require.NoError(t, rep.WriteJSON(&j))
+	require.NoError(t, rep.WriteJUnit(&x))
+	assert.Contains(t, h.String(), "<td>the live CallMyWay account (no fake)</td>")
+	assert.NotContains(t, h.String(), "fake (cmwtest)")
+	assert.NotContains(t, h.String(), "none")
+	assert.NotContains(t, h.String(), "<th>Webhook</th>")
+	assert.Contains(t, j.String(), `"live": true`)
+	assert.Contains(t, x.String(), `<property name="callmyway" value="live">`)
 }

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRedactURL(t *testing.T) {
@@ -57,4 +58,31 @@ func FuzzRedactURL(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDefaultZoneDiffersFromTheMachine: whatever this machine's zone, the
+// default account's zone differs from it and from UTC, so the zone
+// scenario never skips for want of a difference.
+func TestDefaultZoneDiffersFromTheMachine(t *testing.T) {
+	now := time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC)
+	for _, name := range []string{"UTC", "America/Costa_Rica", "America/Chicago", "America/Denver", "Asia/Kolkata", "Europe/Madrid"} {
+		local, err := time.LoadLocation(name)
+		if err != nil {
+			t.Skipf("no zone database: %v", err)
+		}
+		for _, at := range []time.Time{now, now.AddDate(0, 6, 0)} {
+			z := defaultZone(at, local)
+			_, off := at.In(z).Zone()
+			_, here := at.In(local).Zone()
+			if off == here || off == 0 {
+				t.Errorf("machine in %s at %s: default zone %s has the same offset %d as the machine or UTC", name, at.Format("2006-01"), z, off)
+			}
+		}
+	}
+	if z := defaultZone(now, time.UTC); z.String() != "America/Costa_Rica" {
+		t.Errorf("on a UTC machine the default zone is %s, want America/Costa_Rica", z)
+	}
+	if z := defaultZone(now, time.FixedZone("CST", -6*3600)); z.String() != "Asia/Kolkata" {
+		t.Errorf("on a machine six hours behind UTC the default zone is %s, want Asia/Kolkata", z)
+	}
 }

@@ -90,8 +90,16 @@ type Report struct {
 	Target     string    `json:"target"`
 	Webhook    string    `json:"webhook"` // its token redacted
 	Ledger     string    `json:"ledger"`
-	Fake       string    `json:"fake"`
-	Results    []Result  `json:"results"`
+	// Hooks is the CRM's hooks URL (RemoteHooks), redacted; empty when
+	// the hooks were Go functions or absent.
+	Hooks string `json:"hooks,omitempty"`
+	// Fake is the URL of the fake CallMyWay the run drove; empty with
+	// Live.
+	Fake string `json:"fake"`
+	// Live is true for a run against the real CallMyWay account (cmw
+	// homologate -live), where no fake took part.
+	Live    bool     `json:"live,omitempty"`
+	Results []Result `json:"results"`
 }
 
 // NewReport starts an empty report for a run against target with acct:
@@ -186,6 +194,12 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		Timestamp: r.Date.UTC().Format("2006-01-02T15:04:05"),
 		Properties: []property{{"sdk_version", r.SDKVersion}, {"account", r.Account}, {"zone", r.Zone}, {"region", r.Region},
 			{"server_zone", r.ServerZone}, {"webhook", r.Webhook}, {"ledger", r.Ledger}}}
+	if r.Hooks != "" {
+		s.Properties = append(s.Properties, property{"hooks", r.Hooks})
+	}
+	if r.Live {
+		s.Properties = append(s.Properties, property{"callmyway", "live"})
+	}
 	for _, x := range r.Results {
 		c := testcase{Name: x.ID + ": " + x.Name, Classname: "homologation", Time: fmt.Sprintf("%.3f", x.Duration.Seconds())}
 		switch x.Verdict {
@@ -253,9 +267,10 @@ details{margin:.3rem 0 1.2rem}summary{cursor:pointer}
 <tr><th>SDK version</th><td>{{.SDKVersion}}</td></tr>
 <tr><th>Date</th><td>{{ts .Date}}</td></tr>
 <tr><th>Account</th><td>{{.Account}} (zone {{.Zone}}, region {{.Region}}); the runner's zone {{.ServerZone}}</td></tr>
-<tr><th>Webhook</th><td>{{.Webhook}}</td></tr>
-<tr><th>Ledger</th><td>{{.Ledger}}</td></tr>
-<tr><th>CallMyWay</th><td>the SDK's fake (cmwtest) at {{.Fake}}</td></tr>
+{{with .Webhook}}<tr><th>Webhook</th><td>{{.}}</td></tr>
+{{end}}{{with .Ledger}}<tr><th>Ledger</th><td>{{.}}</td></tr>
+{{end}}{{with .Hooks}}<tr><th>Hooks</th><td>{{.}}</td></tr>
+{{end}}<tr><th>CallMyWay</th><td>{{if .Live}}the live CallMyWay account (no fake){{else}}the SDK's fake (cmwtest) at {{.Fake}}{{end}}</td></tr>
 </table>
 <h2>Scenarios</h2>
 <table><tr><th>#</th><th>Scenario</th><th>Verdict</th><th>Reason</th><th>Time</th></tr>

@@ -2,8 +2,10 @@ package homologation
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -49,8 +51,8 @@ var scenarios = []scenario{
 	{ScenarioInfo{"shared", "a number shared by several contacts is not linked to one of them by guess", "WithSharedNumber + Server.Inbound"}, (*env).shared},
 	{ScenarioInfo{"zone", "the account's zone, not the server's, reads the provider's times", "cmwtest.WithAccount(callmyway.Account{Location: ...}, pw)"}, (*env).zone},
 	{ScenarioInfo{"never-connected", "a dial accepted but never connected is not shown as a call that happened", "cmwtest.Script{Outcome: cmwtest.DialLost}"}, (*env).neverConnected},
-	{ScenarioInfo{"query-faults", "429 and 5xx on CDR queries: the CDR still arrives and the 4-second rule holds", "cmwtest.WithQueryFaults(...) / Server.FailQueries"}, (*env).queryFaults},
-	{ScenarioInfo{"clock-skew", "a provider clock 90 s ahead loses no call", "cmwtest.WithClockSkew(90*time.Second)"}, (*env).clockSkew},
+	{ScenarioInfo{"query-faults", "a burst of 429s then 5xx on CDR queries: the CDR still arrives and the 4-second rule holds", "cmwtest.WithQueryFaults(...) / Server.FailQueries(3, 429) + FailQueries(2, 503)"}, (*env).queryFaults},
+	{ScenarioInfo{"clock-skew", "a provider clock 90 s ahead loses no call", "cmwtest.WithClockSkew(90*time.Second) / Server.SetClockSkew"}, (*env).clockSkew},
 	{ScenarioInfo{"late-cdr", "a CDR that arrives late and then with a changed cost: the ledger shows the latest cost", "cmwtest.WithCDRDelay(d) + Server.ReviseCDR"}, (*env).lateCDR},
 	{ScenarioInfo{"outage", "a 10-minute webhook outage: its calls are backfilled from the CDR and flagged webhook-missed", "Server.WebhookOutage(10*time.Minute) / cmwtest.WithWebhookOutage"}, (*env).outage},
 	{ScenarioInfo{"redelivery", "every event re-delivered 1 h later changes nothing", "cmwtest.WithRedeliveryAfter(time.Hour) + JumpClock.Advance"}, (*env).redelivery},
@@ -64,6 +66,7 @@ type env struct {
 	cdrWait time.Duration
 	res     *Result
 	why     string // the reason of a PASS: what was verified
+	noSync  bool   // Target.Sync answered ErrHookNotImplemented: the CRM's own Syncer runs
 }
 
 // failure is a scenario's FAIL verdict: the CRM did the wrong thing.
@@ -77,6 +80,15 @@ func failf(format string, args ...any) error { return &failure{fmt.Sprintf(forma
 type skipped struct{ reason string }
 
 func (s *skipped) Error() string { return s.reason }
+
+// hookErr is the verdict on an error of hook what: a SKIP when the CRM
+// does not offer the hook, else the error.
+func hookErr(what string, err error) error {
+	if errors.Is(err, ErrHookNotImplemented) {
+		return &skipped{fmt.Sprintf("the CRM does not offer the hook %s: %v", what, err)}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
 
 // Script of every call the runner places: short, in real time.
 var short = cmwtest.Script{Ring: 100 * time.Millisecond, Talk: 1100 * time.Millisecond}
@@ -114,7 +126,7 @@ func (e *env) run(ctx context.Context, s scenario) Result {
 			Lost: d.Lost, Body: string(d.Body), Status: d.Status, Answer: d.Answer, Err: d.Err})
 	}
 	res.Duration = time.Since(start)
-	res.ProviderAhead = e.r.clock.Offset()
+	res.ProviderAhead = e.r.clock.Offset() + e.r.fake.ClockSkew()
 	e.res = nil
 	return res
 }
@@ -271,10 +283,14 @@ func once(c calls.Call, callid string) error {
 func (e *env) syncUntil(ctx context.Context, what string, cond func() (bool, error)) error {
 	deadline := time.Now().Add(e.cdrWait)
 	for i := 1; ; i++ {
-		if e.t.Sync != nil {
-			if err := e.t.Sync(ctx); err != nil {
+		if e.t.Sync != nil && !e.noSync {
+			switch err := e.t.Sync(ctx); {
+			case errors.Is(err, ErrHookNotImplemented):
+				e.noSync = true
+				e.step("the CRM offers no sync hook (%v): waiting for its own CDR Syncer", err)
+			case err != nil:
 				e.step("CDR sync %d: %v", i, err)
-			} else {
+			default:
 				e.step("CDR sync %d", i)
 			}
 		}
@@ -285,7 +301,7 @@ func (e *env) syncUntil(ctx context.Context, what string, cond func() (bool, err
 		if time.Now().After(deadline) {
 			return failf("%s: not within %v of CDR syncs", what, e.cdrWait)
 		}
-		if e.t.Sync == nil {
+		if e.t.Sync == nil || e.noSync {
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
@@ -454,7 +470,7 @@ func (e *env) reassigned(ctx context.Context) error {
 	}
 	before, err := e.t.Owner(ctx, a)
 	if err != nil {
-		return fmt.Errorf("Owner(%s): %w", a, err)
+		return hookErr("Owner("+a+")", err)
 	}
 	if before == "" {
 		return failf("the CRM credits call %s on %s to no agent", a, ep)
@@ -464,7 +480,7 @@ func (e *env) reassigned(ctx context.Context) error {
 	at := e.r.fake.Now().Truncate(time.Second).Add(time.Second)
 	e.r.clock.Advance(at.Sub(e.r.fake.Now()) + time.Millisecond)
 	if err := e.t.Reassign(ctx, ep, at); err != nil {
-		return fmt.Errorf("Reassign(%s): %w", ep, err)
+		return hookErr("Reassign("+ep.String()+")", err)
 	}
 	e.step("call %s credited to %q; endpoint %s reassigned at %s", a, before, ep, at.Format(time.RFC3339))
 	b, err := e.inboundAcked(ctx, "7000-0005", ep)
@@ -590,6 +606,9 @@ func (e *env) neverConnected(ctx context.Context) error {
 	e.r.fake.ScriptNext(cmwtest.Script{Outcome: cmwtest.DialLost})
 	before := time.Now()
 	if err := e.t.Dial(ctx, eps[0], to); err != nil {
+		if errors.Is(err, ErrHookNotImplemented) {
+			return hookErr("Dial", err)
+		}
 		return failf("the CRM's dial of %s failed: %v", to, err)
 	}
 	e.step("the CRM dialled %s for %s: CallMyWay answered OK and never placed the call", to, eps[0])
@@ -625,6 +644,12 @@ func (e *env) neverConnected(ctx context.Context) error {
 	return e.pass("the dial is %s in the ledger (outcome %s): no connect, no cost, no webhook, no CDR", c.State, outcome)
 }
 
+// The query-faults burst: this many 429s, then this many 503s.
+const (
+	burst429 = 3
+	burst5xx = 2
+)
+
 func (e *env) queryFaults(ctx context.Context) error {
 	eps, err := e.endpoints(1)
 	if err != nil {
@@ -635,22 +660,27 @@ func (e *env) queryFaults(ctx context.Context) error {
 		return err
 	}
 	v0, q0 := e.r.fake.Violations(), e.r.fake.RequestCount("/getCdrs.php")
-	e.r.fake.FailQueries(1, cmwtest.Fault{Kind: cmwtest.FaultRateLimited, Delay: callmyway.QueryInterval})
-	e.r.fake.FailQueries(1, cmwtest.Fault{Kind: cmwtest.Fault5xx})
-	e.step("the next CDR queries answer 429 (Retry-After 4), then 500")
+	e.r.fake.FailQueries(burst429, cmwtest.Fault{Kind: cmwtest.FaultRateLimited, Delay: callmyway.QueryInterval})
+	e.r.fake.FailQueries(burst5xx, cmwtest.Fault{Kind: cmwtest.Fault5xx, Status: http.StatusServiceUnavailable})
+	e.step("the next %d CDR queries answer 429 (Retry-After 4), the %d after them 503", burst429, burst5xx)
+	// Every query of the burst waits out the 4-second rule: give the CRM
+	// that much more time than for one CDR.
+	wait := e.cdrWait
+	e.cdrWait += (burst429 + burst5xx) * callmyway.QueryInterval
+	defer func() { e.cdrWait = wait }()
 	if _, err := e.cdrIn(ctx, id); err != nil {
 		return err
 	}
 	q := e.r.fake.RequestCount("/getCdrs.php") - q0
 	v := e.r.fake.Violations() - v0
 	e.step("%d CDR queries, %d of them less than 4 s after the previous one", q, v)
-	if q < 3 {
-		return fmt.Errorf("only %d CDR queries were made: the faults were not all met", q)
+	if q <= burst429+burst5xx {
+		return fmt.Errorf("only %d CDR queries were made: the burst of %d faults was not all met", q, burst429+burst5xx)
 	}
 	if v > 0 {
 		return failf("%d CDR queries came less than 4 s after the previous one: a retry after a 429 or 5xx must wait out the 4-second rule", v)
 	}
-	return e.pass("after a 429 and a 500 the CDR of call %s reached the ledger in %d queries, none early", id, q)
+	return e.pass("after %d 429s and %d 503s in a row the CDR of call %s reached the ledger in %d queries, none early", burst429, burst5xx, id, q)
 }
 
 func (e *env) clockSkew(ctx context.Context) error {
@@ -658,15 +688,19 @@ func (e *env) clockSkew(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e.r.clock.Advance(90*time.Second - e.r.clock.Offset())
-	e.step("the provider's clock runs %v ahead", e.r.clock.Offset())
+	// The skew stays for the scenarios after this one: a provider clock
+	// set back would be a fault of its own.
+	if err := e.r.fake.SetClockSkew(skew); err != nil {
+		return err
+	}
+	e.step("the provider's clock runs %v ahead (Server.SetClockSkew)", skew)
 	id, err := e.inboundAcked(ctx, "7000-0010", eps[1])
 	if err != nil {
 		return err
 	}
 	c, err := e.mustGet(ctx, id)
 	if err != nil {
-		return failf("%v: the call's times are %v ahead of the CRM's clock, which must not make it drop it", err, e.r.clock.Offset())
+		return failf("%v: the call's times are %v ahead of the CRM's clock, which must not make it drop it", err, skew)
 	}
 	if err := ended(c); err != nil {
 		return err
@@ -678,8 +712,18 @@ func (e *env) clockSkew(ctx context.Context) error {
 	if err := ended(c); err != nil {
 		return err
 	}
-	return e.pass("call %s, stamped %v ahead of real time, is in the ledger, ended, with its CDR", id, e.r.clock.Offset())
+	return e.pass("call %s, stamped %v ahead of real time, is in the ledger, ended, with its CDR", id, skew)
 }
+
+// skew is how far ahead the provider's clock runs from clock-skew on.
+const skew = 90 * time.Second
+
+// The costs of late-cdr: the first rating of the call, then the
+// re-rating.
+var (
+	firstCost   = decimal.RequireFromString("0.1250")
+	revisedCost = decimal.RequireFromString("0.1700")
+)
 
 func (e *env) lateCDR(ctx context.Context) error {
 	eps, err := e.endpoints(1)
@@ -692,37 +736,52 @@ func (e *env) lateCDR(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// An inbound call costs nothing at the fake: rate it, so the first
+	// CDR's cost differs from the callEnd's and from a zero cost.
+	if err := e.r.fake.ReviseCDR(id, firstCost.StringFixed(4)); err != nil {
+		return err
+	}
 	e.r.clock.Advance(delay)
-	e.step("the CDR is published %v after the call (clock moved ahead)", delay)
+	e.step("the CDR, cost %s (the callEnd said %s), is published %v after the call (clock moved ahead)", firstCost.StringFixed(4), e.endCost(id), delay)
 	c, err := e.cdrIn(ctx, id)
 	if err != nil {
 		return err
 	}
-	var cost decimal.Decimal
-	for _, r := range e.r.fake.CDRs() {
-		if r.CallID == id {
-			cost, _ = decimal.NewFromString(r.Cost)
-		}
+	if !c.Cost.Equal(firstCost) {
+		return failf("the ledger shows cost %s, the late CDR says %s", c.Cost, firstCost.StringFixed(4))
 	}
-	if !c.Cost.Equal(cost) {
-		return failf("the ledger shows cost %s, the CDR says %s", c.Cost, cost)
-	}
-	revised := cost.Add(decimal.RequireFromString("0.0450"))
-	if err := e.r.fake.ReviseCDR(id, revised.String()); err != nil {
+	if err := e.r.fake.ReviseCDR(id, revisedCost.StringFixed(4)); err != nil {
 		return err
 	}
 	e.r.clock.Advance(delay)
-	e.step("CallMyWay re-rated the call: its CDR now says cost %s (was %s), published %v later", revised.StringFixed(4), cost.StringFixed(4), delay)
-	if err := e.syncUntil(ctx, fmt.Sprintf("the ledger still shows cost %s after the CDR was revised to %s", cost, revised.StringFixed(4)), func() (bool, error) {
+	e.step("CallMyWay re-rated the call: its CDR now says cost %s (was %s), published %v later", revisedCost.StringFixed(4), firstCost.StringFixed(4), delay)
+	if err := e.syncUntil(ctx, fmt.Sprintf("the ledger still shows cost %s after the CDR was revised to %s", firstCost.StringFixed(4), revisedCost.StringFixed(4)), func() (bool, error) {
 		c, err := e.mustGet(ctx, id)
 		if err != nil {
 			return false, err
 		}
-		return c.Cost.Equal(revised), nil
+		return c.Cost.Equal(revisedCost), nil
 	}); err != nil {
 		return err
 	}
-	return e.pass("the late CDR brought cost %s, then the revision %s replaced it", cost.StringFixed(4), revised.StringFixed(4))
+	return e.pass("the late CDR brought cost %s, then the revision %s replaced it", firstCost.StringFixed(4), revisedCost.StringFixed(4))
+}
+
+// endCost is the cost the callEnd of call id carried ("?" if none was sent).
+func (e *env) endCost(id string) string {
+	for _, d := range e.r.fake.Deliveries() {
+		if d.CallID == id && d.Action == "callEnd" {
+			var ev struct {
+				Data struct {
+					Cost json.Number `json:"cost"`
+				} `json:"data"`
+			}
+			if json.Unmarshal(d.Body, &ev) == nil && ev.Data.Cost != "" {
+				return ev.Data.Cost.String()
+			}
+		}
+	}
+	return "?"
 }
 
 func (e *env) outage(ctx context.Context) error {

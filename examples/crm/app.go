@@ -96,6 +96,11 @@ type Config struct {
 	Policy        policy.Limits
 	CallbackSLA   time.Duration
 	CallbackQueue string
+	// HomologationHooks serves POST /homologation/hooks to admins: the
+	// hooks `cmw homologate -crm-hooks` calls to make the CRM sync, dial
+	// as an agent and move a phone (homologation.HooksHandler). Only on a
+	// CRM being certified against the runner's fake, never in production.
+	HomologationHooks bool
 }
 
 // NewApp opens the database, migrates it and wires the SDK. In demo mode

@@ -19,6 +19,10 @@
 //
 // Set CRM_SESSION_KEY (32 bytes or more) so that several instances on one
 // PostgreSQL, or a restart, keep the users signed in.
+//
+// To certify it with `cmw homologate`, start it against the runner's fake
+// (CMW_BASE_URL) with -homologation-hooks (CRM_HOMOLOGATION_HOOKS=1): it
+// then serves the runner's hooks to admins at POST /homologation/hooks.
 package main
 
 import (
@@ -70,6 +74,7 @@ func run(args []string) error {
 	hookProxies := fs.String("webhook-trusted-proxies", os.Getenv("CMW_WEBHOOK_TRUSTED_PROXIES"), "comma-separated reverse proxies whose X-Forwarded-For is believed")
 	public := fs.String("public-url", os.Getenv("CRM_PUBLIC_URL"), "the URL CallMyWay reaches this CRM at")
 	sessionKey := fs.String("session-key", os.Getenv("CRM_SESSION_KEY"), "secret of 32 bytes or more signing session cookies, shared by instances on one database (default: random at each start)")
+	hooks := fs.Bool("homologation-hooks", os.Getenv("CRM_HOMOLOGATION_HOOKS") == "1", "serve POST /homologation/hooks to admins for `cmw homologate -crm-hooks` (certification against the runner's fake only)")
 	createAdmin := fs.String("create-admin", "", "create the admin user `NAME` (password from CRM_ADMIN_PASSWORD, else the first line of stdin) and exit")
 	verbose := fs.Bool("v", false, "debug logging")
 	readPolicy := policyFlags(fs)
@@ -104,7 +109,7 @@ func run(args []string) error {
 	base := "http://" + ln.Addr().String()
 	cfg := Config{Addr: *addr, DB: *dbPath, Demo: *demo, Loc: loc, Region: *region, WebhookPath: strings.TrimRight(*hookPath, "/"),
 		WebhookToken: *hookToken, PublicURL: *public, Username: os.Getenv("CMW_USERNAME"), Password: os.Getenv("CMW_PASSWORD"),
-		BaseURL: os.Getenv("CMW_BASE_URL"), SessionKey: []byte(*sessionKey)}
+		BaseURL: os.Getenv("CMW_BASE_URL"), SessionKey: []byte(*sessionKey), HomologationHooks: *hooks}
 	if err := readPolicy(&cfg); err != nil {
 		return closeListener(ln, err)
 	}
@@ -170,6 +175,9 @@ func run(args []string) error {
 	fmt.Printf("  board:     %s/board  (supervisors, admins)\n", base)
 	fmt.Printf("  agents:    %s/agents  (supervisors, admins)\n", base)
 	fmt.Printf("  users:     %s/users  (admins)\n", base)
+	if cfg.HomologationHooks {
+		fmt.Printf("  hooks:     %s/homologation/hooks  (admins; cmw homologate -crm-hooks)\n", base)
+	}
 	if cfg.Demo {
 		fmt.Printf("  demo mode: simulated CallMyWay at %s, database %s\n", app.fake.URL, redactDSN(cfg.DB))
 		fmt.Printf("  demo users (new passwords at each start):\n")

@@ -84,6 +84,9 @@ func (a *App) Routes() (http.Handler, error) {
 	mux.Handle("POST /users/{id}/disabled", a.guard(page(RoleAdmin), a.handleSetDisabled()))
 	mux.Handle("POST /users/{id}/role", a.guard(page(RoleAdmin), a.handleSetRole()))
 	mux.Handle("POST /users/{id}/agent", a.guard(page(RoleAdmin), a.handleSetAgent()))
+	if a.cfg.HomologationHooks { // cmw homologate -crm-hooks: certification only
+		mux.Handle("POST /homologation/hooks", a.guard(api(RoleAdmin), a.handleHomologationHooks()))
+	}
 	return http.NewCrossOriginProtection().Handler(mux), nil
 }
 
