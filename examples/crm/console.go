@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/calls"
 	"github.com/callmyway-go/sdk/screenpop"
@@ -312,14 +310,12 @@ func (a *App) handleDisposition() http.Handler {
 			}
 			d.NextActionAt = t
 		}
-		if v := strings.TrimSpace(r.PostFormValue("charge")); v != "" {
-			c, err := decimal.NewFromString(strings.ReplaceAll(v, ",", "."))
-			if err != nil {
-				a.jsonError(w, r, errBadAmount)
-				return
-			}
-			d.Charge = c
+		charge, err := parseAmount(r.PostFormValue("charge")) // "" is no charge
+		if err != nil {
+			a.jsonError(w, r, err)
+			return
 		}
+		d.Charge = charge
 		if _, err := a.ownCall(r.Context(), u, d.CallID); err != nil {
 			a.jsonError(w, r, err)
 			return

@@ -300,10 +300,10 @@
     const charge = f.charge.value.trim().replace(',', '.');
     msg.className = 'form-msg err';
     if (charge) {
-      const x = Number(charge);
-      if (!/^-?\d+(\.\d+)?$/.test(charge) || isNaN(x)) { msg.textContent = t.err_bad_amount + ' ' + charge; f.charge.focus(); return; }
-      if (x < 0) { msg.textContent = t.err_charge_negative; f.charge.focus(); return; }
-      if (x !== 0 && !card.contact) { msg.textContent = t.err_charge_needs_contact; f.charge.focus(); return; }
+      // The server's rule (parseAmount): digits, up to 2 decimals, no sign or exponent.
+      if (charge.startsWith('-')) { msg.textContent = t.err_charge_negative; f.charge.focus(); return; }
+      if (!/^\d{1,9}(\.\d{1,2})?$/.test(charge)) { msg.textContent = t.err_bad_amount + ' ' + charge; f.charge.focus(); return; }
+      if (Number(charge) !== 0 && !card.contact) { msg.textContent = t.err_charge_needs_contact; f.charge.focus(); return; }
     }
     msg.className = 'form-msg';
     msg.textContent = t.saving;
