@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -536,4 +537,52 @@ func TestConsoleUnknownAndWithheldCards(t *testing.T) {
 	c.until(`document.querySelector('` + card(withheld) + ` .balance')?.textContent === '` + plus(t, before["Transportes Vega"], "12.50") + `'`)
 	assert.Equal(t, plus(t, before["Transportes Vega"], "12.50"), balances(t, a)["Transportes Vega"])
 	c.shot("console-saved.png")
+}
+
+// The withheld caller's search: Enter searches, accents and case do not
+// matter ("solis" finds Solís), an empty result says so, and a failed
+// search says it failed (translated), not that nothing was found.
+func TestConsoleWithheldSearch(t *testing.T) {
+	a := newTestApp(t)
+	c := newConsole(t, a, "ana", 1366, 768)
+	id := inbound(t, a, "", talkLong)
+	box := card(id) + ` form.search`
+	c.until(`document.querySelector('` + box + `') !== null`)
+	results := func() string { return c.text(box + ` .results`) }
+	// search types q in an emptied box and presses Enter; the previous
+	// results are cleared first, so a wait for results waits for these.
+	search := func(q string) {
+		t.Helper()
+		c.eval(`document.querySelector('` + box + ` input[name=q]').value = ''; document.querySelector('` + box + ` .results').textContent = ''; ''`)
+		c.do(chromedp.SendKeys(chromedp.CSS(box+` input[name=q]`), q+kb.Enter))
+	}
+
+	search("solis")
+	c.until(`document.querySelector('` + box + ` .results button.candidate') !== null`)
+	assert.Contains(t, results(), "Marta Solís — Comercial Solís")
+
+	search("SOLÍS")
+	c.until(`document.querySelector('` + box + ` .results button.candidate') !== null`)
+	assert.Contains(t, results(), "Marta Solís")
+
+	search("zzzz")
+	c.until(`document.querySelector('` + box + ` .results .no-results') !== null`)
+	assert.Equal(t, "Sin resultados", results())
+
+	// The CRM answers an error: its translated message, not "no results".
+	c.eval(`window.realFetch = window.fetch; window.fetch = (u, o) => String(u).startsWith('/api/search')
+		? Promise.resolve(new Response('internal error', {status: 500})) : window.realFetch(u, o); ''`)
+	search("solis")
+	c.until(`document.querySelector('` + box + ` .results .err') !== null`)
+	assert.Equal(t, "No se pudo buscar: error del CRM. Inténtelo de nuevo.", results())
+	// The network fails.
+	c.eval(`window.fetch = (u, o) => String(u).startsWith('/api/search') ? Promise.reject(new TypeError('Failed to fetch')) : window.realFetch(u, o); ''`)
+	search("solis")
+	c.until(`document.querySelector('` + box + ` .results .err')?.textContent === 'No se pudo buscar: sin conexión con el CRM.'`)
+	assert.Equal(t, "0", c.eval(`String(document.querySelectorAll('`+box+` .results button.candidate').length)`))
+	// Signed out meanwhile (another tab): the server's translated refusal.
+	c.eval(`window.fetch = window.realFetch; window.out = 0; fetch('/logout', {method: 'POST'}).then(r => { window.out = r.status; }); ''`)
+	c.until(`window.out !== 0`)
+	search("solis")
+	c.until(`document.querySelector('` + box + ` .results .err')?.textContent === 'Inicie sesión para continuar.'`)
 }

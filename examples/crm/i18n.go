@@ -162,6 +162,8 @@ var messages = map[string][2]string{
 	"contact_name":             {"Nombre del contacto", "Contact name"},
 	"customer_name":            {"Nombre del cliente", "Customer name"},
 	"no_results":               {"Sin resultados", "No results"},
+	"err_search":               {"No se pudo buscar: error del CRM. Inténtelo de nuevo.", "The search failed: CRM error. Try again."},
+	"err_search_network":       {"No se pudo buscar: sin conexión con el CRM.", "The search failed: no connection to the CRM."},
 	"timer":                    {"Tiempo", "Time"},
 	"saving":                   {"Guardando…", "Saving…"},
 	"err_charge_needs_contact": {"Un cargo necesita un contacto: elija primero al cliente (o deje el cargo vacío).", "A charge needs a contact: pick the customer first (or leave the charge empty)."},
