@@ -586,3 +586,74 @@ func TestConsoleWithheldSearch(t *testing.T) {
 	search("solis")
 	c.until(`document.querySelector('` + box + ` .results .err')?.textContent === 'Inicie sesión para continuar.'`)
 }
+
+// Signed out, a page of the CRM (the login page) cannot reach the
+// console's endpoints with fetch: the event stream, the live cards and
+// click to dial answer 401 with a translated error, or send a plain POST
+// to the login page; an EventSource never opens, even with a call ringing
+// for Ana; nothing is dialled.
+func TestSignedOutBrowserIsRefused(t *testing.T) {
+	a := newTestApp(t)
+	ctx, _ := headless(t, 1366, 768)
+	c := &console{t: t, a: a, ctx: ctx}
+	ana := a.agentID(t, "Ana")
+	ring := inbound(t, a, "8888-1111", talkLong)
+	require.Eventually(t, func() bool { _, err := a.ledger.Get(context.Background(), ring); return err == nil }, 10*time.Second, 20*time.Millisecond)
+	c.do(chromedp.Navigate(a.srv.URL+"/login?lang=es"), chromedp.WaitVisible(chromedp.CSS(`form.login`)))
+
+	c.eval(`window.got = null; (async () => {
+		const out = {};
+		const show = async (name, r) => {
+			const text = await r.text();
+			let error = '';
+			try { error = JSON.parse(text).error || ''; } catch (e) { error = 'not JSON'; }
+			out[name] = {status: r.status, type: r.headers.get('Content-Type') || '', redirected: r.redirected, path: new URL(r.url).pathname, error};
+		};
+		const form = () => { const b = new URLSearchParams(); b.append('number', '8888-1111'); return b; };
+		await show('events', await fetch('/events', {headers: {Accept: 'text/event-stream'}}));
+		await show('events_agent', await fetch('/events?agent=` + ana + `', {headers: {Accept: 'text/event-stream'}}));
+		await show('live', await fetch('/api/live', {headers: {Accept: 'application/json'}}));
+		await show('dial_json', await fetch('/dial', {method: 'POST', body: form(), headers: {Accept: 'application/json'}}));
+		await show('dial_form', await fetch('/dial', {method: 'POST', body: form()}));
+		window.got = JSON.stringify(out);
+	})().catch(e => { window.got = JSON.stringify({failed: String(e)}); }); ''`)
+	c.until(`window.got !== null`)
+	type answer struct {
+		Status     int
+		Type       string
+		Redirected bool
+		Path       string
+		Error      string
+	}
+	var got map[string]answer
+	require.NoError(t, json.Unmarshal([]byte(c.eval(`window.got`)), &got))
+	for _, name := range []string{"events", "events_agent", "live", "dial_json"} {
+		if assert.Contains(t, got, name) {
+			assert.Equal(t, http.StatusUnauthorized, got[name].Status, name)
+			assert.Contains(t, got[name].Type, "application/json", name)
+			assert.NotContains(t, got[name].Type, "event-stream", name)
+			assert.Equal(t, "Inicie sesión para continuar.", got[name].Error, name)
+		}
+	}
+	// A plain form POST is sent to sign in (303), which fetch follows.
+	assert.Equal(t, answer{Status: http.StatusOK, Type: "text/html; charset=utf-8", Redirected: true, Path: "/login", Error: "not JSON"}, got["dial_form"])
+
+	// An EventSource is refused too: it closes without opening, and gets
+	// nothing while Ana's call rings and its update is delivered.
+	c.eval(`window.es = {opened: false, closed: false, events: 0};
+		const es = new EventSource('/events');
+		es.onopen = () => { window.es.opened = true; };
+		es.onerror = () => { window.es.closed = es.readyState === EventSource.CLOSED; };
+		['pop', 'update', 'end', 'message'].forEach(type => es.addEventListener(type, () => { window.es.events++; })); ''`)
+	c.until(`window.es.closed`)
+	connectNow(t, a, ring) // an update for Ana's call
+	assert.Equal(t, `{"opened":false,"closed":true,"events":0}`, c.eval(`JSON.stringify(window.es)`))
+	assert.Zero(t, a.hub.Subscribers(ana), "no stream was subscribed")
+
+	// Nothing was dialled: the only call is the inbound one.
+	for call, err := range a.ledger.Calls(context.Background(), calls.Query{From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Hour)}) {
+		require.NoError(t, err)
+		assert.Equal(t, ring, call.ID)
+		assert.Empty(t, call.DialRef, "no dial")
+	}
+}
