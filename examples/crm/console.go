@@ -96,6 +96,12 @@ func (a *App) LiveCards(ctx context.Context, agentID string) (LiveCards, error) 
 	if err != nil {
 		return out, err
 	}
+	// Two ledger reads per current phone of the agent (its live calls,
+	// then its recent calls), not one for all: Ledger.Live and
+	// calls.Query name one phone (Query.Agent, and the stores' Filter.Agent
+	// behind it), and one unfiltered read of the window would scan every
+	// agent's calls. The count is bounded by the agent's phones (one or
+	// two), not by the calls found.
 	seen := map[string]bool{}
 	var found []calls.Call
 	var types []string
