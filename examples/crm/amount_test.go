@@ -81,11 +81,11 @@ func TestDispositionRefusesBadAmounts(t *testing.T) {
 	require.Len(t, contact, 1)
 
 	for _, tc := range []struct{ charge, es, en string }{
-		{"1e3", "Monto inválido: escriba solo cifras", "Invalid amount: digits only"},
-		{"1E3", "Monto inválido: escriba solo cifras", "Invalid amount: digits only"},
+		{"1e3", "Monto inválido. Escriba solo cifras", "Invalid amount. Use digits only"},
+		{"1E3", "Monto inválido. Escriba solo cifras", "Invalid amount. Use digits only"},
 		{"-5", "El cargo no puede ser negativo", "The charge cannot be negative"},
 		{"20.001", "como máximo 2 decimales", "at most 2 decimals"},
-		{"abc", "Monto inválido: escriba solo cifras", "Invalid amount: digits only"},
+		{"abc", "Monto inválido. Escriba solo cifras", "Invalid amount. Use digits only"},
 		{"1234567890", "como máximo 9 cifras", "at most 9 digits"},
 	} {
 		form := url.Values{"callid": {r.CallID}, "contact_id": {contact[0].ID}, "result": {"PAGO"}, "charge": {tc.charge}}

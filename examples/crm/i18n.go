@@ -169,9 +169,9 @@ var messages = map[string][2]string{
 	"err_charge_needs_contact": {"Un cargo necesita un contacto: elija primero al cliente (o deje el cargo vacío).", "A charge needs a contact: pick the customer first (or leave the charge empty)."},
 	"err_charge_negative":      {"El cargo no puede ser negativo.", "The charge cannot be negative."},
 	"err_bad_amount":           {"Monto inválido:", "Invalid amount:"},
-	"err_amount_format":        {"Monto inválido: escriba solo cifras, con hasta 2 decimales (por ejemplo 1500,50), sin signo ni exponente.", "Invalid amount: digits only, with up to 2 decimals (for example 1500.50), no sign or exponent."},
-	"err_amount_decimals":      {"Monto inválido: como máximo 2 decimales.", "Invalid amount: at most 2 decimals."},
-	"err_amount_too_large":     {"Monto inválido: como máximo 9 cifras antes de los decimales.", "Invalid amount: at most 9 digits before the decimals."},
+	"err_amount_format":        {"Monto inválido. Escriba solo cifras, con hasta 2 decimales (por ejemplo 1500,50), sin signo ni exponente.", "Invalid amount. Use digits only, with up to 2 decimals (for example 1500.50), no sign or exponent."},
+	"err_amount_decimals":      {"Monto inválido. Use como máximo 2 decimales.", "Invalid amount. Use at most 2 decimals."},
+	"err_amount_too_large":     {"Monto inválido. Use como máximo 9 cifras antes de los decimales.", "Invalid amount. Use at most 9 digits before the decimals."},
 	"err_result_required":      {"Elija un resultado.", "Pick a result."},
 	"err_network":              {"No se pudo guardar: sin conexión con el CRM.", "Could not save: no connection to the CRM."},
 	// The supervisor board (issue 15).
