@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -244,9 +245,13 @@ func WithBusyTimeout(t time.Duration) Option {
 	}
 }
 
-// WithDoubleClickWindow sets the window within which the same agent
-// dialling the same number gets the first result back (default 5 s; 0
-// disables it).
+// WithDoubleClickWindow sets the window within which a repeated click
+// (the same agent, number, order, caller ID and metadata) gets the first
+// result back (default 5 s; 0 disables it). With WithLiveCalls and
+// WithOnAccepted recording the dial where LiveCalls reads, a click after
+// the first dial's call has ended is a new dial even inside the window.
+// Keep per-click values (timestamps, nonces) out of Request.Meta, or
+// every click is a new dial.
 func WithDoubleClickWindow(w time.Duration) Option {
 	return func(d *Dialer) error {
 		if w < 0 {
@@ -306,7 +311,7 @@ type Dialer struct {
 	mu        sync.Mutex
 	callerIDs map[string]*callmyway.Client // by username
 	busy      map[string]*busyEntry        // by agent username
-	recent    map[string]*dialEntry        // by agent|number|order|callerID
+	recent    map[string]*dialEntry        // by repeatKey
 	idle      chan struct{}                // closed and replaced whenever an agent frees up
 }
 
@@ -316,11 +321,12 @@ type busyEntry struct {
 }
 
 type dialEntry struct {
-	agent string // username
-	done  chan struct{}
-	res   Result
-	err   error
-	at    time.Time
+	agent      string // username
+	done       chan struct{}
+	res        Result
+	err        error
+	at         time.Time
+	handedOver bool // LiveCalls knows the dial (set under Dialer.mu)
 }
 
 // New returns a Dialer sending requests with client's credentials (and
@@ -422,7 +428,7 @@ func (d *Dialer) Dial(ctx context.Context, req Request) (Result, error) {
 	if sender == nil {
 		return Result{}, fmt.Errorf("%w %q: register it with WithCallerID or SetCallerID", ErrUnknownCallerID, req.CallerID)
 	}
-	key := strings.Join([]string{agent.User, n.E164, req.Order.String(), sender.Account().Username}, "|")
+	key := repeatKey(agent, n, req.Order, sender.Account().Username, req.Meta)
 
 	if d.live != nil {
 		live, err := d.live.HasLiveCall(ctx, agent)
@@ -431,6 +437,9 @@ func (d *Dialer) Dial(ctx context.Context, req Request) (Result, error) {
 		}
 		if live && !d.dialling(key) {
 			return Result{}, fmt.Errorf("%w (agent %s)", ErrCallInProgress, agent)
+		}
+		if !live {
+			d.forgetEnded(key)
 		}
 	}
 	e, first, err := d.claim(agent, key)
@@ -474,7 +483,7 @@ func (d *Dialer) Dial(ctx context.Context, req Request) (Result, error) {
 			// ledger): from now on that is the one source of truth for
 			// whether the agent is busy, so the Dialer lets go of its own
 			// hold.
-			d.handOver(agent)
+			d.handOver(agent, e)
 		}
 	}
 	return res, err
@@ -495,13 +504,40 @@ func (d *Dialer) admit(ctx context.Context, ref string, agent callmyway.Endpoint
 
 // handOver drops the Dialer's hold on an agent whose accepted dial the
 // LiveCalls source now knows.
-func (d *Dialer) handOver(agent callmyway.Endpoint) {
+func (d *Dialer) handOver(agent callmyway.Endpoint, e *dialEntry) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	e.handedOver = true
 	if b := d.busy[agent.User]; b != nil && !b.until.IsZero() {
 		delete(d.busy, agent.User)
 		d.signalIdle()
 	}
+}
+
+// forgetEnded drops the accepted dial with key from the double-click
+// window when LiveCalls knows it (it was handed over) and now reports the
+// agent free: its call is over, so a click now is a new dial, not a
+// repeat of that one. Before the hand-over LiveCalls may not see the dial
+// yet, and the entry is kept.
+func (d *Dialer) forgetEnded(key string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if e := d.recent[key]; e != nil && e.handedOver {
+		delete(d.recent, key)
+	}
+}
+
+// repeatKey identifies a click for the double-click window: the same
+// agent, number, order, caller ID and metadata. A click for another
+// contact or case on the same number (a shared family phone) is another
+// dial, not a repeat.
+func repeatKey(agent callmyway.Endpoint, n number.Number, order Order, callerID string, meta map[string]string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%q|%q|%s|%q", agent.User, n.E164, order, callerID)
+	for _, k := range slices.Sorted(maps.Keys(meta)) {
+		fmt.Fprintf(&b, "|%q=%q", k, meta[k])
+	}
+	return b.String()
 }
 
 // dialling reports whether a dial with key is in flight or was accepted

@@ -421,3 +421,48 @@ func TestPHPWarningPageIsNotAccepted(t *testing.T) {
 		assert.Equal(t, 1, fake.RequestCount(""))
 	})
 }
+
+// agentLive is a LiveCalls the test switches: whether ana has a live call.
+type agentLive struct{ live atomic.Bool }
+
+func (l *agentLive) HasLiveCall(context.Context, callmyway.Endpoint) (bool, error) {
+	return l.live.Load(), nil
+}
+
+// Inside the double-click window, a click for another contact on the same
+// number (a shared family phone) is not a repeat of the first: it is
+// refused while the first call is live, and placed once it has ended.
+// A repeat of the same click after the first call ended is a new dial too.
+func TestDoubleClickIsTheSameRequest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		live := &agentLive{}
+		fake, d := newDialer(t, nil, WithLiveCalls(live), WithDoubleClickWindow(5*time.Second))
+		d.onAccepted = func(context.Context, Result) error { live.live.Store(true); return nil } // the ledger records the dial
+		fake.ScriptNext(cmwtest.Script{Ring: 500 * time.Millisecond, Talk: time.Second}, cmwtest.Script{Ring: 500 * time.Millisecond, Talk: time.Second})
+		diego := Request{Agent: ana, Number: "2222 3333", Meta: map[string]string{"contact": "diego"}}
+		elena := Request{Agent: ana, Number: "2222 3333", Meta: map[string]string{"contact": "elena"}}
+
+		first, err := d.Dial(t.Context(), diego)
+		require.NoError(t, err)
+		again, err := d.Dial(t.Context(), diego)
+		require.NoError(t, err)
+		assert.True(t, again.Duplicate, "the same click again: the first answer")
+		assert.Equal(t, first.Ref, again.Ref)
+		_, err = d.Dial(t.Context(), elena)
+		assert.ErrorIs(t, err, ErrCallInProgress, "another contact while Diego's call is live")
+		assert.Equal(t, 1, fake.RequestCount(""))
+
+		time.Sleep(2500 * time.Millisecond) // Diego's call ends, still inside the window
+		live.live.Store(false)
+		res, err := d.Dial(t.Context(), elena)
+		require.NoError(t, err)
+		assert.False(t, res.Duplicate)
+		assert.Equal(t, "elena", res.Meta["contact"], "Elena's dial, not Diego's answer")
+		time.Sleep(2500 * time.Millisecond) // Elena's call ends, inside the window
+		live.live.Store(false)
+		res, err = d.Dial(t.Context(), elena)
+		require.NoError(t, err)
+		assert.False(t, res.Duplicate, "Elena's call ended: a new click is a new dial")
+		assert.Equal(t, 3, fake.RequestCount(""))
+	})
+}

@@ -27,15 +27,24 @@ func findBrowser() string {
 	return ""
 }
 
+// requireBrowserEnv, set to 1, makes the browser tests fail instead of
+// skipping when no Chromium is found (.ci/run sets it, so CI cannot pass
+// without running them).
+const requireBrowserEnv = "CMW_REQUIRE_BROWSER"
+
 // headless starts a headless Chromium at width×height for the test (closed
 // when it ends) and returns its context, with a 90-second budget, and the
-// screenshot directory: CMW_SCREENSHOT_DIR, else a temporary one. It
-// skips the test without Chromium.
+// screenshot directory: CMW_SCREENSHOT_DIR, else a temporary one. Without
+// Chromium it skips the test, or fails it when CMW_REQUIRE_BROWSER=1.
 func headless(t *testing.T, width, height int) (ctx context.Context, shots string) {
 	t.Helper()
 	exe := findBrowser()
 	if exe == "" {
-		t.Skip("no Chromium found (install Debian's chromium, as .ci/run does, or set CMW_BROWSER): skipping the browser test")
+		const why = "no Chromium found (install Debian's chromium, as .ci/run does, or set CMW_BROWSER)"
+		if os.Getenv(requireBrowserEnv) == "1" {
+			t.Fatal(why + ", and " + requireBrowserEnv + "=1 requires the browser tests")
+		}
+		t.Skip(why + ": skipping the browser test (" + requireBrowserEnv + "=1 makes this a failure)")
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/calls"
 	"github.com/callmyway-go/sdk/screenpop"
@@ -98,6 +96,12 @@ func (a *App) LiveCards(ctx context.Context, agentID string) (LiveCards, error) 
 	if err != nil {
 		return out, err
 	}
+	// Two ledger reads per current phone of the agent (its live calls,
+	// then its recent calls), not one for all: Ledger.Live and
+	// calls.Query name one phone (Query.Agent, and the stores' Filter.Agent
+	// behind it), and one unfiltered read of the window would scan every
+	// agent's calls. The count is bounded by the agent's phones (one or
+	// two), not by the calls found.
 	seen := map[string]bool{}
 	var found []calls.Call
 	var types []string
@@ -312,14 +316,12 @@ func (a *App) handleDisposition() http.Handler {
 			}
 			d.NextActionAt = t
 		}
-		if v := strings.TrimSpace(r.PostFormValue("charge")); v != "" {
-			c, err := decimal.NewFromString(strings.ReplaceAll(v, ",", "."))
-			if err != nil {
-				a.jsonError(w, r, errBadAmount)
-				return
-			}
-			d.Charge = c
+		charge, err := parseAmount(r.PostFormValue("charge")) // "" is no charge
+		if err != nil {
+			a.jsonError(w, r, err)
+			return
 		}
+		d.Charge = charge
 		if _, err := a.ownCall(r.Context(), u, d.CallID); err != nil {
 			a.jsonError(w, r, err)
 			return

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -406,6 +407,72 @@ func TestConsoleDialCardBecomesTheCallsCard(t *testing.T) {
 	assert.Equal(t, "false", c.eval(`String(document.querySelector('`+card("dial:r2")+`') !== null)`))
 }
 
+// Defect 3: dialling a number two contacts share showed the picker in 2
+// of 6 tries. Twenty dials of the demo's family phone, alternating between
+// its two contacts: each call's card shows the dialled contact and never
+// a picker, not even for a moment.
+func TestConsoleSharedNumberDialShowsTheContact(t *testing.T) {
+	a := newTestApp(t)
+	c := newConsole(t, a, "ana", 1366, 768)
+	ctx := context.Background()
+	shared, err := a.db.Search(ctx, "Mora", 10)
+	require.NoError(t, err)
+	require.Len(t, shared, 2, "the seed's two contacts of 2222-3333")
+	for _, co := range shared {
+		require.Equal(t, []string{"2222-3333"}, co.Numbers, co.Name)
+	}
+	ana := a.as(t, "ana")
+	// Any candidate button ever added to a card is a picker shown.
+	c.eval(`window.pickers = []; new MutationObserver(ms => ms.forEach(m => m.addedNodes.forEach(n => {
+		if (n.nodeType === 1 && (n.matches('button.candidate') || n.querySelector('button.candidate')))
+			window.pickers.push(n.closest('.call-card')?.dataset.callid || '?');
+	}))).observe(document.getElementById('cards'), {subtree: true, childList: true}); ''`)
+
+	done := map[string]bool{}
+	for i := range 20 {
+		want := shared[i%2]
+		// Long enough to see the card ringing; it then ends by itself.
+		a.fake.ScriptNext(cmwtest.Script{Ring: 300 * time.Millisecond, Talk: 300 * time.Millisecond})
+		code, body := ana.post(t, "/dial", url.Values{"number": {"2222-3333"}, "contact_id": {want.ID}}, "Accept", "application/json")
+		require.Equal(t, http.StatusOK, code, "dial %d: %s", i, body)
+		var id string
+		require.Eventually(t, func() bool {
+			for call, err := range a.ledger.Calls(ctx, calls.Query{From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Hour)}) {
+				if err == nil && call.DialRef != "" && call.WebhookSeen && !done[call.ID] {
+					id = call.ID
+				}
+			}
+			return id != ""
+		}, 10*time.Second, 20*time.Millisecond, "dial %d: the call's webhook", i)
+		done[id] = true
+
+		c.until(`document.querySelector('` + card(id) + ` .contact-name') !== null`)
+		assert.Equal(t, want.Name+" — "+want.CustomerName, c.text(card(id)+` .contact-name`), "dial %d: the dialled contact", i)
+		assert.Equal(t, "0", c.eval(`String(document.querySelectorAll('`+card(id)+` .match button.candidate').length)`), "dial %d: no picker", i)
+		assert.Equal(t, "1", c.eval(`String(document.querySelectorAll('.call-card').length)`), "dial %d: one card", i)
+
+		// The call ends; its disposition clears it, so the next dial starts clean.
+		c.until(`document.querySelector('` + card(id) + `')?.dataset.state === 'wrapup'`)
+		assert.Equal(t, "0", c.eval(`String(document.querySelectorAll('`+card(id)+` .match button.candidate').length)`), "dial %d: no picker after the end", i)
+		c.do(
+			chromedp.SetValue(chromedp.CSS(card(id)+` select[name=result]`), "CONTACTO"),
+			chromedp.Click(chromedp.CSS(card(id)+` button.save`)),
+		)
+		c.until(`document.querySelector('` + card(id) + `')?.dataset.state === 'ended'`)
+		c.do(chromedp.Click(chromedp.CSS(card(id) + ` button.dismiss`)))
+		c.until(`document.querySelectorAll('.call-card').length === 0`)
+		call, err := a.ledger.Get(ctx, id)
+		require.NoError(t, err)
+		require.Len(t, call.Disps, 1, "dial %d", i)
+		assert.Equal(t, want.ID, call.Disps[0].Contact, "dial %d: the disposition's contact", i)
+		if t.Failed() {
+			c.shot("shared-dial-failed.png")
+			t.FailNow()
+		}
+	}
+	assert.Equal(t, "", c.eval(`window.pickers.join(' ')`), "no picker was ever shown")
+}
+
 // When the event stream breaks, a banner says so until it reopens; then
 // the console asks the ledger (GET /api/live) for what it missed.
 func TestConsoleReconnectsAndResyncs(t *testing.T) {
@@ -470,4 +537,123 @@ func TestConsoleUnknownAndWithheldCards(t *testing.T) {
 	c.until(`document.querySelector('` + card(withheld) + ` .balance')?.textContent === '` + plus(t, before["Transportes Vega"], "12.50") + `'`)
 	assert.Equal(t, plus(t, before["Transportes Vega"], "12.50"), balances(t, a)["Transportes Vega"])
 	c.shot("console-saved.png")
+}
+
+// The withheld caller's search: Enter searches, accents and case do not
+// matter ("solis" finds Solís), an empty result says so, and a failed
+// search says it failed (translated), not that nothing was found.
+func TestConsoleWithheldSearch(t *testing.T) {
+	a := newTestApp(t)
+	c := newConsole(t, a, "ana", 1366, 768)
+	id := inbound(t, a, "", talkLong)
+	box := card(id) + ` form.search`
+	c.until(`document.querySelector('` + box + `') !== null`)
+	results := func() string { return c.text(box + ` .results`) }
+	// search types q in an emptied box and presses Enter; the previous
+	// results are cleared first, so a wait for results waits for these.
+	search := func(q string) {
+		t.Helper()
+		c.eval(`document.querySelector('` + box + ` input[name=q]').value = ''; document.querySelector('` + box + ` .results').textContent = ''; ''`)
+		c.do(chromedp.SendKeys(chromedp.CSS(box+` input[name=q]`), q+kb.Enter))
+	}
+
+	search("solis")
+	c.until(`document.querySelector('` + box + ` .results button.candidate') !== null`)
+	assert.Contains(t, results(), "Marta Solís — Comercial Solís")
+
+	search("SOLÍS")
+	c.until(`document.querySelector('` + box + ` .results button.candidate') !== null`)
+	assert.Contains(t, results(), "Marta Solís")
+
+	search("zzzz")
+	c.until(`document.querySelector('` + box + ` .results .no-results') !== null`)
+	assert.Equal(t, "Sin resultados", results())
+
+	// The CRM answers an error: its translated message, not "no results".
+	c.eval(`window.realFetch = window.fetch; window.fetch = (u, o) => String(u).startsWith('/api/search')
+		? Promise.resolve(new Response('internal error', {status: 500})) : window.realFetch(u, o); ''`)
+	search("solis")
+	c.until(`document.querySelector('` + box + ` .results .err') !== null`)
+	assert.Equal(t, "No se pudo buscar: error del CRM. Inténtelo de nuevo.", results())
+	// The network fails.
+	c.eval(`window.fetch = (u, o) => String(u).startsWith('/api/search') ? Promise.reject(new TypeError('Failed to fetch')) : window.realFetch(u, o); ''`)
+	search("solis")
+	c.until(`document.querySelector('` + box + ` .results .err')?.textContent === 'No se pudo buscar: sin conexión con el CRM.'`)
+	assert.Equal(t, "0", c.eval(`String(document.querySelectorAll('`+box+` .results button.candidate').length)`))
+	// Signed out meanwhile (another tab): the server's translated refusal.
+	c.eval(`window.fetch = window.realFetch; window.out = 0; fetch('/logout', {method: 'POST'}).then(r => { window.out = r.status; }); ''`)
+	c.until(`window.out !== 0`)
+	search("solis")
+	c.until(`document.querySelector('` + box + ` .results .err')?.textContent === 'Inicie sesión para continuar.'`)
+}
+
+// Signed out, a page of the CRM (the login page) cannot reach the
+// console's endpoints with fetch: the event stream, the live cards and
+// click to dial answer 401 with a translated error, or send a plain POST
+// to the login page; an EventSource never opens, even with a call ringing
+// for Ana; nothing is dialled.
+func TestSignedOutBrowserIsRefused(t *testing.T) {
+	a := newTestApp(t)
+	ctx, _ := headless(t, 1366, 768)
+	c := &console{t: t, a: a, ctx: ctx}
+	ana := a.agentID(t, "Ana")
+	ring := inbound(t, a, "8888-1111", talkLong)
+	require.Eventually(t, func() bool { _, err := a.ledger.Get(context.Background(), ring); return err == nil }, 10*time.Second, 20*time.Millisecond)
+	c.do(chromedp.Navigate(a.srv.URL+"/login?lang=es"), chromedp.WaitVisible(chromedp.CSS(`form.login`)))
+
+	c.eval(`window.got = null; (async () => {
+		const out = {};
+		const show = async (name, r) => {
+			const text = await r.text();
+			let error = '';
+			try { error = JSON.parse(text).error || ''; } catch (e) { error = 'not JSON'; }
+			out[name] = {status: r.status, type: r.headers.get('Content-Type') || '', redirected: r.redirected, path: new URL(r.url).pathname, error};
+		};
+		const form = () => { const b = new URLSearchParams(); b.append('number', '8888-1111'); return b; };
+		await show('events', await fetch('/events', {headers: {Accept: 'text/event-stream'}}));
+		await show('events_agent', await fetch('/events?agent=` + ana + `', {headers: {Accept: 'text/event-stream'}}));
+		await show('live', await fetch('/api/live', {headers: {Accept: 'application/json'}}));
+		await show('dial_json', await fetch('/dial', {method: 'POST', body: form(), headers: {Accept: 'application/json'}}));
+		await show('dial_form', await fetch('/dial', {method: 'POST', body: form()}));
+		window.got = JSON.stringify(out);
+	})().catch(e => { window.got = JSON.stringify({failed: String(e)}); }); ''`)
+	c.until(`window.got !== null`)
+	type answer struct {
+		Status     int
+		Type       string
+		Redirected bool
+		Path       string
+		Error      string
+	}
+	var got map[string]answer
+	require.NoError(t, json.Unmarshal([]byte(c.eval(`window.got`)), &got))
+	for _, name := range []string{"events", "events_agent", "live", "dial_json"} {
+		if assert.Contains(t, got, name) {
+			assert.Equal(t, http.StatusUnauthorized, got[name].Status, name)
+			assert.Contains(t, got[name].Type, "application/json", name)
+			assert.NotContains(t, got[name].Type, "event-stream", name)
+			assert.Equal(t, "Inicie sesión para continuar.", got[name].Error, name)
+		}
+	}
+	// A plain form POST is sent to sign in (303), which fetch follows.
+	assert.Equal(t, answer{Status: http.StatusOK, Type: "text/html; charset=utf-8", Redirected: true, Path: "/login", Error: "not JSON"}, got["dial_form"])
+
+	// An EventSource is refused too: it closes without opening, and gets
+	// nothing while Ana's call rings and its update is delivered.
+	c.eval(`window.es = {opened: false, closed: false, events: 0};
+		const es = new EventSource('/events');
+		es.onopen = () => { window.es.opened = true; };
+		es.onerror = () => { window.es.closed = es.readyState === EventSource.CLOSED; };
+		['pop', 'update', 'end', 'message'].forEach(type => es.addEventListener(type, () => { window.es.events++; })); ''`)
+	c.until(`window.es.closed`)
+	connectNow(t, a, ring) // an update for Ana's call
+	assert.Equal(t, `{"opened":false,"closed":true,"events":0}`, c.eval(`JSON.stringify(window.es)`))
+	assert.Zero(t, a.hub.Subscribers(ana), "no stream was subscribed")
+
+	// Nothing was dialled: the only call is the inbound one.
+	for call, err := range a.ledger.Calls(context.Background(), calls.Query{From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Hour)}) {
+		require.NoError(t, err)
+		assert.Equal(t, ring, call.ID)
+		assert.Empty(t, call.DialRef, "no dial")
+	}
 }

@@ -178,10 +178,13 @@ func (a *App) dial(r *http.Request) (key string, err error) {
 	return "dial_ok", nil
 }
 
+// handleSearch answers GET /api/search?q=: the contacts DB.Search finds
+// (accents, case, % and _ do not matter), or a translated error.
 func (a *App) handleSearch() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cs, err := a.db.Search(r.Context(), r.URL.Query().Get("q"), 20)
-		if a.fail(w, err) {
+		if err != nil {
+			a.jsonError(w, r, err) // logged; a translated message for the console
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"contacts": cs})

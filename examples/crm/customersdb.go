@@ -169,14 +169,14 @@ func (db *DB) CreateCustomer(ctx context.Context, nc NewCustomer) (customerID, c
 		if err := db.checkDocument(ctx, tx, doc, ""); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO crm_customers (id, name, document) VALUES (?, ?, ?)`), customerID, name, doc); err != nil {
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO crm_customers (id, name, document, name_fold) VALUES (?, ?, ?, ?)`), customerID, name, doc, fold(name)); err != nil {
 			return err
 		}
 		if contact == "" {
 			return nil
 		}
 		contactID = newID()
-		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO crm_contacts (id, customer_id, name) VALUES (?, ?, ?)`), contactID, customerID, contact); err != nil {
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO crm_contacts (id, customer_id, name, name_fold) VALUES (?, ?, ?, ?)`), contactID, customerID, contact, fold(contact)); err != nil {
 			return err
 		}
 		if n.E164 == "" {
@@ -207,7 +207,7 @@ func (db *DB) UpdateCustomer(ctx context.Context, id, name, doc string) error {
 		if err := db.checkDocument(ctx, tx, doc, id); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, db.q(`UPDATE crm_customers SET name = ?, document = ? WHERE id = ?`), name, doc, id)
+		res, err := tx.ExecContext(ctx, db.q(`UPDATE crm_customers SET name = ?, name_fold = ?, document = ? WHERE id = ?`), name, fold(name), doc, id)
 		return affected(res, err, errUnknownCustomer)
 	})
 }
@@ -259,7 +259,7 @@ func (db *DB) NewContact(ctx context.Context, customerID, name string, shared bo
 		if n == 0 {
 			return errUnknownCustomer
 		}
-		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO crm_contacts (id, customer_id, name) VALUES (?, ?, ?)`), id, customerID, name); err != nil {
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO crm_contacts (id, customer_id, name, name_fold) VALUES (?, ?, ?, ?)`), id, customerID, name, fold(name)); err != nil {
 			return err
 		}
 		for _, p := range parsed {
@@ -281,7 +281,7 @@ func (db *DB) RenameContact(ctx context.Context, customerID, contactID, name str
 	if name == "" {
 		return errContactNameRequired
 	}
-	res, err := db.ExecContext(ctx, db.q(`UPDATE crm_contacts SET name = ? WHERE id = ? AND customer_id = ?`), name, contactID, customerID)
+	res, err := db.ExecContext(ctx, db.q(`UPDATE crm_contacts SET name = ?, name_fold = ? WHERE id = ? AND customer_id = ?`), name, fold(name), contactID, customerID)
 	return affected(res, err, errUnknownContact)
 }
 

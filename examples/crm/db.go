@@ -62,6 +62,9 @@ func (db *DB) migrate(ctx context.Context) error {
 			return fmt.Errorf("crm migration %d: %w", i+1, err)
 		}
 	}
+	if err := db.migrateSearch(ctx); err != nil {
+		return err
+	}
 	for i, rc := range [][3]string{
 		{"PAGO", "Promesa de pago", "Promise to pay"}, {"CONTACTO", "Contactado", "Contacted"},
 		{"NOCONTESTA", "No contesta", "No answer"}, {"EQUIVOCADO", "Número equivocado", "Wrong number"},
@@ -435,21 +438,25 @@ func (db *DB) FindByNumber(ctx context.Context, e164 string) ([]screenpop.Contac
 	return db.scanContacts(ctx, contactSelect+` WHERE co.id IN (SELECT contact_id FROM crm_contact_numbers WHERE e164 = ?) ORDER BY co.name`, e164)
 }
 
-// Search implements screenpop.Contacts.
 // likeEscaper makes a text literal inside a LIKE pattern.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
+// Search implements screenpop.Contacts: the contacts whose name, customer
+// name, customer document or number contains query, ignoring accents and
+// case ("solis" finds "Solís", see fold); % and _ are literal.
 func (db *DB) Search(ctx context.Context, query string, limit int) ([]screenpop.Contact, error) {
-	query = strings.ToLower(strings.TrimSpace(query))
+	query = fold(strings.TrimSpace(query))
 	if query == "" {
 		return nil, nil
 	}
 	if limit <= 0 || limit > 50 {
 		limit = 20
 	}
-	// % and _ in the query are literal: escaped, with ESCAPE '\'.
+	// % and _ in the query are literal: escaped, with ESCAPE '\'. A name
+	// not folded yet (written by an older program) is compared in lower case.
 	like := "%" + likeEscaper.Replace(query) + "%"
-	return db.scanContacts(ctx, contactSelect+` WHERE LOWER(co.name) LIKE ? ESCAPE '\' OR LOWER(cu.name) LIKE ? ESCAPE '\' OR LOWER(cu.document) LIKE ? ESCAPE '\'
+	return db.scanContacts(ctx, contactSelect+` WHERE COALESCE(co.name_fold, LOWER(co.name)) LIKE ? ESCAPE '\'
+		OR COALESCE(cu.name_fold, LOWER(cu.name)) LIKE ? ESCAPE '\' OR LOWER(cu.document) LIKE ? ESCAPE '\'
 		OR co.id IN (SELECT contact_id FROM crm_contact_numbers WHERE raw LIKE ? ESCAPE '\' OR e164 LIKE ? ESCAPE '\') ORDER BY co.name LIMIT ?`, like, like, like, like, like, limit)
 }
 

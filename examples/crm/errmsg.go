@@ -39,6 +39,10 @@ var errorKeys = []struct {
 	{errChargeNegative, "err_charge_negative"},
 	{errChargeNeedsContact, "err_charge_needs_contact"},
 	{errBadDate, "err_bad_date"},
+	{errAmountNegative, "err_charge_negative"}, // parseAmount's, before their errBadAmount
+	{errAmountDecimals, "err_amount_decimals"},
+	{errAmountTooLarge, "err_amount_too_large"},
+	{errAmountFormat, "err_amount_format"},
 	{errBadAmount, "err_bad_amount_value"},
 	{calls.ErrNotFound, "err_unknown_call"},
 	{errBadZone, "err_bad_zone"},

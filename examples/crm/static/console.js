@@ -21,7 +21,7 @@
   const dismissed = new Set(load('cmw-dismissed', []));
   const picks = load('cmw-picks', {});
 
-  const { el, post } = window.crm; // dom.js
+  const { el, post, get } = window.crm; // dom.js
   // Provider times are the account's wall clock, "YYYY-MM-DD HH:mm:ss".
   function parseT(s) {
     if (!s || s.startsWith('1970-01-01')) return null;
@@ -220,18 +220,25 @@
     const q = el('input', { id: 'c' + n + '-q', name: 'q', type: 'search' });
     const results = el('div', { class: 'results', 'aria-live': 'polite' });
     box.append(el('label', { for: q.id }, t.search_customer), q, el('button', {}, t.search), results);
+    let asked = 0; // only the latest search's answer is shown
+    const fail = text => { results.textContent = ''; results.append(el('p', { class: 'err', role: 'alert' }, text)); };
     box.onsubmit = e => {
       e.preventDefault();
-      fetch('/api/search?q=' + encodeURIComponent(q.value)).then(r => r.json()).then(d => {
+      const n = ++asked;
+      get('/api/search?q=' + encodeURIComponent(q.value)).then(r => {
+        if (n !== asked) return;
+        // A failed search is not an empty one: say so (translated by the server, else here).
+        if (!r.ok) { fail(r.data.error || t.err_search); return; }
+        const d = r.data;
         results.textContent = '';
-        if (!(d.contacts || []).length) results.append(el('p', {}, t.no_results));
+        if (!(d.contacts || []).length) results.append(el('p', { class: 'no-results' }, t.no_results));
         (d.contacts || []).forEach(c => {
           const b = el('button', { type: 'button', class: 'candidate' }, t.link + ': ' + c.name + ' — ' + c.customer_name);
           // An unknown caller linked to a contact: the number is saved on it.
           b.onclick = () => pick(card, c, card.msg.match.kind === 'unknown' && !!card.msg.call.number_e164);
           results.append(b);
         });
-      });
+      }).catch(() => { if (n === asked) fail(t.err_search_network); });
     };
     return box;
   }
@@ -300,10 +307,10 @@
     const charge = f.charge.value.trim().replace(',', '.');
     msg.className = 'form-msg err';
     if (charge) {
-      const x = Number(charge);
-      if (!/^-?\d+(\.\d+)?$/.test(charge) || isNaN(x)) { msg.textContent = t.err_bad_amount + ' ' + charge; f.charge.focus(); return; }
-      if (x < 0) { msg.textContent = t.err_charge_negative; f.charge.focus(); return; }
-      if (x !== 0 && !card.contact) { msg.textContent = t.err_charge_needs_contact; f.charge.focus(); return; }
+      // The server's rule (parseAmount): digits, up to 2 decimals, no sign or exponent.
+      if (charge.startsWith('-')) { msg.textContent = t.err_charge_negative; f.charge.focus(); return; }
+      if (!/^\d{1,9}(\.\d{1,2})?$/.test(charge)) { msg.textContent = t.err_bad_amount + ' ' + charge; f.charge.focus(); return; }
+      if (Number(charge) !== 0 && !card.contact) { msg.textContent = t.err_charge_needs_contact; f.charge.focus(); return; }
     }
     msg.className = 'form-msg';
     msg.textContent = t.saving;

@@ -15,5 +15,10 @@ window.crm = (function () {
     return fetch(url, { method: 'POST', body, headers: { Accept: 'application/json' } })
       .then(r => r.json().catch(() => ({})).then(d => ({ ok: r.ok, status: r.status, data: d })));
   }
-  return { el, post };
+  // get reads a JSON answer and resolves to {ok, status, data} (data: the JSON answer, or {}).
+  function get(url) {
+    return fetch(url, { headers: { Accept: 'application/json' } })
+      .then(r => r.json().catch(() => ({})).then(d => ({ ok: r.ok, status: r.status, data: d })));
+  }
+  return { el, post, get };
 })();
