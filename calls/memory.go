@@ -326,19 +326,33 @@ func (t *memTx) Find(ctx context.Context, f Filter) ([]Record, error) {
 			out = append(out, r)
 		}
 	}
-	return SortLimit(out, f.Limit), ctx.Err()
+	slices.SortFunc(out, f.Compare)
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	return out, ctx.Err()
 }
 
 // SortLimit sorts recs by Start then ID and keeps the first limit of
-// them (all when limit is 0): the order of Scan and Tx.Find.
+// them (all when limit is 0): the order of Scan and Tx.Find for a Filter
+// without Newest (Filter.Compare gives either order).
 func SortLimit(recs []Record, limit int) []Record {
-	slices.SortFunc(recs, func(a, b Record) int {
-		return cmp.Or(a.Index.Start.Compare(b.Index.Start), cmp.Compare(a.ID, b.ID))
-	})
+	slices.SortFunc(recs, Filter{}.Compare)
 	if limit > 0 && len(recs) > limit {
 		recs = recs[:limit]
 	}
 	return recs
+}
+
+// Compare orders a and b as Scan and Tx.Find yield them under f: by
+// Start then ID, both descending when f.Newest. It is a cmp function for
+// slices.SortFunc.
+func (f Filter) Compare(a, b Record) int {
+	c := cmp.Or(a.Index.Start.Compare(b.Index.Start), cmp.Compare(a.ID, b.ID))
+	if f.Newest {
+		return -c
+	}
+	return c
 }
 
 func (t *memTx) ChargeOwners(ctx context.Context, keys ...string) (map[string]string, error) {
@@ -393,9 +407,7 @@ func (s *MemoryStore) Scan(ctx context.Context, f Filter) iter.Seq2[Record, erro
 		s.mu.Lock()
 		out := s.matching(f)
 		s.mu.Unlock()
-		sort.Slice(out, func(i, j int) bool {
-			return cmp.Or(out[i].Index.Start.Compare(out[j].Index.Start), cmp.Compare(out[i].ID, out[j].ID)) < 0
-		})
+		slices.SortFunc(out, f.Compare)
 		for i, r := range out {
 			if f.Limit > 0 && i >= f.Limit {
 				return

@@ -41,6 +41,10 @@ func (l *Ledger) callOf(r Record, now time.Time) (Call, error) {
 
 // Query selects calls in Ledger.Calls. Zero fields match every call.
 //
+// Calls come oldest first (by start time, then id), so a Limit keeps the
+// oldest matching calls; set Newest to read the newest first and, with a
+// Limit, keep the newest.
+//
 // Query is a plain value, safe to copy; Calls copies it. Its zero value
 // selects every call.
 //
@@ -53,6 +57,9 @@ type Query struct {
 	Number   string             // the customer's number, E.164
 	State    State              // in this state
 	Limit    int                // at most this many calls; 0 means all
+	// Newest yields the calls newest first: by start time then id, both
+	// descending. With Limit, it keeps the newest calls.
+	Newest bool
 	// Refusals includes the contact policy's refusals (StateRefused),
 	// which are not calls and are left out otherwise. State
 	// StateRefused selects only them.
@@ -77,7 +84,7 @@ func (q Query) filter() (Filter, error) {
 	if err := checkNumber("Query.Number", q.Number, false); err != nil {
 		return Filter{}, err
 	}
-	f := Filter{From: q.From, To: q.To, Agent: q.Agent, Contact: q.Contact, Case: q.Case, Number: q.Number, Limit: q.Limit}
+	f := Filter{From: q.From, To: q.To, Agent: q.Agent, Contact: q.Contact, Case: q.Case, Number: q.Number, Limit: q.Limit, Newest: q.Newest}
 	if q.State != "" {
 		if _, ok := ParseState(string(q.State)); !ok {
 			return Filter{}, invalid("Query.State", "%q is not a state", string(q.State))
@@ -95,8 +102,10 @@ func (q Query) filter() (Filter, error) {
 	return f, nil
 }
 
-// Calls yields the calls matching q, by start time then id. It yields one
-// error and stops on failure (an *InvalidError for a bad Query).
+// Calls yields the calls matching q, by start time then id: oldest first,
+// or newest first (both keys descending) when q.Newest is set. q.Limit
+// keeps the first calls in that order. It yields one error and stops on
+// failure (an *InvalidError for a bad Query).
 func (l *Ledger) Calls(ctx context.Context, q Query) iter.Seq2[Call, error] {
 	return func(yield func(Call, error) bool) {
 		if err := l.ok(); err != nil {

@@ -31,7 +31,8 @@ type Store interface {
 	Get(ctx context.Context, id string) (Record, error)
 
 	// Scan yields the call records (not aliases) matching f, ordered by
-	// Start then ID, at most f.Limit when it is positive. It yields one
+	// Start then ID (both descending when f.Newest), at most f.Limit when
+	// it is positive: the first f.Limit in that order. It yields one
 	// error and stops on failure.
 	Scan(ctx context.Context, f Filter) iter.Seq2[Record, error]
 
@@ -59,8 +60,8 @@ type Tx interface {
 	// Start is in [from, to].
 	Candidates(ctx context.Context, number string, from, to time.Time) ([]Record, error)
 	// Find returns the call records (not aliases) matching f, as Scan
-	// would, including this transaction's own writes, ordered by Start
-	// then ID. It reads what other updates committed and takes no row
+	// would (in Scan's order, f.Newest and f.Limit included), including
+	// this transaction's own writes. It reads what other updates committed and takes no row
 	// locks: callers serialise through Update's keys.
 	Find(ctx context.Context, f Filter) ([]Record, error)
 	// ChargeOwners returns, for each of keys that was posted, the id of
@@ -148,4 +149,7 @@ type Filter struct {
 	// for it).
 	NotStates []State
 	Limit     int // at most this many; 0 means no limit
+	// Newest orders by Start then ID, both descending (so Limit keeps
+	// the newest records); the default is ascending.
+	Newest bool
 }

@@ -550,26 +550,34 @@ func (s *Store) Get(ctx context.Context, id string) (calls.Record, error) {
 
 const scanPage = 200
 
-// Scan implements calls.Store, reading pages of records by (start, id).
+// Scan implements calls.Store, reading pages of records by (start, id),
+// descending for f.Newest.
 func (s *Store) Scan(ctx context.Context, f calls.Filter) iter.Seq2[calls.Record, error] {
-	where, args := filterSQL(f)
 	return overlay.Pages(f.Limit, scanPage, func(after *calls.Record, n int) ([]calls.Record, error) {
 		if err := s.ok(); err != nil {
 			return nil, err
 		}
-		q, a := "SELECT "+cols+" FROM ledger_calls WHERE "+where, append([]any(nil), args...)
-		if after != nil {
-			a = append(a, after.Index.Start, after.ID)
-			q += fmt.Sprintf(" AND (start_at, id) > ($%d, $%d)", len(a)-1, len(a))
-		}
-		a = append(a, n)
-		q += " ORDER BY start_at, id LIMIT $" + strconv.Itoa(len(a))
+		q, a := scanSQL(f, after, n)
 		recs, err := queryRecords(ctx, s.pool, q, a...)
 		if err != nil {
 			return nil, fmt.Errorf("pgstore: scan: %w", err)
 		}
 		return recs, nil
 	})
+}
+
+// scanSQL is the query of Scan's page of at most n records after the
+// record after (nil: the first page).
+func scanSQL(f calls.Filter, after *calls.Record, n int) (string, []any) {
+	cmp, order := overlay.Keyset(f.Newest, "start_at")
+	where, a := filterSQL(f)
+	q := "SELECT " + cols + " FROM ledger_calls WHERE " + where
+	if after != nil {
+		a = append(a, after.Index.Start, after.ID)
+		q += fmt.Sprintf(" AND (start_at, id) %s ($%d, $%d)", cmp, len(a)-1, len(a))
+	}
+	a = append(a, n)
+	return q + " ORDER BY " + order + " LIMIT $" + strconv.Itoa(len(a)), a
 }
 
 // filterSQL translates f (see calls.Filter.Match) into a WHERE clause.

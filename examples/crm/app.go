@@ -465,15 +465,31 @@ type HistoryRow struct {
 	Linked                                                              bool // the contact was found by the call's number
 }
 
-// historyLimit bounds the calls History reads from the ledger (the page
-// shows them historyPage at a time).
-const historyLimit = 5000
+// historyLimit bounds the calls History returns (the page shows them
+// historyPage at a time): the newest that match its filters. A variable
+// so that tests can lower it.
+var historyLimit = 5000
 
-// History lists the ledger's calls, newest first.
+// historyBatch is how many calls History reads before looking up their
+// contacts (two batched queries, no query per row). A variable so that
+// tests can lower it.
+var historyBatch = 1000
+
+// History lists the ledger's calls, newest first: the newest historyLimit
+// that match f.
 func (a *App) History(ctx context.Context, f CallsFilter) ([]HistoryRow, error) {
+	rows, _, err := a.history(ctx, f)
+	return rows, err
+}
+
+// history is History, and whether more calls in f's range match f than
+// it returns. It reads the ledger newest first and filters while reading,
+// so that it holds at most historyLimit+historyBatch calls whatever the
+// range holds, and a filtered view is not emptied by other calls.
+func (a *App) history(ctx context.Context, f CallsFilter) (out []HistoryRow, more bool, err error) {
 	agents, err := a.db.Agents(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	// endpoint id or username -> who had it when: a call is credited to
 	// the agent who had the phone then, not to its current one.
@@ -504,18 +520,62 @@ func (a *App) History(ctx context.Context, f CallsFilter) ([]HistoryRow, error) 
 		}
 		return AgentRow{}, false
 	}
-	// First the calls, then their contacts in two batched queries (by id,
-	// and by number for calls nobody linked yet): no query per row.
+	// Calls a batch at a time, then their contacts in two batched queries
+	// (by id, and by number for calls nobody linked yet): no query per row.
 	type pending struct {
 		row     HistoryRow
 		contact string // the call's contact, "" when unknown
 		number  string
 	}
-	var rows []pending
-	var ids, numbers []string
-	for c, err := range a.ledger.Calls(ctx, calls.Query{From: f.From, To: f.To, Limit: historyLimit}) {
+	var batch []pending
+	// flush adds the batch's calls of f's customer to out, up to
+	// historyLimit; one more that matches sets more.
+	flush := func() error {
+		var ids, numbers []string
+		for _, p := range batch {
+			switch {
+			case p.contact != "":
+				ids = append(ids, p.contact)
+			case p.number != "":
+				numbers = append(numbers, p.number)
+			}
+		}
+		byID, err := a.db.ContactsByID(ctx, uniq(ids))
 		if err != nil {
-			return nil, err
+			return err
+		}
+		byNumber, err := a.db.ContactsByNumber(ctx, uniq(numbers))
+		if err != nil {
+			return err
+		}
+		for _, p := range batch {
+			r := p.row
+			ct, ok := byID[p.contact]
+			if !ok && p.contact == "" {
+				// A call from a known number is linked to its contact
+				// automatically, when the number is one contact's.
+				if found := byNumber[p.number]; len(found) == 1 {
+					ct, ok, r.Linked = found[0], true, true
+				}
+			}
+			if ok {
+				r.ContactName, r.CustomerName, r.CustomerID = ct.Name, ct.CustomerName, ct.CustomerID
+			}
+			if f.CustomerID != "" && r.CustomerID != f.CustomerID {
+				continue
+			}
+			if len(out) == historyLimit {
+				more = true
+				break
+			}
+			out = append(out, r)
+		}
+		batch = batch[:0]
+		return nil
+	}
+	for c, err := range a.ledger.Calls(ctx, calls.Query{From: f.From, To: f.To, Newest: true}) {
+		if err != nil {
+			return nil, false, err
 		}
 		ag, ok := agentAt("id:"+c.Agent.ID, c.Start)
 		if !ok {
@@ -533,43 +593,22 @@ func (a *App) History(ctx context.Context, f CallsFilter) ([]HistoryRow, error) 
 		for _, ch := range c.Charges {
 			r.Charge = r.Charge.Add(ch.Amount)
 		}
-		switch {
-		case c.Contact != "":
-			ids = append(ids, c.Contact)
-		case c.Number != "":
-			numbers = append(numbers, c.Number)
-		}
-		rows = append(rows, pending{row: r, contact: c.Contact, number: c.Number})
-	}
-	byID, err := a.db.ContactsByID(ctx, uniq(ids))
-	if err != nil {
-		return nil, err
-	}
-	byNumber, err := a.db.ContactsByNumber(ctx, uniq(numbers))
-	if err != nil {
-		return nil, err
-	}
-	var out []HistoryRow
-	for _, p := range rows {
-		r := p.row
-		ct, ok := byID[p.contact]
-		if !ok && p.contact == "" {
-			// A call from a known number is linked to its contact
-			// automatically, when the number is one contact's.
-			if found := byNumber[p.number]; len(found) == 1 {
-				ct, ok, r.Linked = found[0], true, true
+		batch = append(batch, pending{row: r, contact: c.Contact, number: c.Number})
+		// Without a customer filter every call in the batch is shown:
+		// read no more than one past the limit.
+		if len(batch) == historyBatch || (f.CustomerID == "" && len(out)+len(batch) > historyLimit) {
+			if err := flush(); err != nil {
+				return nil, false, err
+			}
+			if more {
+				return out, true, nil
 			}
 		}
-		if ok {
-			r.ContactName, r.CustomerName, r.CustomerID = ct.Name, ct.CustomerName, ct.CustomerID
-		}
-		if f.CustomerID != "" && r.CustomerID != f.CustomerID {
-			continue
-		}
-		out = append(out, r)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Detect.After(out[j].Detect) })
-	return out, nil
+	if err := flush(); err != nil {
+		return nil, false, err
+	}
+	return out, more, nil
 }
 
 // uniq returns list sorted without repeats.

@@ -35,7 +35,7 @@ func (a *App) handleCalls() http.Handler {
 			a.render(w, r, http.StatusForbidden, "error", &errorView{Msg: translate(lang(r), "no_agent")})
 			return
 		}
-		rows, err := a.History(r.Context(), f)
+		rows, limited, err := a.history(r.Context(), f)
 		if a.fail(w, err) {
 			return
 		}
@@ -68,7 +68,7 @@ func (a *App) handleCalls() http.Handler {
 		v := &callsView{Rows: shown, Total: len(rows), Agents: agents, Customers: customers, F: f,
 			AllAgents: userFrom(r.Context()).Role != RoleAgent, Currency: currency,
 			FromStr: dayString(f.From, a.cfg.Loc), ToStr: dayString(f.To.AddDate(0, 0, -1), a.cfg.Loc),
-			CSVURL: "/calls.csv?" + r.URL.RawQuery, Sync: a.SyncStatus(), PageN: page, Pages: pages, Limited: len(rows) >= historyLimit}
+			CSVURL: "/calls.csv?" + r.URL.RawQuery, Sync: a.SyncStatus(), PageN: page, Pages: pages, Limited: limited}
 		if page > 1 {
 			v.PrevURL = pageURL(page - 1)
 		}

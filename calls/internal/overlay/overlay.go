@@ -70,7 +70,8 @@ func (o *Overlay) Candidates(fromDB []calls.Record, number string, from, to time
 }
 
 // Find corrects what the database answered for a Tx.Find query with f
-// (without its Limit) with the pending writes, and applies f.Limit.
+// (without its Limit) with the pending writes, and applies f's order
+// (Filter.Compare) and Limit.
 func (o *Overlay) Find(fromDB []calls.Record, f calls.Filter) []calls.Record {
 	var out []calls.Record
 	for _, r := range fromDB {
@@ -83,7 +84,11 @@ func (o *Overlay) Find(fromDB []calls.Record, f calls.Filter) []calls.Record {
 			out = append(out, r)
 		}
 	}
-	return calls.SortLimit(out, f.Limit)
+	slices.SortFunc(out, f.Compare)
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	return out
 }
 
 // ChargeOwner reports which pending record first posted key.

@@ -164,7 +164,18 @@ func Run(t *testing.T, newStore func(t *testing.T) calls.Store) {
 		})
 		assert.Equal(t, want, scan(calls.Filter{}), "all, by start then id, no aliases")
 		assert.Equal(t, want[:7], scan(calls.Filter{Limit: 7}))
-		for _, f := range []calls.Filter{
+		// Newest first: start then id, both descending, across keyset
+		// pages (250 records, pages of 200 in the SQL stores, five calls
+		// per start time), and a Limit keeps the newest.
+		newest := slices.Clone(want)
+		slices.Reverse(newest)
+		assert.Equal(t, newest, scan(calls.Filter{Newest: true}), "all, newest first")
+		assert.Equal(t, newest[:7], scan(calls.Filter{Newest: true, Limit: 7}), "the 7 newest")
+		assert.Equal(t, newest[:203], scan(calls.Filter{Newest: true, Limit: 203}), "the 203 newest: a page and a tie group")
+		assert.Equal(t, []string{"c249", "c199", "c149", "c099", "c049", "c248"}, newest[:6], "ties on start broken by id, descending")
+		filters := []calls.Filter{
+			{Limit: 230},
+			{From: t0.Add(10 * time.Minute), To: t0.Add(40 * time.Minute), Limit: 12},
 			{From: t0.Add(10 * time.Minute), To: t0.Add(20 * time.Minute)},
 			{Agent: callmyway.Endpoint{ID: "5009", User: "nobody"}},
 			{Agent: callmyway.Endpoint{User: "8000001"}, States: []calls.State{calls.StateEnded}},
@@ -176,9 +187,18 @@ func Run(t *testing.T, newStore func(t *testing.T) calls.Store) {
 			{States: []calls.State{calls.StateRinging, calls.StateFinal}, Limit: 30},
 			{NotStates: []calls.State{calls.StateRinging}, Case: "k25"},
 			{NotStates: []calls.State{calls.StateRinging, calls.StateEnded}},
-		} {
+		}
+		for _, f := range slices.Clone(filters) {
+			f.Newest = true
+			filters = append(filters, f)
+		}
+		for _, f := range filters {
+			order := want
+			if f.Newest {
+				order = newest
+			}
 			var exp []string
-			for _, id := range want {
+			for _, id := range order {
 				for _, r := range recs {
 					if r.ID == id && f.Match(r.Index) {
 						exp = append(exp, id)
@@ -217,6 +237,9 @@ func Run(t *testing.T, newStore func(t *testing.T) calls.Store) {
 			got, err = tx.Find(ctx, calls.Filter{Case: "k25", Limit: 2})
 			require.NoError(t, err)
 			assert.Equal(t, append([]string{"new"}, exp...)[:2], ids(got))
+			got, err = tx.Find(ctx, calls.Filter{Case: "k25", Newest: true, Limit: 3})
+			require.NoError(t, err)
+			assert.Equal(t, []string{exp[len(exp)-1], exp[len(exp)-2], exp[len(exp)-3]}, ids(got), "Tx.Find newest first with pending writes")
 			return errors.New("roll back")
 		}))
 		n := 0
