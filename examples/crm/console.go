@@ -124,7 +124,7 @@ func (a *App) LiveCards(ctx context.Context, agentID string) (LiveCards, error) 
 	}
 	for _, e := range eps {
 		ep := callmyway.Endpoint{ID: e.EndpointID, User: e.Username}
-		for c, err := range a.ledger.Calls(ctx, calls.Query{Agent: ep, From: now.Add(-wrapUpWindow), To: now.Add(time.Minute), Limit: 50}) {
+		for c, err := range a.ledger.Calls(ctx, calls.Query{Agent: ep, From: now.Add(-wrapUpWindow), To: now.Add(time.Minute), Limit: 50, Newest: true}) {
 			if err != nil {
 				return out, err
 			}

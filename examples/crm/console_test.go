@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,7 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cmwtest"
+	"github.com/callmyway-go/sdk/webhook"
 )
 
 // live reads GET /api/live as c.
@@ -86,4 +89,22 @@ func TestLiveCardsAreTheSignedInAgentsCalls(t *testing.T) {
 	code, body = beto.post(t, "/api/disposition", url.Values{"callid": {r.CallID}, "result": {"CONTACTO"}})
 	require.Equal(t, http.StatusOK, code, body)
 	assert.Empty(t, beto.live(t).Messages, "disposed: no wrap-up left")
+}
+
+// A busy phone's newest wrap-up cards are restored: the console reads the
+// phone's recent calls newest first, so its per-phone cap of 50 drops the
+// oldest, never the call the agent just finished.
+func TestLiveCardsKeepTheNewestWrapUps(t *testing.T) {
+	app := newTestApp(t)
+	ctx := t.Context()
+	now := time.Now()
+	for i := range 60 {
+		at := callmyway.NewTime(now.Add(-time.Duration(120-i) * time.Minute))
+		require.NoError(t, app.ledger.HandleEvent(ctx, webhook.Event{Action: webhook.CallEnd, Call: webhook.Call{ID: fmt.Sprintf("wrap-%02d", i),
+			Endpoint: callmyway.Endpoint{ID: "5001"}, Direction: callmyway.DirectionInbound, ANI: fmt.Sprintf("5067000%04d", i),
+			DetectTime: at, DisconnectTime: at}}))
+	}
+	ids := app.as(t, "ana").live(t).ids()
+	assert.Contains(t, ids, "wrap-59", "the newest wrap-up card")
+	assert.NotContains(t, ids, "wrap-00", "the oldest beyond the cap")
 }
