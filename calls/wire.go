@@ -66,12 +66,19 @@ func (l *Ledger) phone(ctx context.Context, e callmyway.Endpoint) (callmyway.End
 }
 
 // HandleEvent implements webhook.Listener: it applies a callStart or
-// callEnd, so the webhook handler acks it only once it is durable.
+// callEnd, so the webhook handler acks it only once it is durable. An
+// event the ledger can never store (webhook.Parse refuses all of them, but
+// a router may build events by other means) is an *InvalidError that also
+// matches webhook.ErrInvalidEvent: the handler answers 400, not a 500 the
+// sender would retry for ever.
 func (l *Ledger) HandleEvent(ctx context.Context, ev webhook.Event) error {
 	if err := l.ok(); err != nil {
 		return err
 	}
 	e := EventOf(l.acct, ev)
+	if _, err := normEvent(e); err != nil {
+		return fmt.Errorf("%w: %w", webhook.ErrInvalidEvent, err)
+	}
 	var err error
 	if e.Endpoint, err = l.phone(ctx, e.Endpoint); err != nil {
 		return err

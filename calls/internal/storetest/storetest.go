@@ -7,7 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +21,7 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/calls"
+	"github.com/callmyway-go/sdk/webhook"
 )
 
 var t0 = time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
@@ -46,6 +51,7 @@ func norm(r calls.Record) calls.Record {
 
 // Run runs the contract tests on stores made by newStore, each empty.
 func Run(t *testing.T, newStore func(t *testing.T) calls.Store) {
+	t.Run("Webhook", func(t *testing.T) { runWebhook(t, newStore) })
 	t.Run("PutGetSeq", func(t *testing.T) {
 		s := newStore(t)
 		ctx := t.Context()
@@ -291,6 +297,57 @@ func Run(t *testing.T, newStore func(t *testing.T) calls.Store) {
 		require.NoError(t, err)
 		assert.JSONEq(t, fmt.Sprintf(`{"N":%d}`, workers*each), string(got.Doc), "no lost update")
 	})
+}
+
+// runWebhook checks, on a Ledger over each store, that the webhook handler
+// answers the same way whatever the store: 400 for an event the ledger can
+// never store (never a 500 the sender retries for ever), 200 for odd but
+// valid text, kept byte for byte (issue 16 #2 and #11).
+func runWebhook(t *testing.T, newStore func(t *testing.T) calls.Store) {
+	acct := callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"}
+	l, err := calls.New(acct, newStore(t))
+	require.NoError(t, err)
+	h, err := webhook.NewHandler(acct, l, webhook.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	body := func(callid, endpoint, ani string) string {
+		b, err := json.Marshal(map[string]any{"action": "callStart", "data": map[string]any{
+			"callid": callid, "endpoint_id": endpoint, "ani": ani, "dnis": "8000001",
+			"detect_time": "2026-03-02 15:00:00", "type": "in"}})
+		require.NoError(t, err)
+		return string(b)
+	}
+	post := func(b string) int {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(b)))
+		return w.Code
+	}
+	for name, b := range map[string]string{
+		"endpoint with a space":   body("w1", "50 01", "50688887777"),
+		"endpoint over 128 bytes": body("w2", strings.Repeat("5", calls.MaxIDLen+1), "50688887777"),
+		"endpoint with ESC":       body("w3", "50\x1b01", "50688887777"),
+		"endpoint with NUL":       body("w4", "50\x0001", "50688887777"),
+		"ani over 1024 bytes":     body("w5", "5001", strings.Repeat("8", 1025)),
+		"ani with NUL":            body("w6", "5001", "8888\x007777"),
+		"callid with NUL":         body("w7\x00", "5001", "50688887777"),
+		"callid with a prefix":    body("dial:w8", "5001", "50688887777"),
+		"callid not UTF-8":        `{"action":"callStart","data":{"callid":"w9` + "\xff" + `","endpoint_id":"5001"}}`,
+	} {
+		assert.Equal(t, http.StatusBadRequest, post(b), name)
+		assert.Equal(t, http.StatusBadRequest, post(b), name+", again")
+	}
+	odd := body("w10 é☎", "5001é", "☎ +506 8888-7777 😀")
+	require.Equal(t, http.StatusOK, post(odd))
+	c, err := l.Get(t.Context(), "w10 é☎")
+	require.NoError(t, err)
+	assert.Equal(t, "5001é", c.Agent.ID)
+	require.Len(t, c.Events, 1)
+	assert.Equal(t, "☎ +506 8888-7777 😀", c.Events[0].ANI)
+
+	// An event a router built by other means is refused the same way by
+	// the ledger: an error matching both sentinels.
+	err = l.HandleEvent(t.Context(), webhook.Event{Action: webhook.CallStart, Call: webhook.Call{ID: "w11", Endpoint: callmyway.Endpoint{ID: "50 01"}}})
+	assert.ErrorIs(t, err, webhook.ErrInvalidEvent)
+	assert.ErrorIs(t, err, calls.ErrInvalid)
 }
 
 func ids(rs []calls.Record) []string {
