@@ -183,7 +183,7 @@ func parse(loc *time.Location, body []byte) (Event, error) {
 		name string
 		err  error
 	}{
-		{"callid", valid.CallID(c.ID, true)},
+		{"callid", valid.WireCallID(c.ID, true)},
 		{"endpoint_id", valid.EndpointName(c.Endpoint.ID)},
 		{"account_id", valid.Text(c.AccountID, valid.MaxText)},
 		{"ani", valid.Text(c.ANI, valid.MaxText)},

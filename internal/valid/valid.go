@@ -11,6 +11,7 @@ package valid
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -39,6 +40,9 @@ const (
 	DialPrefix = "dial:"
 	// RefusalPrefix prefixes the ledger's id of a refused attempt.
 	RefusalPrefix = "refusal:"
+	// EscapedPrefix prefixes an id kept byte for byte in escaped form
+	// (EscapeID).
+	EscapedPrefix = "esc:"
 )
 
 // MaxAmount is the first amount too large (in absolute value): 10^12.
@@ -64,8 +68,9 @@ func ID(s string, required bool) error {
 	return nil
 }
 
-// CallID checks a provider's callid: the ID rule, and none of the prefixes
-// the ledger keeps for its own ids.
+// CallID checks a callid as the ledger keeps it: the ID rule, none of the
+// prefixes the ledger keeps for its own ids, and, with EscapedPrefix, the
+// exact form EscapeID gives.
 func CallID(s string, required bool) error {
 	if err := ID(s, required); err != nil {
 		return err
@@ -75,7 +80,67 @@ func CallID(s string, required bool) error {
 			return fmt.Errorf("%q starts with %q, kept for dials and refusals", s, p)
 		}
 	}
+	if raw, ok := UnescapeID(s); strings.HasPrefix(s, EscapedPrefix) && (!ok || EscapeID(raw) != s) {
+		return fmt.Errorf("%q starts with %q but is not an escaped id", s, EscapedPrefix)
+	}
 	return nil
+}
+
+// WireCallID checks a callid as a sender wrote it (a webhook's): the
+// CallID rule, and EscapedPrefix is refused too (an escaped id is made by
+// the SDK, never sent).
+func WireCallID(s string, required bool) error {
+	if strings.HasPrefix(s, EscapedPrefix) {
+		return fmt.Errorf("%q starts with %q, kept for escaped ids", s, EscapedPrefix)
+	}
+	return CallID(s, required)
+}
+
+// NeedsEscape reports whether id cannot be kept as is: it is not valid
+// UTF-8 or holds a control character (NUL included). Such bytes are
+// refused by some databases, and repairing them (U+FFFD) could make two
+// ids one.
+func NeedsEscape(id string) bool {
+	return !utf8.ValidString(id) || strings.IndexFunc(id, unicode.IsControl) >= 0
+}
+
+// EscapeID returns raw, an id as received, in a form every store keeps
+// and that names raw alone: raw itself when it is valid UTF-8 without
+// control characters and does not start with EscapedPrefix; otherwise
+// EscapedPrefix followed by raw written as a Go string literal without its
+// quotes (`esc:c1\x00`, `esc:a\xffb`). Two different raw ids never
+// give the same result, and UnescapeID gives raw back. Apply it once,
+// where raw bytes enter (an escaped id passed again is escaped again).
+func EscapeID(raw string) string {
+	if !NeedsEscape(raw) && !strings.HasPrefix(raw, EscapedPrefix) {
+		return raw
+	}
+	q := strconv.Quote(raw)
+	return EscapedPrefix + q[1:len(q)-1]
+}
+
+// SanitizeID is EscapeID for an id that may already be escaped: it escapes
+// id only if NeedsEscape. It is idempotent.
+func SanitizeID(id string) string {
+	if NeedsEscape(id) {
+		return EscapeID(id)
+	}
+	return id
+}
+
+// UnescapeID returns the raw id an EscapeID result stands for; an id
+// without EscapedPrefix is returned as is. ok is false for an id with
+// EscapedPrefix that is not a valid escape.
+func UnescapeID(id string) (raw string, ok bool) {
+	rest, found := strings.CutPrefix(id, EscapedPrefix)
+	if !found {
+		return id, true
+	}
+	raw, err := strconv.Unquote(`"` + rest + `"`)
+	if err != nil {
+		return "", false
+	}
+	return raw, true
 }
 
 // EndpointName checks one name of a phone (endpoint id or username): the

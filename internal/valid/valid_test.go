@@ -37,3 +37,64 @@ func TestRules(t *testing.T) {
 		assert.Error(t, err, i)
 	}
 }
+
+func TestEscapeID(t *testing.T) {
+	for raw, want := range map[string]string{
+		"1700000000.1234": "1700000000.1234",
+		"a b é☎":          "a b é☎",
+		"":                "",
+		"c1\x00":          `esc:c1\x00`,
+		"a\xffb":          `esc:a\xffb`,
+		"a\u0085b":        `esc:a\u0085b`,
+		"esc:1":           `esc:esc:1`,
+		`a"\`:             `a"\`,
+		"\"\\\x00":        `esc:\"\\\x00`,
+	} {
+		got := EscapeID(raw)
+		assert.Equal(t, want, got, "%q", raw)
+		back, ok := UnescapeID(got)
+		assert.True(t, ok)
+		assert.Equal(t, raw, back)
+		assert.Equal(t, got, SanitizeID(got), "SanitizeID keeps %q", got)
+	}
+	for _, bad := range []string{`esc:\`, `esc:"`, `esc:\q`, `esc:a\x0`} {
+		_, ok := UnescapeID(bad)
+		assert.False(t, ok, bad)
+		assert.Error(t, CallID(bad, true), bad)
+	}
+	// Only the exact escape of an id that needs one is a callid.
+	assert.NoError(t, CallID(`esc:a\xffb`, true))
+	assert.NoError(t, CallID(`esc:esc:1`, true))
+	assert.Error(t, CallID(`esc:abc`, true), "abc needs no escape")
+	assert.Error(t, CallID(`esc:a\u00e9`, true), "not the form EscapeID writes")
+	assert.Error(t, WireCallID(`esc:a\xffb`, true), "a sender never writes an escaped id")
+}
+
+// FuzzEscapeID: EscapeID is injective and reversible, its result is text
+// every store keeps (valid UTF-8 without control characters) and a callid
+// the ledger accepts, and SanitizeID is idempotent.
+func FuzzEscapeID(f *testing.F) {
+	for _, s := range []string{"", "1", "a\xffb", "a\xfeb", "a\uFFFDb", "c1\x00", "esc:1", `esc:a\xffb`, `\`, `"`} {
+		f.Add(s, s+"x")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		ea, eb := EscapeID(a), EscapeID(b)
+		if a != b && ea == eb {
+			t.Fatalf("%q and %q both escape to %q", a, b, ea)
+		}
+		if back, ok := UnescapeID(ea); !ok || back != a {
+			t.Fatalf("UnescapeID(%q) = %q, %v; want %q", ea, back, ok, a)
+		}
+		if NeedsEscape(ea) {
+			t.Fatalf("EscapeID(%q) = %q needs an escape", a, ea)
+		}
+		if a != "" && len(ea) <= MaxIDLen && !strings.HasPrefix(a, DialPrefix) && !strings.HasPrefix(a, RefusalPrefix) {
+			if err := CallID(ea, true); err != nil {
+				t.Fatalf("CallID(EscapeID(%q)): %v", a, err)
+			}
+		}
+		if s := SanitizeID(a); SanitizeID(s) != s {
+			t.Fatalf("SanitizeID not idempotent on %q", a)
+		}
+	})
+}

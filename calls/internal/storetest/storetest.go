@@ -21,6 +21,7 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/calls"
+	"github.com/callmyway-go/sdk/cdr"
 	"github.com/callmyway-go/sdk/webhook"
 )
 
@@ -52,6 +53,7 @@ func norm(r calls.Record) calls.Record {
 // Run runs the contract tests on stores made by newStore, each empty.
 func Run(t *testing.T, newStore func(t *testing.T) calls.Store) {
 	t.Run("Webhook", func(t *testing.T) { runWebhook(t, newStore) })
+	t.Run("OddCDRs", func(t *testing.T) { runOddCDRs(t, newStore) })
 	t.Run("PutGetSeq", func(t *testing.T) {
 		s := newStore(t)
 		ctx := t.Context()
@@ -348,6 +350,69 @@ func runWebhook(t *testing.T, newStore func(t *testing.T) calls.Store) {
 	err = l.HandleEvent(t.Context(), webhook.Event{Action: webhook.CallStart, Call: webhook.Call{ID: "w11", Endpoint: callmyway.Endpoint{ID: "50 01"}}})
 	assert.ErrorIs(t, err, webhook.ErrInvalidEvent)
 	assert.ErrorIs(t, err, calls.ErrInvalid)
+}
+
+// runOddCDRs checks, on a Ledger over each store, that a CDR page with
+// odd callids commits (the Syncer never stops for good) and that two
+// different callids never become one call (issue 16 #3 and #7): callids
+// with NUL, control characters or bytes that are not UTF-8 are kept
+// escaped (cdr.EscapedIDPrefix); a record the ledger can never store is
+// skipped and logged, and the rest of the page is applied.
+func runOddCDRs(t *testing.T, newStore func(t *testing.T) calls.Store) {
+	acct := callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"}
+	var logs strings.Builder
+	var mu sync.Mutex
+	l, err := calls.New(acct, newStore(t), calls.WithLogger(slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))))
+	require.NoError(t, err)
+	raws := []string{"c\x00", "a\xffb", "a\xfeb", "a\uFFFDb", "a\u0001b", "esc:1", "plain"}
+	var page strings.Builder
+	page.WriteString(`[`)
+	for i, raw := range raws {
+		id := strings.NewReplacer("\x00", `\u0000`, "\u0001", `\u0001`).Replace(raw)
+		fmt.Fprintf(&page, `{"callid":"%s","original_callid":"%s","ref_callid":"0","ani":"50688887777","dnis":"8000001","dnis_user":"8000001","detect_time":"2026-11-20 10:00:0%d","disconnect_time":"2026-11-20 10:01:00","duration":50,"type":"incoming","cost":"0.05"},`, id, id, i)
+	}
+	// Records no store of the ledger keeps: an escaped id over MaxIDLen
+	// bytes, a duration over a year.
+	long := strings.Repeat("\xff", 40)
+	fmt.Fprintf(&page, `{"callid":"%s","ref_callid":"0","detect_time":"2026-11-20 10:00:00","type":"incoming"},`, long)
+	page.WriteString(`{"callid":"too-long","ref_callid":"0","detect_time":"2026-11-20 10:00:00","duration":40000000,"type":"incoming"}]`)
+	recs, err := cdr.DecodePage([]byte(page.String()), time.UTC)
+	require.NoError(t, err)
+	require.Len(t, recs, len(raws)+2)
+	for range 2 { // the page is applied, and applied again as the next poll's overlap
+		require.NoError(t, l.ReconcileCDRs(t.Context(), recs), "the page commits")
+	}
+	seen := map[string]bool{}
+	for c, err := range l.Calls(t.Context(), calls.Query{}) {
+		require.NoError(t, err)
+		raw, ok := cdr.UnescapeID(c.ID)
+		require.True(t, ok, c.ID)
+		seen[raw] = true
+		assert.True(t, c.CDRSeen, c.ID)
+	}
+	want := map[string]bool{"c\x00": true, "a\xffb": true, "a\xfeb": true, "a\uFFFDb": true, "a\u0001b": true, "esc:1": true, "plain": true}
+	assert.Equal(t, want, seen, "one call per callid, none merged, the bad ones skipped")
+	mu.Lock()
+	assert.Equal(t, 4, strings.Count(logs.String(), "CDR record skipped"), logs.String())
+	mu.Unlock()
+
+	// A record built by hand (not decoded) is escaped the same way, so it
+	// is the same call.
+	require.NoError(t, l.ReconcileCDRs(t.Context(), []cdr.Record{{CallID: "a\xffb", RefCallID: "0", EndReason: "OK"}}))
+	c, err := l.Get(t.Context(), cdr.EscapedIDPrefix+`a\xffb`)
+	require.NoError(t, err)
+	assert.Len(t, c.Legs, 1)
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *strings.Builder
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(p)
 }
 
 func ids(rs []calls.Record) []string {
