@@ -8,10 +8,11 @@ import (
 	"time"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/internal/valid"
 )
 
 // RefusalPrefix prefixes the id of a refused attempt: "refusal:"+ref.
-const RefusalPrefix = "refusal:"
+const RefusalPrefix = valid.RefusalPrefix
 
 // Admission is a contact policy's decision on one dial, recorded in the
 // ledger before the dial is sent (Ledger.Admit): an attempt admitted (the

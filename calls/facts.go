@@ -6,6 +6,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/internal/valid"
 )
 
 // Dial is a click to dial that CallMyWay accepted: the first fact of an
@@ -39,7 +40,7 @@ type Dial struct {
 func (d Dial) ID() string { return DialPrefix + d.Ref }
 
 // DialPrefix prefixes the id of a call known only by its dial.
-const DialPrefix = "dial:"
+const DialPrefix = valid.DialPrefix
 
 // Action is what a webhook event reports. The zero Action is invalid.
 //

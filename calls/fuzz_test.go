@@ -3,12 +3,14 @@ package calls
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/webhook"
 )
 
 // eventsFrom turns arbitrary bytes into events of a few calls.
@@ -95,6 +97,32 @@ func FuzzApplyEvent(f *testing.F) {
 			if a.State.ended() && a.Live {
 				t.Fatalf("ended call %s is live", a.ID)
 			}
+		}
+	})
+}
+
+// FuzzParsedEventIsStorable: every event webhook.Parse accepts is one the
+// ledger stores (one definition of the limits, internal/valid), so the
+// webhook handler never acks a 400-worthy event with a 500 retried for
+// ever (issue 16 #2 and #11).
+func FuzzParsedEventIsStorable(f *testing.F) {
+	f.Add("900000001", "5001", "50688887777", "8000001", "2017-06-01 13:45:09", "0.045", "60")
+	f.Add("50 01", "50 01", "ani", "", "9999-12-31 23:59:59", "0.0000000000001", "1")
+	f.Add("dial:1", "\u0085", "a\x00b", "\xff", "", "1e11", "604800")
+	acct := callmyway.Account{Username: "8000001", Location: time.FixedZone("UTC-6", -6*3600), Region: "CR"}
+	f.Fuzz(func(t *testing.T, callid, endpoint, ani, dnis, detect, cost, duration string) {
+		body, err := json.Marshal(map[string]any{"action": "callEnd", "data": map[string]any{
+			"callid": callid, "endpoint_id": endpoint, "ani": ani, "dnis": dnis, "detect_time": detect,
+			"disconnect_time": detect, "cost": cost, "duration": duration, "type": "in"}})
+		if err != nil {
+			return
+		}
+		ev, err := webhook.Parse(acct, body)
+		if err != nil {
+			return
+		}
+		if _, err := normEvent(EventOf(acct, ev)); err != nil {
+			t.Fatalf("webhook.Parse accepted %s, the ledger refuses it: %v", body, err)
 		}
 	})
 }

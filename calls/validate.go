@@ -2,14 +2,12 @@ package calls
 
 import (
 	"fmt"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/internal/valid"
 )
 
 // Input rules. The ledger applies them before any store sees a fact, so
@@ -29,86 +27,45 @@ import (
 //   - durations are between 0 and MaxDuration.
 //   - amounts have at most 12 integer digits and 12 decimals.
 const (
-	MaxIDLen    = 128
-	MaxDuration = 366 * 24 * time.Hour
-	maxText     = 1024
-	maxNotes    = 16 << 10
+	MaxIDLen    = valid.MaxIDLen
+	MaxDuration = valid.MaxDuration
+	maxText     = valid.MaxText
+	maxNotes    = valid.MaxNotes
 	maxMeta     = 64
 )
 
-func checkID(field, s string, required bool) error {
-	switch {
-	case s == "":
-		if required {
-			return invalid(field, "empty")
-		}
+// The checks below wrap the rules of internal/valid, shared with the
+// webhook parser (so an event it accepts is one the ledger stores), in an
+// *InvalidError naming the field.
+
+func wrap(field string, err error) error {
+	if err == nil {
 		return nil
-	case len(s) > MaxIDLen:
-		return invalid(field, "%d bytes, longer than %d", len(s), MaxIDLen)
-	case !utf8.ValidString(s):
-		return invalid(field, "%q is not valid UTF-8", s)
-	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		return invalid(field, "%q holds a control character", s)
 	}
-	return nil
+	return &InvalidError{Field: field, Reason: err.Error()}
 }
+
+func checkID(field, s string, required bool) error { return wrap(field, valid.ID(s, required)) }
 
 // checkCallID is checkID, and refuses the prefix of dial ids.
 func checkCallID(field, s string, required bool) error {
-	if err := checkID(field, s, required); err != nil {
-		return err
-	}
-	for _, p := range []string{DialPrefix, RefusalPrefix} {
-		if strings.HasPrefix(s, p) {
-			return invalid(field, "%q starts with %q, kept for dials and refusals", s, p)
-		}
-	}
-	return nil
+	return wrap(field, valid.CallID(s, required))
 }
 
 func checkEndpoint(field string, e callmyway.Endpoint, required bool) error {
 	if required && e.IsZero() {
 		return invalid(field, "no endpoint id or username")
 	}
-	for _, n := range []struct{ f, v string }{{".ID", e.ID}, {".User", e.User}} {
-		if err := checkID(field+n.f, n.v, false); err != nil {
-			return err
-		}
-		if strings.IndexFunc(n.v, unicode.IsSpace) >= 0 {
-			return invalid(field+n.f, "%q holds a space", n.v)
-		}
+	if err := valid.EndpointName(e.ID); err != nil {
+		return wrap(field+".ID", err)
 	}
-	return nil
+	return wrap(field+".User", valid.EndpointName(e.User))
 }
 
-func checkText(field, s string, max int) error {
-	switch {
-	case len(s) > max:
-		return invalid(field, "%d bytes, longer than %d", len(s), max)
-	case !utf8.ValidString(s):
-		return invalid(field, "%q is not valid UTF-8", s)
-	case strings.IndexByte(s, 0) >= 0:
-		return invalid(field, "holds a NUL byte")
-	}
-	return nil
-}
+func checkText(field, s string, max int) error { return wrap(field, valid.Text(s, max)) }
 
 func checkNumber(field, s string, required bool) error {
-	if s == "" {
-		if required {
-			return invalid(field, "empty")
-		}
-		return nil
-	}
-	if len(s) < 3 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
-		return invalid(field, "%q is not an E.164 number such as +50688887777", s)
-	}
-	for i := 1; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return invalid(field, "%q is not an E.164 number such as +50688887777", s)
-		}
-	}
-	return nil
+	return wrap(field, valid.Number(s, required))
 }
 
 // normTime returns t in UTC to the microsecond, the zero time for 1970
@@ -118,34 +75,16 @@ func normTime(field string, t *time.Time) error {
 		*t = time.Time{}
 		return nil
 	}
-	if t.Year() > 9999 || t.UTC().Year() > 9999 {
-		return invalid(field, "year %d is after 9999", t.Year())
+	if err := valid.Year(*t); err != nil {
+		return wrap(field, err)
 	}
 	*t = t.UTC().Truncate(time.Microsecond)
 	return nil
 }
 
-func checkDuration(field string, d time.Duration) error {
-	switch {
-	case d < 0:
-		return invalid(field, "%v is negative", d)
-	case d > MaxDuration:
-		return invalid(field, "%v is longer than a year", d)
-	}
-	return nil
-}
+func checkDuration(field string, d time.Duration) error { return wrap(field, valid.Duration(d)) }
 
-var maxAmount = decimal.New(1, 12)
-
-func checkAmount(field string, d decimal.Decimal) error {
-	switch {
-	case d.Abs().GreaterThanOrEqual(maxAmount):
-		return invalid(field, "%s has more than 12 integer digits", d)
-	case d.Exponent() < -12 && !d.Equal(d.Truncate(12)):
-		return invalid(field, "%s has more than 12 decimals", d)
-	}
-	return nil
-}
+func checkAmount(field string, d decimal.Decimal) error { return wrap(field, valid.Amount(d)) }
 
 func checkDirection(field string, d callmyway.Direction) error {
 	switch d {

@@ -9,6 +9,7 @@ import (
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cdr"
 	"github.com/callmyway-go/sdk/click2dial"
+	"github.com/callmyway-go/sdk/internal/valid"
 	"github.com/callmyway-go/sdk/number"
 	"github.com/callmyway-go/sdk/webhook"
 )
@@ -66,12 +67,19 @@ func (l *Ledger) phone(ctx context.Context, e callmyway.Endpoint) (callmyway.End
 }
 
 // HandleEvent implements webhook.Listener: it applies a callStart or
-// callEnd, so the webhook handler acks it only once it is durable.
+// callEnd, so the webhook handler acks it only once it is durable. An
+// event the ledger can never store (webhook.Parse refuses all of them, but
+// a router may build events by other means) is an *InvalidError that also
+// matches webhook.ErrInvalidEvent: the handler answers 400, not a 500 the
+// sender would retry for ever.
 func (l *Ledger) HandleEvent(ctx context.Context, ev webhook.Event) error {
 	if err := l.ok(); err != nil {
 		return err
 	}
 	e := EventOf(l.acct, ev)
+	if _, err := normEvent(e); err != nil {
+		return fmt.Errorf("%w: %w", webhook.ErrInvalidEvent, err)
+	}
 	var err error
 	if e.Endpoint, err = l.phone(ctx, e.Endpoint); err != nil {
 		return err
@@ -94,6 +102,14 @@ func (l *Ledger) RecordAccepted(ctx context.Context, res click2dial.Result) erro
 
 // ReconcileCDRs applies CDR records: give it to cdr.OnCommit, so every
 // page the Syncer commits is reconciled with the ledger first.
+//
+// A record the ledger can never store (an id over MaxIDLen bytes, a
+// duration over MaxDuration, an amount out of range...) is skipped and
+// reported (logged at Warn with WithLogger), not returned as an error: the
+// provider sends the same page again on every poll, so one bad record
+// would stop the sync for good. Ids with NUL, control characters or bytes
+// that are not UTF-8 are not bad: they are kept escaped (see
+// cdr.EscapedIDPrefix), never merged with another call's.
 func (l *Ledger) ReconcileCDRs(ctx context.Context, recs []cdr.Record) error {
 	if err := l.ok(); err != nil {
 		return err
@@ -102,6 +118,10 @@ func (l *Ledger) ReconcileCDRs(ctx context.Context, recs []cdr.Record) error {
 	legs := make([]Leg, 0, len(recs))
 	for _, r := range recs {
 		lg := LegOf(l.acct.Region, r, now)
+		if _, err := normLeg("Leg", lg); err != nil {
+			l.cfg.log.WarnContext(ctx, "calls: CDR record skipped: the ledger cannot store it", "callid", lg.CallID, "error", err.Error())
+			continue
+		}
 		var err error
 		if lg.Agent, err = l.phone(ctx, lg.Agent); err != nil {
 			return err
@@ -127,6 +147,10 @@ func (l *Ledger) ObserveLive(ctx context.Context, recs []cdr.Record) error {
 	for _, r := range recs {
 		e, ok := LiveOf(l.acct.Region, r, now)
 		if !ok {
+			continue
+		}
+		if _, err := normEvent(e); err != nil {
+			l.cfg.log.WarnContext(ctx, "calls: live record skipped: the ledger cannot store it", "callid", e.CallID, "error", err.Error())
 			continue
 		}
 		var err error
@@ -161,6 +185,7 @@ func LiveOf(region string, r cdr.Record, seenAt time.Time) (e Event, ok bool) {
 	if r.OriginalCallID != "" && r.OriginalCallID != "0" {
 		id = r.OriginalCallID
 	}
+	id = valid.SanitizeID(id)
 	return Event{
 		CallID: id, Action: ActionLive, Endpoint: r.Agent(), Direction: r.Direction,
 		ANI: r.ANI, DNIS: r.DNIS, Number: e164(r.CustomerNumber(), region),
@@ -187,7 +212,7 @@ func EventOf(acct callmyway.Account, ev webhook.Event) Event {
 // number in region; seenAt is when this version of the record was read.
 func LegOf(region string, r cdr.Record, seenAt time.Time) Leg {
 	return Leg{
-		CallID: r.CallID, OriginalCallID: r.OriginalCallID, RefCallID: r.RefCallID, Agent: r.Agent(),
+		CallID: valid.SanitizeID(r.CallID), OriginalCallID: valid.SanitizeID(r.OriginalCallID), RefCallID: valid.SanitizeID(r.RefCallID), Agent: r.Agent(),
 		ANI: r.ANI, DNIS: r.DNIS, Number: e164(r.CustomerNumber(), region), Direction: r.Direction,
 		Detect: r.DetectTime.Time(), Connect: r.ConnectTime.Time(), Disconnect: r.DisconnectTime.Time(),
 		Duration: r.Duration, Cost: r.Cost, Rate: r.Rate, AccessFee: r.AccessFee, EndReason: r.EndReason, SeenAt: seenAt,

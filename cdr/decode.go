@@ -9,6 +9,7 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/internal/provider"
+	"github.com/callmyway-go/sdk/internal/valid"
 	"github.com/callmyway-go/sdk/internal/wire"
 )
 
@@ -79,7 +80,7 @@ func DecodePage(body []byte, loc *time.Location) ([]Record, error) {
 	items, _ := v.Array()
 	recs := make([]Record, 0, len(items))
 	for i, it := range items {
-		r, err := decodeRecord(it, i, loc)
+		r, err := decodeRecord(it, i, loc, valid.EscapeID)
 		if err != nil {
 			return nil, err
 		}

@@ -14,15 +14,21 @@
 // # Text
 //
 // Every Store (MemoryStore, and cdr/sqlstore on SQLite and on PostgreSQL)
-// stores a record's text the same way: a NUL byte, or a run of bytes that
-// is not valid UTF-8, in any text field (CallID included), in Direction,
-// or in an Extra key or raw value, is replaced by U+FFFD, the Unicode
-// replacement character (Record.SanitizeText). Valid text is stored as
-// sent. PostgreSQL's TEXT refuses both, SQLite would keep them, and the
-// webhook handler refuses a delivery carrying NUL (the sender can fix and
-// resend it); the history is repaired instead of refused because the
-// provider sends the same record again on every poll, so a refused record
-// would stall the Syncer for good, and a history with one odd character is
-// worth more than none. Two callids that differ only in such bytes would
-// become one record.
+// stores a record's text the same way (Record.SanitizeText). PostgreSQL's
+// TEXT refuses NUL bytes and invalid UTF-8, SQLite would keep them, so:
+//
+//   - Ids (CallID, OriginalCallID, RefCallID) are keys and are never
+//     repaired: one holding NUL or another control character, or bytes
+//     that are not valid UTF-8, is kept byte for byte in escaped form
+//     (EscapedIDPrefix, UnescapeID). Two different callids are never
+//     stored as one record, nor as one call by the calls ledger.
+//   - In any other text field, in Direction, and in an Extra key or raw
+//     value, a NUL byte or a run of bytes that is not valid UTF-8 is
+//     replaced by U+FFFD, the Unicode replacement character.
+//
+// Valid text is stored as sent. The history is kept instead of refused
+// because the provider sends the same record again on every poll, so a
+// refused record would stall the Syncer for good, and a history with one
+// odd character is worth more than none. (The webhook handler, whose
+// sender can fix and resend, refuses such callids with a 400.)
 package cdr

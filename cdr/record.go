@@ -14,6 +14,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/internal/valid"
 	"github.com/callmyway-go/sdk/internal/wire"
 )
 
@@ -120,8 +121,10 @@ func (e *FieldError) Error() string {
 // Is matches callmyway.ErrMalformedResponse.
 func (e *FieldError) Is(target error) bool { return target == callmyway.ErrMalformedResponse }
 
-// decodeRecord reads one record object in loc.
-func decodeRecord(v *fastjson.Value, idx int, loc *time.Location) (Record, error) {
+// decodeRecord reads one record object in loc. escapeID is how its ids
+// are kept: valid.EscapeID for the provider's answers, valid.SanitizeID
+// for a record MarshalJSON wrote (whose ids are escaped already).
+func decodeRecord(v *fastjson.Value, idx int, loc *time.Location, escapeID func(string) string) (Record, error) {
 	var r Record
 	o, err := v.Object()
 	if err != nil {
@@ -169,10 +172,18 @@ func decodeRecord(v *fastjson.Value, idx int, loc *time.Location) (Record, error
 			r.Extra[string(k)] = json.RawMessage(raw)
 			return
 		}
-		s, err := wire.Scalar(v)
+		read := wire.Scalar
+		isID := key == "callid" || key == "original_callid" || key == "ref_callid"
+		if isID {
+			read = wire.Raw // ids are kept byte for byte (see the package doc, Text)
+		}
+		s, err := read(v)
 		if err != nil {
 			fail(key, string(v.MarshalTo(nil)), err.Error())
 			return
+		}
+		if isID {
+			s = escapeID(s)
 		}
 		switch key {
 		case "callid":
@@ -317,14 +328,16 @@ func Money(d decimal.Decimal) string {
 	return d.String()
 }
 
-// UnmarshalJSON reads one record in provider form. Times are read as UTC;
-// DecodePage reads them in the account's zone.
+// UnmarshalJSON reads one record in provider form, as MarshalJSON writes
+// it. Times are read as UTC; DecodePage reads them in the account's zone.
+// Unlike DecodePage, it takes ids starting with EscapedIDPrefix as escaped
+// already, so a record survives a round trip.
 func (r *Record) UnmarshalJSON(b []byte) error {
 	v, err := fastjson.ParseBytes(b)
 	if err != nil {
 		return fmt.Errorf("cdr: record: %w", err)
 	}
-	rec, err := decodeRecord(v, 0, time.UTC)
+	rec, err := decodeRecord(v, 0, time.UTC, valid.SanitizeID)
 	if err != nil {
 		return err
 	}

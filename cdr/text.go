@@ -7,21 +7,43 @@ import (
 	"unicode/utf8"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/internal/valid"
 )
 
 // replacement is what SanitizeText writes for a NUL byte or a run of
-// invalid UTF-8: U+FFFD, the Unicode replacement character.
+// invalid UTF-8 in free text: U+FFFD, the Unicode replacement character.
 const replacement = "\uFFFD"
 
+// EscapedIDPrefix starts an id (CallID, OriginalCallID, RefCallID) that
+// the provider sent with bytes no store keeps as they are: NUL or another
+// control character, or bytes that are not UTF-8 (or that started with
+// this prefix). The rest is the id as sent, written as a Go string
+// literal without its quotes: "c1\x00" arrives as `esc:c1\x00`, and
+// "a\xffb" as `esc:a\xffb`. Such ids are kept byte for byte, so two
+// different callids are never stored as one; UnescapeID gives the id as
+// sent.
+const EscapedIDPrefix = valid.EscapedPrefix
+
+// UnescapeID returns the id as the provider sent it: id itself, or, for
+// an id starting with EscapedIDPrefix, the bytes it stands for. ok is
+// false for an id with the prefix that is not a valid escape.
+func UnescapeID(id string) (raw string, ok bool) { return valid.UnescapeID(id) }
+
 // SanitizeText returns r with its text made storable the same way by
-// every Store: each NUL byte, and each run of bytes that is not valid
-// UTF-8, in a text field (CallID included), in Direction, or in an Extra
-// key or raw value, is replaced by U+FFFD. Valid text is returned
-// unchanged, and r's Extra map is never modified (a changed Extra is a
-// copy). Stores call it on every record they save; see the package
-// documentation for why records are repaired rather than refused.
+// every Store. Ids (CallID, OriginalCallID, RefCallID) holding NUL or
+// another control character, or bytes that are not valid UTF-8, are
+// escaped reversibly (see EscapedIDPrefix; DecodePage has already done it
+// for records the provider sent). In every other text field, in
+// Direction, and in an Extra key or raw value, each NUL byte and each run
+// of bytes that is not valid UTF-8 is replaced by U+FFFD. Valid text is
+// returned unchanged, and r's Extra map is never modified (a changed Extra
+// is a copy). Stores call it on every record they save; see the package
+// documentation for why records are kept rather than refused.
 func (r Record) SanitizeText() Record {
-	for _, f := range []*string{&r.CallID, &r.OriginalCallID, &r.RefCallID, &r.ANI, &r.DNIS, &r.ANIUser, &r.DNISUser,
+	for _, f := range []*string{&r.CallID, &r.OriginalCallID, &r.RefCallID} {
+		*f = valid.SanitizeID(*f)
+	}
+	for _, f := range []*string{&r.ANI, &r.DNIS, &r.ANIUser, &r.DNISUser,
 		&r.RoutePattern, &r.RouteName, &r.EndReason, &r.NameEndpointANI, &r.NameEndpointDNIS, &r.Type} {
 		*f = sanitize(*f)
 	}

@@ -20,8 +20,8 @@ import (
 
 // TestBadTextIsStoredTheSameOnEveryStore: NUL bytes and invalid UTF-8 in a
 // record's text (PostgreSQL's TEXT refuses both, SQLite keeps them) are
-// replaced by U+FFFD on every store, so the record is stored, and read
-// back identically, everywhere.
+// replaced by U+FFFD on every store, and escaped reversibly in its ids, so
+// the record is stored, and read back identically, everywhere.
 func TestBadTextIsStoredTheSameOnEveryStore(t *testing.T) {
 	detect := callmyway.NewTime(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
 	bad := cdr.Record{
@@ -38,7 +38,7 @@ func TestBadTextIsStoredTheSameOnEveryStore(t *testing.T) {
 		},
 	}
 	want := map[string]string{
-		"callid": "c1\uFFFD", "ani": "5068888\uFFFD7777", "route": "CR M\uFFFDvil", "name": "Agente \uFFFD Uno\uFFFD",
+		"callid": `esc:c1\x00`, "ani": "5068888\uFFFD7777", "route": "CR M\uFFFDvil", "name": "Agente \uFFFD Uno\uFFFD",
 	}
 	storetest.ForEach(t, func(t *testing.T, open storetest.Opener) {
 		s := open(t)
@@ -90,5 +90,67 @@ func FuzzSanitizeText(f *testing.F) {
 		if again := r.SanitizeText(); !reflect.DeepEqual(again, r) {
 			t.Fatalf("not idempotent on %q", s)
 		}
+	})
+}
+
+// TestOddCallIDsStayDistinctOnEveryStore: callids that differ only in
+// bytes no store keeps as they are (invalid UTF-8, NUL, a control
+// character) used to be repaired into one (U+FFFD): two CDRs became one
+// record. They are now kept byte for byte, escaped, on every store, and
+// UnescapeID gives back what the provider sent (issue 16 #7).
+func TestOddCallIDsStayDistinctOnEveryStore(t *testing.T) {
+	raws := []string{"a\xffb", "a\xfeb", "a\uFFFDb", "a\x00b", "a\x01b", "a\\xffb", "esc:a", `esc:a\xffb`, " a\xffb "}
+	var page bytes.Buffer
+	page.WriteString(`[`)
+	for i, raw := range raws {
+		if i > 0 {
+			page.WriteString(`,`)
+		}
+		// The provider's JSON: raw bytes as they are, NUL and control
+		// characters as JSON escapes.
+		id := strings.NewReplacer("\\", `\\`, "\x00", `\u0000`, "\x01", `\u0001`).Replace(raw)
+		page.WriteString(`{"callid":"` + id + `","original_callid":"` + id + `","ref_callid":"0","detect_time":"2026-11-20 10:00:00","type":"incoming"}`)
+	}
+	page.WriteString(`]`)
+	recs, err := cdr.DecodePage(page.Bytes(), time.UTC)
+	require.NoError(t, err)
+	require.Len(t, recs, len(raws))
+	want := map[string]string{} // stored id -> raw
+	for i, r := range recs {
+		raw := strings.TrimSpace(raws[i])
+		assert.True(t, utf8.ValidString(r.CallID) && !strings.ContainsFunc(r.CallID, func(c rune) bool { return c < 0x20 || c == 0x7f }), "%q", r.CallID)
+		got, ok := cdr.UnescapeID(r.CallID)
+		assert.True(t, ok)
+		assert.Equal(t, raw, got, "UnescapeID(%q)", r.CallID)
+		assert.Equal(t, r.CallID, r.OriginalCallID)
+		assert.Equal(t, r.CallID, r.SanitizeText().CallID, "SanitizeText keeps an escaped id")
+		want[r.CallID] = raw
+	}
+	assert.Len(t, want, len(raws)-1, "distinct ids stay distinct (the trimmed one is the same as the first)")
+	assert.Equal(t, `esc:a\xffb`, recs[0].CallID)
+	assert.Equal(t, `esc:a\x00b`, recs[3].CallID)
+	assert.Equal(t, "a\uFFFDb", recs[2].CallID, "valid text is kept as sent")
+
+	// A record built by hand with such an id is escaped the same way.
+	assert.Equal(t, recs[0].CallID, cdr.Record{CallID: "a\xffb"}.SanitizeText().CallID)
+	// A record survives a JSON round trip.
+	b, err := json.Marshal(recs[0])
+	require.NoError(t, err)
+	var back cdr.Record
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, recs[0].CallID, back.CallID)
+
+	detect := callmyway.NewTime(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
+	storetest.ForEach(t, func(t *testing.T, open storetest.Opener) {
+		s := open(t)
+		require.NoError(t, s.Commit(context.Background(), "8000001", recs, cdr.Checkpoint{Through: detect.Time()}))
+		require.NoError(t, s.Commit(context.Background(), "8000001", recs, cdr.Checkpoint{Through: detect.Time()}), "the same page again")
+		got := map[string]string{}
+		for _, r := range storetest.Records(t, s) {
+			raw, ok := cdr.UnescapeID(r.CallID)
+			require.True(t, ok, r.CallID)
+			got[r.CallID] = raw
+		}
+		assert.Equal(t, want, got)
 	})
 }

@@ -4,15 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 	"github.com/valyala/fastjson"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/internal/valid"
 	"github.com/callmyway-go/sdk/internal/wire"
 )
 
@@ -169,23 +168,29 @@ func parse(loc *time.Location, body []byte) (Event, error) {
 	if c.ID == "" {
 		return ev, &ParseError{Field: "data.callid", Reason: "missing"}
 	}
-	if len(c.ID) > 128 {
-		return ev, &ParseError{Field: "data.callid", Reason: "longer than 128 bytes"}
+	// The ids are the call's and the phone's identity: they must arrive
+	// exactly as they will be stored and compared. Invalid UTF-8 would be
+	// rewritten (and two different ids could become one).
+	for _, name := range []string{"callid", "endpoint_id"} {
+		if raw := d.Get(name); raw != nil && raw.Type() == fastjson.TypeString && !utf8.Valid(raw.GetStringBytes()) {
+			return ev, &ParseError{Field: "data." + name, Reason: "not valid UTF-8"}
+		}
 	}
-	// The callid is the call's identity: it must arrive exactly as it will
-	// be stored and compared. Invalid UTF-8 would be rewritten (and two
-	// different callids could become one), and NUL or other control
-	// characters are refused by some databases: such a callid gets a 400
-	// on every store alike, never a 500 that is retried for ever.
-	if raw := d.Get("callid"); raw != nil && raw.Type() == fastjson.TypeString && !utf8.Valid(raw.GetStringBytes()) {
-		return ev, &ParseError{Field: "data.callid", Reason: "not valid UTF-8"}
-	}
-	if i := strings.IndexFunc(c.ID, unicode.IsControl); i >= 0 {
-		return ev, &ParseError{Field: "data.callid", Reason: fmt.Sprintf("control character %U at byte %d", c.ID[i], i)}
-	}
-	for _, t := range []struct{ name, v string }{{"account_id", c.AccountID}, {"endpoint_id", c.Endpoint.ID}, {"ani", c.ANI}, {"dnis", c.DNIS}} {
-		if strings.ContainsRune(t.v, 0) {
-			return ev, &ParseError{Field: "data." + t.name, Reason: "contains a NUL character"}
+	// Every field must also pass the call ledger's rules (internal/valid,
+	// the one definition of the limits): an event the ledger cannot store
+	// gets a 400 here, on every store alike, never a 500 retried for ever.
+	for _, t := range []struct {
+		name string
+		err  error
+	}{
+		{"callid", valid.WireCallID(c.ID, true)},
+		{"endpoint_id", valid.EndpointName(c.Endpoint.ID)},
+		{"account_id", valid.Text(c.AccountID, valid.MaxText)},
+		{"ani", valid.Text(c.ANI, valid.MaxText)},
+		{"dnis", valid.Text(c.DNIS, valid.MaxText)},
+	} {
+		if t.err != nil {
+			return ev, &ParseError{Field: "data." + t.name, Reason: t.err.Error()}
 		}
 	}
 	for _, t := range []struct {
@@ -195,6 +200,9 @@ func parse(loc *time.Location, body []byte) (Event, error) {
 		s := f.str(t.name)
 		if *t.out, err = callmyway.ParseTime(s, loc); err != nil {
 			return ev, &ParseError{Field: "data." + t.name, Reason: fmt.Sprintf("%q is not YYYY-MM-DD HH:mm:ss", s)}
+		}
+		if err := valid.Year(t.out.Time()); err != nil {
+			return ev, &ParseError{Field: "data." + t.name, Reason: fmt.Sprintf("%q: %v", s, err)}
 		}
 	}
 	dur := f.str("duration")
@@ -216,6 +224,9 @@ func parse(loc *time.Location, body []byte) (Event, error) {
 	}
 	if c.Cost.Abs().GreaterThan(maxCost) {
 		return ev, &ParseError{Field: "data.cost", Reason: fmt.Sprintf("%s is out of range (at most %s)", c.Cost, maxCost)}
+	}
+	if err := valid.Amount(c.Cost); err != nil {
+		return ev, &ParseError{Field: "data.cost", Reason: err.Error()}
 	}
 	if f.err != nil {
 		return ev, f.err

@@ -20,6 +20,12 @@ import (
 // calls it on the request's goroutine, concurrently for concurrent
 // deliveries, so it must be safe for concurrent use.
 //
+// An error tells the sender to retry (a 500), except one that matches
+// ErrInvalidEvent: an event that can never be processed, whatever the
+// retries, gets a 400 (return fmt.Errorf("%w: %w", webhook.ErrInvalidEvent,
+// err), for example). A retried event that is always refused would be
+// retried for ever, and lost all the same.
+//
 // A nil Listener is refused by NewHandler.
 type Listener interface {
 	HandleEvent(ctx context.Context, ev Event) error
@@ -300,6 +306,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := h.cfg.dedupe.Release(relCtx, key, lerr == nil); err != nil && lerr == nil {
 		h.cfg.logger.ErrorContext(ctx, "webhook: dedupe store failed on release", "callid", ev.Call.ID, "error", err.Error())
+	}
+	if lerr != nil && errors.Is(lerr, ErrInvalidEvent) {
+		h.cfg.logger.WarnContext(ctx, "webhook: event refused by the listener", "callid", ev.Call.ID, "action", ev.Action, "error", lerr.Error())
+		writeJSONError(w, http.StatusBadRequest, lerr.Error())
+		return
 	}
 	if lerr != nil {
 		h.cfg.logger.ErrorContext(ctx, "webhook: listener failed", "callid", ev.Call.ID, "action", ev.Action, "error", lerr.Error())

@@ -25,6 +25,7 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cmwtest"
+	"github.com/callmyway-go/sdk/internal/safetext"
 )
 
 const loadArgs = "-url URL (-duration D | -count N) [-rate N] [-concurrency C] [-calls N] [-token T] [-pid PID [-settle D]] [-format text|json] [-allow-remote]"
@@ -707,7 +708,7 @@ func (r *loadReport) writeText(w io.Writer) {
 	if r.Rate > 0 {
 		rate = fmt.Sprintf("%g events/s", r.Rate)
 	}
-	fmt.Fprintf(w, "target      %s\n", r.URL)
+	fmt.Fprintf(w, "target      %s\n", safetext.Terminal(r.URL))
 	fmt.Fprintf(w, "load        %d senders, rate %s, %d calls open at once\n", r.Concurrency, rate, r.OpenCalls)
 	if r.Interrupted {
 		fmt.Fprintln(w, "interrupted before the end")
@@ -746,7 +747,7 @@ func (r *loadReport) writeText(w io.Writer) {
 		fmt.Fprintf(w, "ack latency p50 %s  p90 %s  p99 %s  max %s\n", fmtMS(l.P50), fmtMS(l.P90), fmtMS(l.P99), fmtMS(l.Max))
 	}
 	if r.LastError != "" {
-		fmt.Fprintf(w, "last error  %s\n", r.LastError)
+		fmt.Fprintf(w, "last error  %s\n", safetext.Terminal(r.LastError)) // text from the CRM: escaped
 	}
 	if p := r.Process; p != nil {
 		fmt.Fprintf(w, "process     pid %d, %d samples\n", p.PID, len(p.Samples))

@@ -235,3 +235,15 @@ func TestRunLoad(t *testing.T) {
 		t.Errorf("cancelled: interrupted %v, sent %d", rep.Interrupted, rep.Sent)
 	}
 }
+
+// TestLoadReportEscapesErrors: the last error comes from the CRM under
+// load; printed for a person, it cannot drive the terminal or forge a line.
+func TestLoadReportEscapesErrors(t *testing.T) {
+	r := &loadReport{URL: "http://crm/hook", LastError: "HTTP 500: \x1b[2J\nforged: ok"}
+	var b strings.Builder
+	r.writeText(&b)
+	out := b.String()
+	if !strings.Contains(out, `last error  HTTP 500: \x1b[2J\nforged: ok`) || strings.Contains(out, "\x1b") || strings.Contains(out, "\nforged") {
+		t.Fatalf("last error not escaped:\n%s", out)
+	}
+}

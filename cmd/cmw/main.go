@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/internal/safetext"
 )
 
 func main() {
@@ -170,12 +171,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case errors.Is(err, flag.ErrHelp):
 			return exitOK
 		case errors.As(err, new(usageError)):
-			fmt.Fprintf(stderr, "cmw %s: %v\nusage: cmw %s %s\n", c.name, err, c.name, c.args)
+			fmt.Fprintf(stderr, "cmw %s: %s\nusage: cmw %s %s\n", c.name, safetext.Terminal(err.Error()), c.name, c.args)
 			return exitUsage
 		case errors.Is(err, errFailed):
 			return exitFailure
 		default:
-			fmt.Fprintf(stderr, "cmw %s: %v\n", c.name, err)
+			// Errors carry text from CallMyWay, a CRM or the command line:
+			// escaped, so it cannot drive the terminal or forge a line.
+			fmt.Fprintf(stderr, "cmw %s: %s\n", c.name, safetext.Terminal(err.Error()))
 			return exitFailure
 		}
 	}

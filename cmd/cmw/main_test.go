@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -61,6 +63,9 @@ func TestScripts(t *testing.T) {
 //	fake cdr CALLID ANI TIME     add a CDR with this ANI at TIME (YYYY-MM-DD HH:MM:SS)
 //	fake post URL BODY           POST BODY (Go-quoted) to URL, as a hostile sender would
 //	fake fail php                answer the next request with a 200 PHP warning page
+//	fake answer STATUS BODY      point CMW_BASE_URL at a server that answers every
+//	                             request with STATUS and BODY (Go-quoted), as a
+//	                             hostile or broken provider would
 func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 	fakesMu.Lock()
 	s := fakes[ts.Getenv("WORK")]
@@ -110,6 +115,25 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 		if _, err := s.Inbound(args[1], callmyway.Endpoint{ID: args[2]}); err != nil {
 			ts.Fatalf("%v", err)
 		}
+	case "answer":
+		if len(args) != 3 {
+			ts.Fatalf("usage: fake answer STATUS BODY")
+		}
+		status, err := strconv.Atoi(args[1])
+		if err != nil {
+			ts.Fatalf("bad status: %v", err)
+		}
+		body, err := strconv.Unquote(args[2])
+		if err != nil {
+			ts.Fatalf("body must be Go-quoted: %v", err)
+		}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			io.WriteString(w, body)
+		}))
+		ts.Defer(srv.Close)
+		ts.Setenv("CMW_BASE_URL", srv.URL)
 	case "webhook":
 		s.SetWebhooks(args[1])
 	case "violations":

@@ -36,6 +36,16 @@ func Scalar(v *fastjson.Value) (string, error) {
 	return "", fmt.Errorf("want a string or a number, got %s", v.Type())
 }
 
+// Raw is Scalar without the repair: a JSON string's text is returned
+// trimmed but byte for byte, even when it is not valid UTF-8, for ids that
+// must never be rewritten into one another (see valid.EscapeID).
+func Raw(v *fastjson.Value) (string, error) {
+	if v != nil && v.Type() == fastjson.TypeString {
+		return string(bytes.TrimSpace(v.GetStringBytes())), nil
+	}
+	return Scalar(v)
+}
+
 // ParseIntString parses an integer written as "42", "42.0" or "" (zero).
 func ParseIntString(s string) (int64, error) {
 	s = strings.TrimSpace(s)

@@ -7,7 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +21,8 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/calls"
+	"github.com/callmyway-go/sdk/cdr"
+	"github.com/callmyway-go/sdk/webhook"
 )
 
 var t0 = time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
@@ -46,6 +52,8 @@ func norm(r calls.Record) calls.Record {
 
 // Run runs the contract tests on stores made by newStore, each empty.
 func Run(t *testing.T, newStore func(t *testing.T) calls.Store) {
+	t.Run("Webhook", func(t *testing.T) { runWebhook(t, newStore) })
+	t.Run("OddCDRs", func(t *testing.T) { runOddCDRs(t, newStore) })
 	t.Run("PutGetSeq", func(t *testing.T) {
 		s := newStore(t)
 		ctx := t.Context()
@@ -314,6 +322,120 @@ func Run(t *testing.T, newStore func(t *testing.T) calls.Store) {
 		require.NoError(t, err)
 		assert.JSONEq(t, fmt.Sprintf(`{"N":%d}`, workers*each), string(got.Doc), "no lost update")
 	})
+}
+
+// runWebhook checks, on a Ledger over each store, that the webhook handler
+// answers the same way whatever the store: 400 for an event the ledger can
+// never store (never a 500 the sender retries for ever), 200 for odd but
+// valid text, kept byte for byte (issue 16 #2 and #11).
+func runWebhook(t *testing.T, newStore func(t *testing.T) calls.Store) {
+	acct := callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"}
+	l, err := calls.New(acct, newStore(t))
+	require.NoError(t, err)
+	h, err := webhook.NewHandler(acct, l, webhook.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	body := func(callid, endpoint, ani string) string {
+		b, err := json.Marshal(map[string]any{"action": "callStart", "data": map[string]any{
+			"callid": callid, "endpoint_id": endpoint, "ani": ani, "dnis": "8000001",
+			"detect_time": "2026-03-02 15:00:00", "type": "in"}})
+		require.NoError(t, err)
+		return string(b)
+	}
+	post := func(b string) int {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(b)))
+		return w.Code
+	}
+	for name, b := range map[string]string{
+		"endpoint with a space":   body("w1", "50 01", "50688887777"),
+		"endpoint over 128 bytes": body("w2", strings.Repeat("5", calls.MaxIDLen+1), "50688887777"),
+		"endpoint with ESC":       body("w3", "50\x1b01", "50688887777"),
+		"endpoint with NUL":       body("w4", "50\x0001", "50688887777"),
+		"ani over 1024 bytes":     body("w5", "5001", strings.Repeat("8", 1025)),
+		"ani with NUL":            body("w6", "5001", "8888\x007777"),
+		"callid with NUL":         body("w7\x00", "5001", "50688887777"),
+		"callid with a prefix":    body("dial:w8", "5001", "50688887777"),
+		"callid not UTF-8":        `{"action":"callStart","data":{"callid":"w9` + "\xff" + `","endpoint_id":"5001"}}`,
+	} {
+		assert.Equal(t, http.StatusBadRequest, post(b), name)
+		assert.Equal(t, http.StatusBadRequest, post(b), name+", again")
+	}
+	odd := body("w10 é☎", "5001é", "☎ +506 8888-7777 😀")
+	require.Equal(t, http.StatusOK, post(odd))
+	c, err := l.Get(t.Context(), "w10 é☎")
+	require.NoError(t, err)
+	assert.Equal(t, "5001é", c.Agent.ID)
+	require.Len(t, c.Events, 1)
+	assert.Equal(t, "☎ +506 8888-7777 😀", c.Events[0].ANI)
+
+	// An event a router built by other means is refused the same way by
+	// the ledger: an error matching both sentinels.
+	err = l.HandleEvent(t.Context(), webhook.Event{Action: webhook.CallStart, Call: webhook.Call{ID: "w11", Endpoint: callmyway.Endpoint{ID: "50 01"}}})
+	assert.ErrorIs(t, err, webhook.ErrInvalidEvent)
+	assert.ErrorIs(t, err, calls.ErrInvalid)
+}
+
+// runOddCDRs checks, on a Ledger over each store, that a CDR page with
+// odd callids commits (the Syncer never stops for good) and that two
+// different callids never become one call (issue 16 #3 and #7): callids
+// with NUL, control characters or bytes that are not UTF-8 are kept
+// escaped (cdr.EscapedIDPrefix); a record the ledger can never store is
+// skipped and logged, and the rest of the page is applied.
+func runOddCDRs(t *testing.T, newStore func(t *testing.T) calls.Store) {
+	acct := callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"}
+	var logs strings.Builder
+	var mu sync.Mutex
+	l, err := calls.New(acct, newStore(t), calls.WithLogger(slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))))
+	require.NoError(t, err)
+	raws := []string{"c\x00", "a\xffb", "a\xfeb", "a\uFFFDb", "a\u0001b", "esc:1", "plain"}
+	var page strings.Builder
+	page.WriteString(`[`)
+	for i, raw := range raws {
+		id := strings.NewReplacer("\x00", `\u0000`, "\u0001", `\u0001`).Replace(raw)
+		fmt.Fprintf(&page, `{"callid":"%s","original_callid":"%s","ref_callid":"0","ani":"50688887777","dnis":"8000001","dnis_user":"8000001","detect_time":"2026-11-20 10:00:0%d","disconnect_time":"2026-11-20 10:01:00","duration":50,"type":"incoming","cost":"0.05"},`, id, id, i)
+	}
+	// Records no store of the ledger keeps: an escaped id over MaxIDLen
+	// bytes, a duration over a year.
+	long := strings.Repeat("\xff", 40)
+	fmt.Fprintf(&page, `{"callid":"%s","ref_callid":"0","detect_time":"2026-11-20 10:00:00","type":"incoming"},`, long)
+	page.WriteString(`{"callid":"too-long","ref_callid":"0","detect_time":"2026-11-20 10:00:00","duration":40000000,"type":"incoming"}]`)
+	recs, err := cdr.DecodePage([]byte(page.String()), time.UTC)
+	require.NoError(t, err)
+	require.Len(t, recs, len(raws)+2)
+	for range 2 { // the page is applied, and applied again as the next poll's overlap
+		require.NoError(t, l.ReconcileCDRs(t.Context(), recs), "the page commits")
+	}
+	seen := map[string]bool{}
+	for c, err := range l.Calls(t.Context(), calls.Query{}) {
+		require.NoError(t, err)
+		raw, ok := cdr.UnescapeID(c.ID)
+		require.True(t, ok, c.ID)
+		seen[raw] = true
+		assert.True(t, c.CDRSeen, c.ID)
+	}
+	want := map[string]bool{"c\x00": true, "a\xffb": true, "a\xfeb": true, "a\uFFFDb": true, "a\u0001b": true, "esc:1": true, "plain": true}
+	assert.Equal(t, want, seen, "one call per callid, none merged, the bad ones skipped")
+	mu.Lock()
+	assert.Equal(t, 4, strings.Count(logs.String(), "CDR record skipped"), logs.String())
+	mu.Unlock()
+
+	// A record built by hand (not decoded) is escaped the same way, so it
+	// is the same call.
+	require.NoError(t, l.ReconcileCDRs(t.Context(), []cdr.Record{{CallID: "a\xffb", RefCallID: "0", EndReason: "OK"}}))
+	c, err := l.Get(t.Context(), cdr.EscapedIDPrefix+`a\xffb`)
+	require.NoError(t, err)
+	assert.Len(t, c.Legs, 1)
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *strings.Builder
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(p)
 }
 
 func ids(rs []calls.Record) []string {
