@@ -20,6 +20,7 @@ import (
 	"github.com/callmyway-go/sdk/click2dial"
 	"github.com/callmyway-go/sdk/cmwtest"
 	"github.com/callmyway-go/sdk/cmwtest/homologation"
+	"github.com/callmyway-go/sdk/internal/safetext"
 	"github.com/callmyway-go/sdk/number"
 	"github.com/callmyway-go/sdk/screenpop"
 	"github.com/callmyway-go/sdk/webhook"
@@ -147,12 +148,9 @@ func cmdHomologate(ctx context.Context, g *globals, args []string) error {
 		}
 		rep.Results = append(sdk, rep.Results...)
 	}
-	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCENARIO\tRESULT\tTIME\tREASON")
-	for _, r := range rep.Results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.Verdict, r.Duration.Round(time.Millisecond), r.Reason)
+	if err := printResults(g.stdout, rep.Results); err != nil {
+		return err
 	}
-	tw.Flush()
 	failed := rep.Count(homologation.Fail)
 	fmt.Fprintf(g.stdout, "\n%d scenarios, %d failed, %d skipped\n", len(rep.Results), failed, rep.Count(homologation.Skip))
 	for _, out := range []struct {
@@ -695,4 +693,16 @@ func liveScenarios(c *callmyway.Client, agent, testNumber, listen, token string,
 			return fmt.Errorf("no CDR within %v", bound)
 		}},
 	}
+}
+
+// printResults writes one table line per result. A reason quotes what the
+// CRM answered: it is escaped, so it can neither forge lines nor steer the
+// terminal.
+func printResults(w io.Writer, results []homologation.Result) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCENARIO\tRESULT\tTIME\tREASON")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", safetext.Terminal(r.Name), r.Verdict, r.Duration.Round(time.Millisecond), safetext.Terminal(r.Reason))
+	}
+	return tw.Flush()
 }
