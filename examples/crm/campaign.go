@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
@@ -251,20 +250,3 @@ func moneyOf(ms []casefile.Money) []Money {
 	return out
 }
 
-// handleCampaignCostsCSV is GET /collections/campaign-costs.csv: every
-// campaign's calls and costs over the board's window (supervisors and
-// admins), written by casefile.WriteCostsCSV (a BOM, formulas
-// neutralised).
-func (a *App) handleCampaignCostsCSV() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		totals, err := casefile.Costs(r.Context(), a.ledger, a.costsQuery(casefile.ByCampaign))
-		if a.fail(w, err) {
-			return
-		}
-		var buf bytes.Buffer
-		if a.fail(w, casefile.WriteCostsCSV(&buf, casefile.ByCampaign, currency, totals)) {
-			return
-		}
-		a.writeCSV(w, r, "costs-per-campaign.csv", buf.Bytes())
-	})
-}

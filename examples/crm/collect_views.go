@@ -453,19 +453,21 @@ func (a *App) overdueCallbacks(ctx context.Context) ([]CallbackRow, error) {
 // csvWindow is how far back the CSV exports read.
 const csvWindow = 90 * 24 * time.Hour
 
-// handleCostsCSV is GET /collections/costs.csv: every case's calls and
-// costs (supervisors and admins).
-func (a *App) handleCostsCSV() http.Handler {
+// handleCostsCSV is GET /collections/costs.csv (by case) and
+// /collections/campaign-costs.csv (by campaign): every group's calls and
+// costs over csvWindow (supervisors and admins), written by
+// casefile.WriteCostsCSV (a BOM, formulas neutralised).
+func (a *App) handleCostsCSV(by casefile.Grouping, filename string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		totals, err := casefile.Costs(r.Context(), a.ledger, a.costsQuery(casefile.ByCase))
+		totals, err := casefile.Costs(r.Context(), a.ledger, a.costsQuery(by))
 		if a.fail(w, err) {
 			return
 		}
 		var buf bytes.Buffer
-		if a.fail(w, casefile.WriteCostsCSV(&buf, casefile.ByCase, currency, totals)) {
+		if a.fail(w, casefile.WriteCostsCSV(&buf, by, currency, totals)) {
 			return
 		}
-		a.writeCSV(w, r, "costs-per-case.csv", buf.Bytes())
+		a.writeCSV(w, r, filename, buf.Bytes())
 	})
 }
 

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/callmyway-go/sdk/casefile"
 )
 
 // Routes returns the CRM's HTTP handler: every route, and who may use it.
@@ -68,8 +70,8 @@ func (a *App) Routes() (http.Handler, error) {
 	mux.Handle("GET /agents", a.guard(page(RoleSupervisor, RoleAdmin), a.handleAgents()))
 	mux.Handle("GET /board", a.guard(page(RoleSupervisor, RoleAdmin), a.handleBoard()))
 	mux.Handle("GET /api/board", a.guard(api(RoleSupervisor, RoleAdmin), a.handleBoardAPI()))
-	mux.Handle("GET /collections/costs.csv", a.guard(page(RoleSupervisor, RoleAdmin), a.handleCostsCSV()))
-	mux.Handle("GET /collections/campaign-costs.csv", a.guard(page(RoleSupervisor, RoleAdmin), a.handleCampaignCostsCSV()))
+	mux.Handle("GET /collections/costs.csv", a.guard(page(RoleSupervisor, RoleAdmin), a.handleCostsCSV(casefile.ByCase, "costs-per-case.csv")))
+	mux.Handle("GET /collections/campaign-costs.csv", a.guard(page(RoleSupervisor, RoleAdmin), a.handleCostsCSV(casefile.ByCampaign, "costs-per-campaign.csv")))
 	mux.Handle("GET /collections/policy.csv", a.guard(page(RoleSupervisor, RoleAdmin), a.handlePolicyCSV()))
 
 	// Admins: agents, endpoint mappings and users.
