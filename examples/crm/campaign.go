@@ -249,4 +249,3 @@ func moneyOf(ms []casefile.Money) []Money {
 	}
 	return out
 }
-
