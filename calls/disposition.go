@@ -141,6 +141,16 @@ func isCurrency(s string) bool {
 	return len(s) == 3 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' && s[2] >= 'A' && s[2] <= 'Z'
 }
 
+// MaxDispositions is the most dispositions (amendments included) a call
+// keeps: Dispose refuses another with an *InvalidError. It bounds a call's
+// record, which every write of the call rewrites, against a stuck form or
+// script resubmitting without an ID; a disposition whose ID is already on
+// the call is still accepted (it changes nothing).
+const MaxDispositions = 1000
+
+// maxDispositions is MaxDispositions, lowered by tests.
+var maxDispositions = MaxDispositions
+
 // Dispose appends d to the call callID (or an alias of it) and posts its
 // charges exactly once, and returns the call. It sets d.At from the
 // ledger's clock and d.ID when empty.
@@ -195,6 +205,9 @@ func (l *Ledger) Dispose(ctx context.Context, callID string, d Disposition) (Cal
 		if _, ok := n.f.Disps[d.ID]; ok {
 			out = derive(n.rec.ID, n.rec.Seq, n.f, l.view(l.now()))
 			return nil
+		}
+		if len(n.f.Disps) >= maxDispositions {
+			return invalid("Disposition", "call %q already has %d dispositions, the most a call keeps", n.rec.ID, maxDispositions)
 		}
 		if _, ok := n.f.Disps[d.Amends]; d.Amends != "" && !ok {
 			return invalid("Disposition.Amends", "%q is not a disposition of call %q", d.Amends, n.rec.ID)

@@ -109,3 +109,30 @@ func TestChargeFollowsMergedCall(t *testing.T) {
 	require.NoError(t, err, "the key was posted on the dial, now an alias of X: the same call")
 	assert.Len(t, c.Charges, 1)
 }
+
+// A call keeps at most MaxDispositions: a form resubmitted without end
+// cannot grow its record (rewritten by every write) for good. A known
+// disposition ID is still accepted, changing nothing.
+func TestDispositionsPerCallAreBounded(t *testing.T) {
+	l, _, clk := setup(t)
+	ctx := t.Context()
+	endedCall(t, l, clk, "A", "+50611110000")
+	defer func(n int) { maxDispositions = n }(maxDispositions)
+	maxDispositions = 20 // MaxDispositions rewrites take seconds under -race
+	var first Disposition
+	for i := range maxDispositions {
+		c, err := l.Dispose(ctx, "A", Disposition{By: "u1", Result: "no-answer"})
+		require.NoError(t, err, "disposition %d", i)
+		if i == 0 {
+			first = c.Disps[0]
+		}
+	}
+	_, err := l.Dispose(ctx, "A", Disposition{By: "u1", Result: "no-answer"})
+	var ie *InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "Disposition", ie.Field)
+	assert.ErrorIs(t, err, ErrInvalid)
+	c, err := l.Dispose(ctx, "A", first)
+	require.NoError(t, err, "a repeat of a known disposition is not a new one")
+	assert.Len(t, c.Disps, maxDispositions)
+}
