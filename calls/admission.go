@@ -156,8 +156,9 @@ func normAdmission(a Admission, now time.Time) (Admission, error) {
 // Admit records one attempt to dial under a contact policy, atomically
 // for its subject across every Ledger sharing the store: under the lock
 // of the subject (SubjectOf the Meta "case", "contact" and the number),
-// it reads the subject's calls that started at or after since (refusals
-// included, by start time then id), asks decide, and records the
+// it reads the subject's calls that started at or after since (by start
+// time then id; refusals left out, so a customer clicked thousands of
+// times makes no admission slower), asks decide, and records the
 // attempt: admitted, as the pending dial "dial:"+a.Ref (in
 // StateRequested, live, so a concurrent Admit counts it; the accepted dial
 // with the same Ref, RecordAccepted, joins it; NotPlaced ends it), or
@@ -250,18 +251,21 @@ func (l *Ledger) Admit(ctx context.Context, a Admission, since time.Time, decide
 	return out, nil
 }
 
-// history reads the calls of a's subject that started at or after since.
+// history reads the calls of a's subject that started at or after since,
+// refusals left out.
 func (l *Ledger) history(ctx context.Context, tx Tx, a Admission, since, now time.Time) ([]Call, error) {
 	var recs []Record
 	var err error
+	f := Filter{From: since, NotStates: []State{StateRefused}}
 	switch kind, id, _ := strings.Cut(a.Subject, ":"); kind {
 	case "case":
-		recs, err = tx.Find(ctx, Filter{Case: id, From: since})
+		f.Case = id
 	case "contact":
-		recs, err = tx.Find(ctx, Filter{Contact: id, From: since})
+		f.Contact = id
 	default:
-		recs, err = tx.Find(ctx, Filter{Number: a.Number, From: since})
+		f.Number = a.Number
 	}
+	recs, err = tx.Find(ctx, f)
 	if err != nil {
 		return nil, err
 	}

@@ -96,6 +96,17 @@ func TestAdmit(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, "refusal:r2", c3.ID)
+
+	// The next attempt's history holds the calls, not the refusal: refused
+	// clicks, however many, are not read by every later admission.
+	_, err = l.Admit(ctx, Admission{Ref: "r3", Agent: agent2, Number: "+50688881111", Meta: map[string]string{"case": "k1"}}, t0.Add(-time.Hour),
+		func(h []Call) (Verdict, error) {
+			seen = h
+			return Verdict{Refused: true, Rule: "max-attempts"}, nil
+		})
+	require.NoError(t, err)
+	require.Len(t, seen, 1)
+	assert.Equal(t, "X1", seen[0].ID)
 }
 
 func TestAdmitRefusesBadInput(t *testing.T) {
