@@ -94,6 +94,8 @@ type customersView struct {
 	FormErr   string          // the create form's error, translated
 	Warn      string          // the number is another contact's: confirm to share it
 	Form      newCustomerForm // the create form's values after an error
+	PrevURL   string          // the page before ("" on the first)
+	NextURL   string          // the page after ("" on the last)
 
 	Refusal *Refusal // a dial the contact policy refused (issue 18)
 }

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// customerIDsIn is the customers a page lists, in order.
+func customerIDsIn(body string) []string {
+	var ids []string
+	for _, m := range regexp.MustCompile(`data-customer="([0-9a-f]+)"`).FindAllStringSubmatch(body, -1) {
+		if len(ids) == 0 || ids[len(ids)-1] != m[1] {
+			ids = append(ids, m[1])
+		}
+	}
+	return ids
+}
+
+// /customers shows one page of customers in (name, id) order, with
+// links to the pages before and after it (keyset on name and id: two
+// customers of the same name are on one page or the next, never lost).
+func TestCustomersPaged(t *testing.T) {
+	defer func(n int) { customersPageSize = n }(customersPageSize)
+	customersPageSize = 3
+	a := newTestApp(t)
+	ctx := context.Background()
+	for i := range 4 { // the same name: the id breaks the tie
+		_, _, err := a.db.CreateCustomer(ctx, NewCustomer{Name: "Aaa Igual", Contact: fmt.Sprint("Contacto ", i), Number: fmt.Sprintf("8777-000%d", i)})
+		require.NoError(t, err)
+	}
+	all, err := a.db.Customers(ctx)
+	require.NoError(t, err)
+	require.Greater(t, len(all), 2*customersPageSize, "more than two pages")
+	want := make([]string, len(all))
+	for i, c := range all { // Customers is in (name, id) order
+		want[i] = c.ID
+	}
+	ana := a.as(t, "ana")
+
+	_, body := ana.get(t, "/customers")
+	assert.Equal(t, want[:3], customerIDsIn(body), "page 1")
+	assert.NotContains(t, body, `rel="prev"`, "page 1 has no page before")
+	assert.Contains(t, body, `href="/customers?after=`+want[2]+`" rel="next"`)
+	assert.Contains(t, body, "Contacto 0", "contacts are shown")
+	assert.Contains(t, body, "8777-0000", "and their numbers")
+
+	_, body = ana.get(t, "/customers?after="+want[2])
+	assert.Equal(t, want[3:6], customerIDsIn(body), "page 2")
+	assert.Contains(t, body, `href="/customers?before=`+want[3]+`" rel="prev"`)
+	assert.Contains(t, body, `href="/customers?after=`+want[5]+`" rel="next"`)
+
+	_, body = ana.get(t, "/customers?before="+want[3])
+	assert.Equal(t, want[:3], customerIDsIn(body), "back to page 1")
+	assert.NotContains(t, body, `rel="prev"`)
+
+	// Walking forward reaches every customer once; the last page has no next.
+	var seen []string
+	next := "/customers"
+	for range len(all) {
+		_, body = ana.get(t, next)
+		seen = append(seen, customerIDsIn(body)...)
+		m := regexp.MustCompile(`href="(/customers\?after=[0-9a-f]+)" rel="next"`).FindStringSubmatch(body)
+		if m == nil {
+			break
+		}
+		next = m[1]
+	}
+	assert.Equal(t, want, seen, "every customer once, in order")
+
+	// The language is kept in the links; an unknown cursor reads from the start.
+	_, body = ana.get(t, "/customers?lang=en&after="+want[2])
+	assert.Contains(t, body, `href="/customers?after=`+want[5]+`&amp;lang=en" rel="next"`)
+	_, body = ana.get(t, "/customers?after=ffff")
+	assert.Equal(t, want[:3], customerIDsIn(body))
+	_, body = ana.get(t, "/customers?after=%3Cx%3E")
+	assert.Equal(t, want[:3], customerIDsIn(body), "a malformed cursor is ignored")
+}
+
+// CustomersPage reads contacts and numbers in batches, as Customers does.
+func TestCustomersPageMatchesCustomers(t *testing.T) {
+	a := newTestApp(t)
+	ctx := context.Background()
+	all, err := a.db.Customers(ctx)
+	require.NoError(t, err)
+	p, err := a.db.CustomersPage(ctx, "", "", len(all)+1)
+	require.NoError(t, err)
+	assert.False(t, p.HasNext)
+	assert.False(t, p.HasPrev)
+	require.Len(t, p.Customers, len(all))
+	for i := range all {
+		assert.Equal(t, all[i].ID, p.Customers[i].ID)
+		assert.Equal(t, all[i].Campaign, p.Customers[i].Campaign)
+		assert.Equal(t, len(all[i].Contacts), len(p.Customers[i].Contacts), all[i].Name)
+		for j := range all[i].Contacts {
+			assert.Equal(t, all[i].Contacts[j].Phones, p.Customers[i].Contacts[j].Phones)
+		}
+	}
+}
