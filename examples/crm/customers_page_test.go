@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -100,4 +101,34 @@ func TestCustomersPageMatchesCustomers(t *testing.T) {
 			assert.Equal(t, all[i].Contacts[j].Phones, p.Customers[i].Contacts[j].Phones)
 		}
 	}
+}
+
+// The /calls customer filter no longer lists every customer: it names
+// the chosen one, and suggests others from /api/search (20 at most).
+func TestCallsCustomerFilterIsBounded(t *testing.T) {
+	a := newTestApp(t)
+	ctx := context.Background()
+	var last string
+	for i := range 30 {
+		id, _, err := a.db.CreateCustomer(ctx, NewCustomer{Name: fmt.Sprintf("Filtro %02d", i), Contact: "C", Number: fmt.Sprintf("8666-00%02d", i)})
+		require.NoError(t, err)
+		last = id
+	}
+	super := a.as(t, "super")
+	_, body := super.get(t, "/calls")
+	assert.NotContains(t, body, "Filtro 0", "no customer is listed")
+	assert.NotContains(t, body, `<option value="`+last+`"`)
+	assert.Contains(t, body, `<input type="search" id="customer-q" list="customer-list"`)
+	assert.Contains(t, body, `<input type="hidden" name="customer" id="customer-id" value="">`)
+
+	_, body = super.get(t, "/calls?customer="+last)
+	assert.Contains(t, body, `id="customer-q" list="customer-list" autocomplete="off" value="Filtro 29"`, "the chosen customer is named")
+	assert.Contains(t, body, `name="customer" id="customer-id" value="`+last+`"`, "and its id kept in the filter")
+	assert.Contains(t, body, `href="/calls.csv?customer=`+last+`"`, "the export keeps it")
+	assert.NotContains(t, body, "Filtro 28")
+
+	// The box's suggestions: /api/search, bounded.
+	code, js := super.get(t, "/api/search?q=Filtro", "Accept", "application/json")
+	require.Equal(t, 200, code, js)
+	assert.Equal(t, 20, strings.Count(js, `"customer_id"`), "20 suggestions at most")
 }

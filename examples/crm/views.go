@@ -103,22 +103,24 @@ type customersView struct {
 // callsView is the call history: one page of rows and the filters.
 type callsView struct {
 	Layout
-	Rows      []HistoryRow
-	Total     int
-	Agents    []AgentRow
-	Customers []CustomerRow
-	F         CallsFilter
-	AllAgents bool // the agent filter is shown (supervisors and admins)
-	Currency  string
-	FromStr   string
-	ToStr     string
-	CSVURL    string
-	Sync      SyncStatus
-	PageN     int
-	Pages     int
-	Limited   bool   // the history was cut at its bound
-	PrevURL   string // "" on the first page
-	NextURL   string // "" on the last page
+	Rows   []HistoryRow
+	Total  int
+	Agents []AgentRow
+	F      CallsFilter
+	// CustomerName is the filtered customer's name (its id if unknown),
+	// shown in the customer box; "" when no customer is filtered.
+	CustomerName string
+	AllAgents    bool // the agent filter is shown (supervisors and admins)
+	Currency     string
+	FromStr      string
+	ToStr        string
+	CSVURL       string
+	Sync         SyncStatus
+	PageN        int
+	Pages        int
+	Limited      bool   // the history was cut at its bound
+	PrevURL      string // "" on the first page
+	NextURL      string // "" on the last page
 }
 
 // customersView's form values, kept after a failed create.
