@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
 	"testing"
@@ -131,4 +132,39 @@ func TestCallsCustomerFilterIsBounded(t *testing.T) {
 	code, js := super.get(t, "/api/search?q=Filtro", "Accept", "application/json")
 	require.Equal(t, 200, code, js)
 	assert.Equal(t, 20, strings.Count(js, `"customer_id"`), "20 suggestions at most")
+}
+
+// On PostgreSQL (its collation orders names), walking CustomersPage
+// forward and back lists every customer once, in Customers' order.
+func TestCustomersPageOnPostgres(t *testing.T) {
+	cfg, _ := pgConfig(t)
+	app, err := NewApp(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	t.Cleanup(app.Close)
+	ctx := context.Background()
+	for i, name := range []string{"beta", "Alfa", "Ñandú", "alfa", "Zeta", "Alfa", "éter", "Beta"} {
+		_, _, err := app.db.CreateCustomer(ctx, NewCustomer{Name: name, Contact: fmt.Sprint("C", i), Number: fmt.Sprintf("8555-000%d", i)})
+		require.NoError(t, err)
+	}
+	all, err := app.db.Customers(ctx)
+	require.NoError(t, err)
+	var want, seen []string
+	for _, c := range all {
+		want = append(want, c.ID)
+	}
+	var pages []CustomersPage
+	for p, after := (CustomersPage{HasNext: true}), ""; p.HasNext; after = p.Next {
+		p, err = app.db.CustomersPage(ctx, after, "", 3)
+		require.NoError(t, err)
+		pages = append(pages, p)
+		for _, c := range p.Customers {
+			seen = append(seen, c.ID)
+			assert.Len(t, c.Contacts, 1, c.Name)
+		}
+	}
+	assert.Equal(t, want, seen)
+	require.Len(t, pages, 3)
+	back, err := app.db.CustomersPage(ctx, "", pages[2].Prev, 3)
+	require.NoError(t, err)
+	assert.Equal(t, pages[1].Customers, back.Customers, "back from page 3 is page 2")
 }
