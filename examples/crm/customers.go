@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -20,11 +21,39 @@ func (a *App) handleCustomers() http.Handler {
 	})
 }
 
+// customersPageSize is how many customers a page of /customers shows (a
+// variable so tests can make several pages from a few customers).
+var customersPageSize = 50
+
+// customersPageURL links to the customers page before or after the
+// customer id (dir "before" or "after"), keeping the language if the
+// link had it, but not one-time messages (msg, a refused dial's
+// details). The page has no search of its own (the console's and the
+// /calls filter's use /api/search).
+func customersPageURL(q url.Values, dir, id string) string {
+	keep := url.Values{}
+	for _, k := range []string{"lang"} {
+		if v := q.Get(k); v != "" {
+			keep.Set(k, v)
+		}
+	}
+	keep.Set(dir, id)
+	return "/customers?" + keep.Encode()
+}
+
 // renderCustomers shows the customers page, with the create form's error
 // (or its shared-number warning) and values after a failed create.
 func (a *App) renderCustomers(w http.ResponseWriter, r *http.Request, status int, formErr error, form newCustomerForm) {
 	u := userFrom(r.Context())
-	customers, err := a.db.Customers(r.Context())
+	q := r.URL.Query()
+	after, before := q.Get("after"), q.Get("before")
+	if !validID(after) {
+		after = ""
+	}
+	if !validID(before) {
+		before = ""
+	}
+	page, err := a.db.CustomersPage(r.Context(), after, before, customersPageSize)
 	if a.fail(w, err) {
 		return
 	}
@@ -34,7 +63,13 @@ func (a *App) renderCustomers(w http.ResponseWriter, r *http.Request, status int
 			return
 		}
 	}
-	v := &customersView{Customers: customers, Endpoints: eps, CanDial: u.AgentID != "", CanEdit: u.Role != RoleSupervisor, Form: form}
+	v := &customersView{Customers: page.Customers, Endpoints: eps, CanDial: u.AgentID != "", CanEdit: u.Role != RoleSupervisor, Form: form}
+	if page.HasPrev {
+		v.PrevURL = customersPageURL(q, "before", page.Prev)
+	}
+	if page.HasNext {
+		v.NextURL = customersPageURL(q, "after", page.Next)
+	}
 	v.Msg, v.Err = flash(r)
 	v.Refusal = a.refusalFromURL(r)
 	if formErr != nil {

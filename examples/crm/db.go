@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,6 +38,10 @@ var crmMigrations = []string{
 	`CREATE TABLE IF NOT EXISTS crm_contacts (id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, name TEXT NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS crm_contact_numbers (contact_id TEXT NOT NULL, raw TEXT NOT NULL, e164 TEXT NOT NULL, PRIMARY KEY (contact_id, e164))`,
 	`CREATE INDEX IF NOT EXISTS crm_contact_numbers_e164 ON crm_contact_numbers (e164)`,
+	// The customers page reads 50 customers at a time in (name, id) order
+	// (CustomersPage), then their contacts by customer.
+	`CREATE INDEX IF NOT EXISTS crm_customers_name ON crm_customers (name, id)`,
+	`CREATE INDEX IF NOT EXISTS crm_contacts_customer ON crm_contacts (customer_id)`,
 	// Documents are compared without case, spaces, dots and hyphens (docKey).
 	`CREATE INDEX IF NOT EXISTS crm_customers_doc ON crm_customers (` + docKeySQL + `)`,
 	`CREATE TABLE IF NOT EXISTS crm_result_codes (code TEXT PRIMARY KEY, label_es TEXT NOT NULL, label_en TEXT NOT NULL, sort INTEGER NOT NULL)`,
@@ -269,6 +274,8 @@ type CustomerRow struct {
 	Balance            decimal.Decimal
 }
 
+// Customers lists every customer with its contacts and numbers. It is
+// not bounded: pages use CustomersPage; this is for tests and small sets.
 func (db *DB) Customers(ctx context.Context) ([]CustomerRow, error) {
 	return db.customers(ctx, "", nil)
 }
@@ -514,4 +521,139 @@ type CallsFilter struct {
 	CustomerID string
 	Page       int  // 1-based
 	Reversed   bool // the dates were given the wrong way round and swapped
+}
+
+// CustomersPage is one page of customers in (name, id) order, with the
+// keyset cursors of the pages around it.
+type CustomersPage struct {
+	Customers []CustomerRow
+	Prev      string // the id of this page's first customer: the previous page ends before it
+	Next      string // the id of this page's last customer: the next page starts after it
+	HasPrev   bool
+	HasNext   bool
+}
+
+// CustomersPage reads one page of at most n customers in (name, id)
+// order: after the customer with id after (exclusive), or before the
+// customer with id before (exclusive), or from the start. A cursor that
+// names no customer (deleted since) reads from the start. One query for
+// the customers, then one per chunk of 500 for their contacts and one for
+// their numbers: never one per customer.
+func (db *DB) CustomersPage(ctx context.Context, after, before string, n int) (CustomersPage, error) {
+	var p CustomersPage
+	if n < 1 {
+		n = 1
+	}
+	key, dir := after, ">"
+	if key == "" && before != "" {
+		key, dir = before, "<"
+	}
+	var cursorName string
+	if key != "" {
+		err := db.QueryRowContext(ctx, db.q(`SELECT name FROM crm_customers WHERE id = ?`), key).Scan(&cursorName)
+		if errors.Is(err, sql.ErrNoRows) {
+			key = ""
+		} else if err != nil {
+			return p, err
+		}
+	}
+	const sel = `SELECT cu.id, cu.name, cu.document, COALESCE(cc.campaign, '') FROM crm_customers cu
+		LEFT JOIN crm_customer_campaign cc ON cc.customer_id = cu.id`
+	read := func(q string, args ...any) ([]CustomerRow, error) {
+		rows, err := db.QueryContext(ctx, db.q(q), args...)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []CustomerRow
+		for rows.Next() {
+			var c CustomerRow
+			if err := rows.Scan(&c.ID, &c.Name, &c.Document, &c.Campaign); err != nil {
+				return nil, err
+			}
+			out = append(out, c)
+		}
+		return out, rows.Err()
+	}
+	var cs []CustomerRow
+	var err error
+	switch {
+	case key == "":
+		cs, err = read(sel+` ORDER BY cu.name, cu.id LIMIT ?`, n+1)
+		p.HasNext = len(cs) > n
+		cs = cs[:min(len(cs), n)]
+	case dir == ">":
+		cs, err = read(sel+` WHERE cu.name > ? OR (cu.name = ? AND cu.id > ?) ORDER BY cu.name, cu.id LIMIT ?`, cursorName, cursorName, key, n+1)
+		p.HasPrev, p.HasNext = true, len(cs) > n
+		cs = cs[:min(len(cs), n)]
+	default: // backwards, then in order
+		cs, err = read(sel+` WHERE cu.name < ? OR (cu.name = ? AND cu.id < ?) ORDER BY cu.name DESC, cu.id DESC LIMIT ?`, cursorName, cursorName, key, n+1)
+		if err == nil && len(cs) <= n { // reached the start: show the first page, full
+			return db.CustomersPage(ctx, "", "", n)
+		}
+		p.HasPrev, p.HasNext = true, true
+		cs = cs[:n]
+		slices.Reverse(cs)
+	}
+	if err != nil {
+		return p, err
+	}
+	if len(cs) > 0 {
+		p.Prev, p.Next = cs[0].ID, cs[len(cs)-1].ID
+	}
+	p.Customers = cs
+	return p, db.addContacts(ctx, cs)
+}
+
+// addContacts fills the Contacts of customers, with their numbers, in one
+// query per chunk of customers and one per chunk of contacts.
+func (db *DB) addContacts(ctx context.Context, cs []CustomerRow) error {
+	at := make(map[string]int, len(cs))
+	ids := make([]string, 0, len(cs))
+	for i, c := range cs {
+		at[c.ID] = i
+		ids = append(ids, c.ID)
+	}
+	type ref struct{ cu, co int }
+	contacts := map[string]ref{}
+	var contactIDs []string
+	err := inChunks(ids, func(chunk []string) error {
+		rows, err := db.QueryContext(ctx, db.q(`SELECT id, customer_id, name FROM crm_contacts WHERE customer_id IN (`+params(len(chunk))+`) ORDER BY name, id`), anys(chunk)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var co ContactRow
+			if err := rows.Scan(&co.ID, &co.CustomerID, &co.Name); err != nil {
+				return err
+			}
+			i := at[co.CustomerID]
+			contacts[co.ID] = ref{i, len(cs[i].Contacts)}
+			contactIDs = append(contactIDs, co.ID)
+			cs[i].Contacts = append(cs[i].Contacts, co)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return err
+	}
+	return inChunks(contactIDs, func(chunk []string) error {
+		rows, err := db.QueryContext(ctx, db.q(`SELECT contact_id, raw, e164 FROM crm_contact_numbers WHERE contact_id IN (`+params(len(chunk))+`) ORDER BY raw`), anys(chunk)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, raw, e164 string
+			if err := rows.Scan(&id, &raw, &e164); err != nil {
+				return err
+			}
+			r := contacts[id]
+			co := &cs[r.cu].Contacts[r.co]
+			co.Numbers = append(co.Numbers, raw)
+			co.Phones = append(co.Phones, ContactNumber{Raw: raw, E164: e164})
+		}
+		return rows.Err()
+	})
 }

@@ -74,6 +74,7 @@ var messages = map[string][2]string{
 	"customer":                       {"Cliente", "Customer"},
 	"all":                            {"Todos", "All"},
 	"filter":                         {"Filtrar", "Filter"},
+	"customer_filter_hint":           {"Buscar cliente (vacío: todos)", "Search a customer (empty: all)"},
 	"export":                         {"Exportar CSV", "Export CSV"},
 	"sync":                           {"Sincronización de CDR", "CDR sync"},
 	"checkpoint":                     {"Punto de control", "Checkpoint"},

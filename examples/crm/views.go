@@ -94,6 +94,8 @@ type customersView struct {
 	FormErr   string          // the create form's error, translated
 	Warn      string          // the number is another contact's: confirm to share it
 	Form      newCustomerForm // the create form's values after an error
+	PrevURL   string          // the page before ("" on the first)
+	NextURL   string          // the page after ("" on the last)
 
 	Refusal *Refusal // a dial the contact policy refused (issue 18)
 }
@@ -101,22 +103,24 @@ type customersView struct {
 // callsView is the call history: one page of rows and the filters.
 type callsView struct {
 	Layout
-	Rows      []HistoryRow
-	Total     int
-	Agents    []AgentRow
-	Customers []CustomerRow
-	F         CallsFilter
-	AllAgents bool // the agent filter is shown (supervisors and admins)
-	Currency  string
-	FromStr   string
-	ToStr     string
-	CSVURL    string
-	Sync      SyncStatus
-	PageN     int
-	Pages     int
-	Limited   bool   // the history was cut at its bound
-	PrevURL   string // "" on the first page
-	NextURL   string // "" on the last page
+	Rows   []HistoryRow
+	Total  int
+	Agents []AgentRow
+	F      CallsFilter
+	// CustomerName is the filtered customer's name (its id if unknown),
+	// shown in the customer box; "" when no customer is filtered.
+	CustomerName string
+	AllAgents    bool // the agent filter is shown (supervisors and admins)
+	Currency     string
+	FromStr      string
+	ToStr        string
+	CSVURL       string
+	Sync         SyncStatus
+	PageN        int
+	Pages        int
+	Limited      bool   // the history was cut at its bound
+	PrevURL      string // "" on the first page
+	NextURL      string // "" on the last page
 }
 
 // customersView's form values, kept after a failed create.
