@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"hash/maphash"
 	"sync"
 	"time"
 )
@@ -29,21 +30,28 @@ type Deduper interface {
 // maximum number of keys (the oldest are forgotten first). It is safe for
 // concurrent use. The zero MemoryDeduper is usable: it remembers keys for
 // DefaultDedupeWindow, at most 100,000 of them.
+//
+// A processed key is remembered as a 128-bit hash (seeded per process) and
+// its expiry, in maps and a slice without pointers: about 50 bytes a key
+// rather than the key's string, an entry and its pointer. After a burst
+// the window holds every key of the burst (issue 16: 70,000 keys for a
+// 20-second load test), and the garbage collector need not scan them.
 type MemoryDeduper struct {
 	window time.Duration
 	max    int
 	now    func() time.Time
 
-	mu      sync.Mutex
-	entries map[string]*dedupeEntry
-	order   []string // done keys in completion order (== expiry order)
+	mu       sync.Mutex
+	seeds    [2]maphash.Seed
+	base     time.Time                   // expiries are offsets from base (monotonic)
+	done     map[dedupeKey]time.Duration // processed keys and their expiry
+	inflight map[dedupeKey]chan struct{} // claimed keys; closed when the claim ends
+	order    []dedupeKey                 // done keys in completion order (== expiry order)
 }
 
-type dedupeEntry struct {
-	done    bool
-	expires time.Time
-	wait    chan struct{} // closed when an in-flight claim ends
-}
+// dedupeKey is the hash of a key. Two keys share one with probability
+// 2^-128 per pair, and the seeds are unknown outside the process.
+type dedupeKey [2]uint64
 
 // NewMemoryDeduper returns a MemoryDeduper remembering keys for window
 // (<= 0 means DefaultDedupeWindow), at most max of them (<= 0 means
@@ -52,13 +60,15 @@ func NewMemoryDeduper(window time.Duration, max int) *MemoryDeduper {
 	if max <= 0 {
 		max = 100_000
 	}
-	return &MemoryDeduper{window: window, max: max, now: time.Now, entries: map[string]*dedupeEntry{}}
+	return &MemoryDeduper{window: window, max: max, now: time.Now}
 }
 
 // init fills in the zero value's defaults. d.mu held.
 func (d *MemoryDeduper) init() {
-	if d.entries == nil {
-		d.entries = map[string]*dedupeEntry{}
+	if d.done == nil {
+		d.done = map[dedupeKey]time.Duration{}
+		d.inflight = map[dedupeKey]chan struct{}{}
+		d.seeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 	}
 	if d.window <= 0 {
 		d.window = DefaultDedupeWindow
@@ -69,13 +79,21 @@ func (d *MemoryDeduper) init() {
 	if d.now == nil {
 		d.now = time.Now
 	}
+	if d.base.IsZero() {
+		d.base = d.now()
+	}
+}
+
+// hash returns the dedupeKey of key. d.mu held, d.init done.
+func (d *MemoryDeduper) hash(key string) dedupeKey {
+	return dedupeKey{maphash.String(d.seeds[0], key), maphash.String(d.seeds[1], key)}
 }
 
 // Len returns how many keys are held (done or in flight).
 func (d *MemoryDeduper) Len() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return len(d.entries)
+	return len(d.done) + len(d.inflight)
 }
 
 // Acquire implements Deduper.
@@ -84,17 +102,17 @@ func (d *MemoryDeduper) Acquire(ctx context.Context, key string) (bool, error) {
 		d.mu.Lock()
 		d.init()
 		d.expire()
-		e, ok := d.entries[key]
-		if !ok {
-			d.entries[key] = &dedupeEntry{wait: make(chan struct{})}
-			d.mu.Unlock()
-			return false, nil
-		}
-		if e.done {
+		k := d.hash(key)
+		if _, ok := d.done[k]; ok {
 			d.mu.Unlock()
 			return true, nil
 		}
-		wait := e.wait
+		wait, ok := d.inflight[k]
+		if !ok {
+			d.inflight[k] = make(chan struct{})
+			d.mu.Unlock()
+			return false, nil
+		}
 		d.mu.Unlock()
 		select {
 		case <-wait:
@@ -109,17 +127,18 @@ func (d *MemoryDeduper) Release(_ context.Context, key string, success bool) err
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.init()
-	e, ok := d.entries[key]
-	if !ok || e.done {
+	k := d.hash(key)
+	wait, ok := d.inflight[k]
+	if !ok {
 		return nil
 	}
-	close(e.wait)
+	close(wait)
+	delete(d.inflight, k)
 	if !success {
-		delete(d.entries, key)
 		return nil
 	}
-	e.done, e.expires, e.wait = true, d.now().Add(d.window), nil
-	d.order = append(d.order, key)
+	d.done[k] = d.now().Sub(d.base) + d.window
+	d.order = append(d.order, k)
 	for len(d.order) > d.max {
 		d.forget()
 	}
@@ -128,10 +147,9 @@ func (d *MemoryDeduper) Release(_ context.Context, key string, success bool) err
 
 // expire drops done keys past their window. d.mu held.
 func (d *MemoryDeduper) expire() {
-	now := d.now()
+	now := d.now().Sub(d.base)
 	for len(d.order) > 0 {
-		e := d.entries[d.order[0]]
-		if e != nil && e.done && now.Before(e.expires) {
+		if exp, ok := d.done[d.order[0]]; ok && now < exp {
 			return
 		}
 		d.forget()
@@ -140,13 +158,9 @@ func (d *MemoryDeduper) expire() {
 
 // forget drops the oldest done key. d.mu held.
 func (d *MemoryDeduper) forget() {
-	key := d.order[0]
-	d.order[0] = ""
+	delete(d.done, d.order[0])
 	d.order = d.order[1:]
-	if e := d.entries[key]; e != nil && e.done {
-		delete(d.entries, key)
-	}
 	if cap(d.order) > 2*d.max && len(d.order) < d.max {
-		d.order = append([]string(nil), d.order...)
+		d.order = append([]dedupeKey(nil), d.order...)
 	}
 }
