@@ -313,6 +313,7 @@ type Dialer struct {
 	busy      map[string]*busyEntry        // by agent username
 	recent    map[string]*dialEntry        // by repeatKey
 	idle      chan struct{}                // closed and replaced whenever an agent frees up
+	handovers uint64                       // dials handed over to LiveCalls so far (dialEntry.handedOver)
 }
 
 type busyEntry struct {
@@ -326,7 +327,7 @@ type dialEntry struct {
 	res        Result
 	err        error
 	at         time.Time
-	handedOver bool // LiveCalls knows the dial (set under Dialer.mu)
+	handedOver uint64 // LiveCalls knows the dial: the Dialer's hand-over count then (0: not yet; under Dialer.mu)
 }
 
 // New returns a Dialer sending requests with client's credentials (and
@@ -431,6 +432,9 @@ func (d *Dialer) Dial(ctx context.Context, req Request) (Result, error) {
 	key := repeatKey(agent, n, req.Order, sender.Account().Username, req.Meta)
 
 	if d.live != nil {
+		// Hand-overs counted before asking: an answer of "free" says
+		// nothing of a dial handed over while the question was out.
+		before := d.handOvers()
 		live, err := d.live.HasLiveCall(ctx, agent)
 		if err != nil {
 			return Result{}, fmt.Errorf("click2dial: checking live calls: %w", err)
@@ -439,7 +443,7 @@ func (d *Dialer) Dial(ctx context.Context, req Request) (Result, error) {
 			return Result{}, fmt.Errorf("%w (agent %s)", ErrCallInProgress, agent)
 		}
 		if !live {
-			d.forgetEnded(key)
+			d.forgetEnded(key, before)
 		}
 	}
 	e, first, err := d.claim(agent, key)
@@ -507,22 +511,32 @@ func (d *Dialer) admit(ctx context.Context, ref string, agent callmyway.Endpoint
 func (d *Dialer) handOver(agent callmyway.Endpoint, e *dialEntry) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	e.handedOver = true
+	d.handovers++
+	e.handedOver = d.handovers
 	if b := d.busy[agent.User]; b != nil && !b.until.IsZero() {
 		delete(d.busy, agent.User)
 		d.signalIdle()
 	}
 }
 
-// forgetEnded drops the accepted dial with key from the double-click
-// window when LiveCalls knows it (it was handed over) and now reports the
-// agent free: its call is over, so a click now is a new dial, not a
-// repeat of that one. Before the hand-over LiveCalls may not see the dial
-// yet, and the entry is kept.
-func (d *Dialer) forgetEnded(key string) {
+// handOvers returns how many dials were handed over to LiveCalls so far.
+func (d *Dialer) handOvers() uint64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if e := d.recent[key]; e != nil && e.handedOver {
+	return d.handovers
+}
+
+// forgetEnded drops the accepted dial with key from the double-click
+// window when LiveCalls knew it before it was asked (it was handed over
+// by the time handOvers returned before) and then reported the agent
+// free: its call is over, so a click now is a new dial, not a repeat of
+// that one. A dial handed over later (or not yet) may be invisible to that
+// answer, and its entry is kept: a repeated click then waits for it
+// instead of ringing the customer again.
+func (d *Dialer) forgetEnded(key string, before uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if e := d.recent[key]; e != nil && e.handedOver != 0 && e.handedOver <= before {
 		delete(d.recent, key)
 	}
 }

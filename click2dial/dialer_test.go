@@ -466,3 +466,61 @@ func TestDoubleClickIsTheSameRequest(t *testing.T) {
 		assert.Equal(t, 3, fake.RequestCount(""))
 	})
 }
+
+// staleLive answers its first question at once; every later one only when
+// released, so the answer can be stale: asked before a dial was recorded,
+// read after it was handed over.
+type staleLive struct {
+	asked, release chan struct{}
+	n              atomic.Int32
+}
+
+func (l *staleLive) HasLiveCall(ctx context.Context, _ callmyway.Endpoint) (bool, error) {
+	if l.n.Add(1) == 1 {
+		return false, nil
+	}
+	close(l.asked)
+	select {
+	case <-l.release:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	return false, nil
+}
+
+// A repeated click whose "is the agent free?" question was asked before
+// the first dial was recorded, and answered after it was handed over, is
+// still a repeat: the stale "free" does not drop the first dial from the
+// double-click window, so the customer is not rung twice.
+func TestStaleFreeAnswerDoesNotRingTwice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		live := &staleLive{asked: make(chan struct{}), release: make(chan struct{})}
+		fake, d := newDialer(t, nil, WithLiveCalls(live), WithDoubleClickWindow(5*time.Second))
+		accepted, goOn := make(chan struct{}), make(chan struct{})
+		d.onAccepted = func(context.Context, Result) error { close(accepted); <-goOn; return nil }
+		fake.ScriptNext(cmwtest.Script{Ring: time.Second, Talk: time.Second})
+		diego := Request{Agent: ana, Number: "2222 3333", Meta: map[string]string{"contact": "diego"}}
+
+		first := make(chan Result, 1)
+		go func() {
+			res, err := d.Dial(t.Context(), diego)
+			assert.NoError(t, err)
+			first <- res
+		}()
+		<-accepted // the first dial is accepted; the ledger is recording it
+		second := make(chan Result, 1)
+		go func() {
+			res, err := d.Dial(t.Context(), diego)
+			assert.NoError(t, err)
+			second <- res
+		}()
+		<-live.asked // the repeat asks now, before the dial is recorded
+		close(goOn)  // recorded and handed over
+		r1 := <-first
+		close(live.release) // the stale "free" arrives
+		r2 := <-second
+		assert.True(t, r2.Duplicate, "the same click: the first answer")
+		assert.Equal(t, r1.Ref, r2.Ref)
+		assert.Equal(t, 1, fake.RequestCount(""), "the customer is rung once")
+	})
+}
