@@ -8,6 +8,8 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -107,6 +109,11 @@ type Config struct {
 // it starts a cmwtest fake with seeded data whose webhooks post back to
 // publicURL.
 func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
+	if cfg.HomologationHooks && !cfg.Demo && !loopbackURL(cfg.BaseURL) {
+		// The hooks dial as any agent and move phones: never against the
+		// real CallMyWay, only against a fake on this machine.
+		return nil, errHooksNeedAFake
+	}
 	a := &App{cfg: cfg, log: logger, logins: newLoginLimiter()}
 	key := cfg.SessionKey
 	if len(key) == 0 {
@@ -748,4 +755,23 @@ func newPool(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
 		pc.HealthCheckPeriod = 10 * time.Second
 	}
 	return pgxpool.NewWithConfig(ctx, pc)
+}
+
+// errHooksNeedAFake refuses Config.HomologationHooks outside a
+// certification against a local fake.
+var errHooksNeedAFake = errors.New("crm: -homologation-hooks needs CMW_BASE_URL on this machine (the homologation runner's fake, e.g. http://127.0.0.1:18790) or -demo: the hooks dial as any agent and must never reach the real CallMyWay")
+
+// loopbackURL reports whether u is an http(s) URL whose host is this
+// machine (localhost or a loopback address).
+func loopbackURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") {
+		return false
+	}
+	if h := p.Hostname(); h == "localhost" {
+		return true
+	} else if ip, err := netip.ParseAddr(h); err == nil {
+		return ip.IsLoopback()
+	}
+	return false
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -57,4 +59,18 @@ func TestHomologationHooksAreForAdminsOnly(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, "Nuevo agente de 5003", ag.Name, "the phone is the new agent's from then on")
+}
+
+// The hooks dial as any agent: a CRM refuses to serve them unless its
+// CallMyWay is a fake on this machine (or the demo's).
+func TestHomologationHooksNeedALocalFake(t *testing.T) {
+	for _, base := range []string{"", "https://www.callmyway.com", "http://10.0.0.5:18790", "::"} {
+		_, err := NewApp(t.Context(), Config{DB: filepath.Join(t.TempDir(), "crm.db"), Loc: time.UTC, Region: "CR",
+			Username: cmwtest.DefaultUsername, Password: cmwtest.DefaultPassword, BaseURL: base, HomologationHooks: true},
+			slog.New(slog.DiscardHandler))
+		assert.ErrorIs(t, err, errHooksNeedAFake, "base URL %q", base)
+	}
+	for _, base := range []string{"http://127.0.0.1:18790", "http://localhost:1", "http://[::1]:2"} {
+		assert.True(t, loopbackURL(base), base)
+	}
 }
