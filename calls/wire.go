@@ -3,8 +3,11 @@ package calls
 import (
 	"context"
 	"fmt"
-
+	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cdr"
@@ -103,9 +106,13 @@ func (l *Ledger) RecordAccepted(ctx context.Context, res click2dial.Result) erro
 // ReconcileCDRs applies CDR records: give it to cdr.OnCommit, so every
 // page the Syncer commits is reconciled with the ledger first.
 //
-// A record the ledger can never store (an id over MaxIDLen bytes, a
-// duration over MaxDuration, an amount out of range...) is skipped and
-// reported (logged at Warn with WithLogger), not returned as an error: the
+// A record with a field the ledger cannot store is repaired, not dropped:
+// the call is kept with that field cut to its limit (ANI, DNIS, end
+// reason: valid UTF-8 without NUL, at most 1 KiB) or left empty (an agent
+// phone, number, time, duration or amount out of range), and the repair
+// is logged at Warn (WithLogger). Only a record whose own id cannot be
+// stored (over MaxIDLen bytes, or a ledger prefix such as "dial:") is
+// skipped, logged the same way, rather than returned as an error: the
 // provider sends the same page again on every poll, so one bad record
 // would stop the sync for good. Ids with NUL, control characters or bytes
 // that are not UTF-8 are not bad: they are kept escaped (see
@@ -119,8 +126,12 @@ func (l *Ledger) ReconcileCDRs(ctx context.Context, recs []cdr.Record) error {
 	for _, r := range recs {
 		lg := LegOf(l.acct.Region, r, now)
 		if _, err := normLeg("Leg", lg); err != nil {
-			l.cfg.log.WarnContext(ctx, "calls: CDR record skipped: the ledger cannot store it", "callid", lg.CallID, "error", err.Error())
-			continue
+			lg = repairLeg(lg)
+			if _, err2 := normLeg("Leg", lg); err2 != nil {
+				l.cfg.log.WarnContext(ctx, "calls: CDR record skipped: the ledger cannot store it", "callid", lg.CallID, "error", err2.Error())
+				continue
+			}
+			l.cfg.log.WarnContext(ctx, "calls: CDR record repaired: a field the ledger cannot store was cut or left empty", "callid", lg.CallID, "error", err.Error())
 		}
 		var err error
 		if lg.Agent, err = l.phone(ctx, lg.Agent); err != nil {
@@ -314,4 +325,51 @@ func (l *Ledger) pollLive(ctx context.Context, c *callmyway.Client) (bool, error
 		return true, err
 	}
 	return true, l.ObserveLive(ctx, recs)
+}
+
+// repairLeg returns lg with every field the ledger cannot store cut to
+// its limit (text) or cleared (the rest); its ids are left as they are.
+func repairLeg(lg Leg) Leg {
+	for _, t := range []*string{&lg.ANI, &lg.DNIS, &lg.EndReason} {
+		if valid.Text(*t, maxText) != nil {
+			*t = cutText(*t, maxText)
+		}
+	}
+	if checkEndpoint("", lg.Agent, false) != nil {
+		lg.Agent = callmyway.Endpoint{}
+	}
+	if checkNumber("", lg.Number, false) != nil {
+		lg.Number = ""
+	}
+	if checkDirection("", lg.Direction) != nil {
+		lg.Direction = callmyway.DirectionUnknown
+	}
+	for _, t := range []*time.Time{&lg.Detect, &lg.Connect, &lg.Disconnect, &lg.SeenAt} {
+		if normTime("", t) != nil {
+			*t = time.Time{}
+		}
+	}
+	if checkDuration("", lg.Duration) != nil {
+		lg.Duration = 0
+	}
+	for _, d := range []*decimal.Decimal{&lg.Cost, &lg.Rate, &lg.AccessFee} {
+		if checkAmount("", *d) != nil {
+			*d = decimal.Decimal{}
+		}
+	}
+	return lg
+}
+
+// cutText returns s as valid UTF-8 without NUL bytes, cut at a rune
+// boundary to at most max bytes.
+func cutText(s string, max int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+	if len(s) <= max {
+		return s
+	}
+	s = s[:max]
+	for !utf8.ValidString(s) { // a rune cut in two: at most 3 bytes to drop
+		s = s[:len(s)-1]
+	}
+	return s
 }

@@ -379,8 +379,9 @@ func runWebhook(t *testing.T, newStore func(t *testing.T) calls.Store) {
 // odd callids commits (the Syncer never stops for good) and that two
 // different callids never become one call (issue 16 #3 and #7): callids
 // with NUL, control characters or bytes that are not UTF-8 are kept
-// escaped (cdr.EscapedIDPrefix); a record the ledger can never store is
-// skipped and logged, and the rest of the page is applied.
+// escaped (cdr.EscapedIDPrefix); a record with a field the ledger cannot
+// store is repaired (the field cut or cleared) and logged; one whose id it
+// cannot store is skipped and logged; the rest of the page is applied.
 func runOddCDRs(t *testing.T, newStore func(t *testing.T) calls.Store) {
 	acct := callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"}
 	var logs strings.Builder
@@ -394,14 +395,16 @@ func runOddCDRs(t *testing.T, newStore func(t *testing.T) calls.Store) {
 		id := strings.NewReplacer("\x00", `\u0000`, "\u0001", `\u0001`).Replace(raw)
 		fmt.Fprintf(&page, `{"callid":"%s","original_callid":"%s","ref_callid":"0","ani":"50688887777","dnis":"8000001","dnis_user":"8000001","detect_time":"2026-11-20 10:00:0%d","disconnect_time":"2026-11-20 10:01:00","duration":50,"type":"incoming","cost":"0.05"},`, id, id, i)
 	}
-	// Records no store of the ledger keeps: an escaped id over MaxIDLen
-	// bytes, a duration over a year.
+	// A record no store of the ledger keeps (an escaped id over MaxIDLen
+	// bytes), and records it repairs: a duration over a year; an ANI of
+	// 2,000 bytes and an agent phone with a space.
 	long := strings.Repeat("\xff", 40)
 	fmt.Fprintf(&page, `{"callid":"%s","ref_callid":"0","detect_time":"2026-11-20 10:00:00","type":"incoming"},`, long)
-	page.WriteString(`{"callid":"too-long","ref_callid":"0","detect_time":"2026-11-20 10:00:00","duration":40000000,"type":"incoming"}]`)
+	page.WriteString(`{"callid":"too-long","ref_callid":"0","detect_time":"2026-11-20 10:00:00","duration":40000000,"type":"incoming"},`)
+	fmt.Fprintf(&page, `{"callid":"odd-fields","ref_callid":"0","ani":"%s","dnis":"8000 001","dnis_user":"8000 001","detect_time":"2026-11-20 10:00:00","duration":30,"type":"incoming"}]`, strings.Repeat("7", 2000))
 	recs, err := cdr.DecodePage([]byte(page.String()), time.UTC)
 	require.NoError(t, err)
-	require.Len(t, recs, len(raws)+2)
+	require.Len(t, recs, len(raws)+3)
 	for range 2 { // the page is applied, and applied again as the next poll's overlap
 		require.NoError(t, l.ReconcileCDRs(t.Context(), recs), "the page commits")
 	}
@@ -413,10 +416,21 @@ func runOddCDRs(t *testing.T, newStore func(t *testing.T) calls.Store) {
 		seen[raw] = true
 		assert.True(t, c.CDRSeen, c.ID)
 	}
-	want := map[string]bool{"c\x00": true, "a\xffb": true, "a\xfeb": true, "a\uFFFDb": true, "a\u0001b": true, "esc:1": true, "plain": true}
-	assert.Equal(t, want, seen, "one call per callid, none merged, the bad ones skipped")
+	want := map[string]bool{"c\x00": true, "a\xffb": true, "a\xfeb": true, "a\uFFFDb": true, "a\u0001b": true, "esc:1": true, "plain": true,
+		"too-long": true, "odd-fields": true}
+	assert.Equal(t, want, seen, "one call per callid, none merged, the repaired kept, the unstorable id skipped")
+	odd, err := l.Get(t.Context(), "odd-fields")
+	require.NoError(t, err)
+	assert.True(t, odd.Agent.IsZero(), "an agent phone the ledger cannot store is left empty")
+	assert.Equal(t, 30*time.Second, odd.Duration, "the rest of the record is kept")
+	require.Len(t, odd.Legs, 1)
+	assert.Len(t, odd.Legs[0].ANI, 1024, "an ANI cut to the ledger's limit")
+	tooLong, err := l.Get(t.Context(), "too-long")
+	require.NoError(t, err)
+	assert.Zero(t, tooLong.Duration, "a duration over a year is left empty")
 	mu.Lock()
-	assert.Equal(t, 4, strings.Count(logs.String(), "CDR record skipped"), logs.String())
+	assert.Equal(t, 2, strings.Count(logs.String(), "CDR record skipped"), logs.String())
+	assert.Equal(t, 4, strings.Count(logs.String(), "CDR record repaired"), logs.String())
 	mu.Unlock()
 
 	// A record built by hand (not decoded) is escaped the same way, so it
