@@ -45,6 +45,9 @@ func TestBrowserCustomersPagedAndCallsFilter(t *testing.T) {
 	}
 	fits390 := func(what string) {
 		t.Helper()
+		// A page reached by a click or a submit may still be loading its
+		// stylesheet: measure the page as styled.
+		until(`document.readyState === 'complete'`)
 		const measure = `(() => { const d = document.documentElement;
 			const wide = Array.from(document.querySelectorAll('body *')).filter((e) => e.getBoundingClientRect().right > d.clientWidth + 0.5)
 				.slice(0, 5).map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : ''));
