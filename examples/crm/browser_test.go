@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -175,4 +176,34 @@ func TestBrowserSharedNumberPopup(t *testing.T) {
 	assert.Contains(t, added, "Carla Jiménez")
 	shot("users.png")
 	t.Logf("screenshots in %s", dir)
+}
+
+// assertFits390 checks the page in ctx, at 390 px wide, scrolls only
+// vertically: nothing is wider than the viewport (the elements that stick
+// out are named when something is). A page reached by a click or a submit
+// may still be loading its stylesheet: it is measured once loaded.
+func assertFits390(t *testing.T, ctx context.Context, what string) {
+	t.Helper()
+	_, err := chromedp.Run(ctx, chromedp.EmulateViewport(390, 800))
+	require.NoError(t, err)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.readyState === 'complete'`))
+		if err == nil && loaded {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "%s: the page did not finish loading: %v", what, err)
+	}
+	const measure = `(() => { const d = document.documentElement, out = [d.scrollWidth, d.clientWidth];
+		const wide = Array.from(document.querySelectorAll('body *')).filter((e) => e.getBoundingClientRect().right > d.clientWidth + 0.5)
+			.slice(0, 5).map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : ''));
+		return JSON.stringify({scroll: out[0], client: out[1], wide}); })()`
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](measure))
+	require.NoError(t, err)
+	var m struct {
+		Scroll, Client int
+		Wide           []string
+	}
+	require.NoError(t, json.Unmarshal([]byte(got), &m))
+	assert.Equal(t, 390, m.Client, what)
+	assert.LessOrEqual(t, m.Scroll, m.Client, "%s overflows at 390 px; too wide: %v", what, m.Wide)
 }
