@@ -45,6 +45,7 @@ import (
 	"github.com/callmyway-go/sdk/calls/internal/overlay"
 	"github.com/callmyway-go/sdk/internal/migrate"
 	"github.com/callmyway-go/sdk/internal/migrate/pgxmigrate"
+	"github.com/callmyway-go/sdk/internal/pgplan"
 )
 
 // Store is a calls.Store in PostgreSQL.
@@ -245,6 +246,7 @@ const lockSQL = `SELECT pg_advisory_xact_lock(h) FROM
 func (s *Store) updateOnce(ctx context.Context, lockKeys []string, f func(context.Context, calls.Tx) error) (t *pgTx, err error) {
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{})
+	b.Queue(pgplan.SetLocal) // the ledger's table grows from empty: see internal/pgplan
 	if len(lockKeys) > 0 {
 		b.Queue(lockSQL, lockKeys)
 	}

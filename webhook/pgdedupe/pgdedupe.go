@@ -57,6 +57,7 @@ import (
 
 	"github.com/callmyway-go/sdk/internal/migrate"
 	"github.com/callmyway-go/sdk/internal/migrate/pgxmigrate"
+	"github.com/callmyway-go/sdk/internal/pgplan"
 	"github.com/callmyway-go/sdk/internal/wait"
 	"github.com/callmyway-go/sdk/webhook"
 )
@@ -221,7 +222,9 @@ func (d *Deduper) onSession(ctx context.Context, f func(ctx context.Context, con
 			return ErrClosed
 		}
 		if d.conn == nil {
-			conn, err := pgx.ConnectConfig(ctx, d.pool.Config().ConnConfig.Copy())
+			cfg := d.pool.Config().ConnConfig.Copy()
+			pgplan.Session(cfg) // the table grows from empty: see internal/pgplan
+			conn, err := pgx.ConnectConfig(ctx, cfg)
 			if err != nil {
 				return fmt.Errorf("pgdedupe: session: %w", err)
 			}
