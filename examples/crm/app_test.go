@@ -48,11 +48,18 @@ func newTestApp(t *testing.T) *testApp {
 // newTestAppLog is newTestApp with a logger.
 func newTestAppLog(t *testing.T, logger *slog.Logger) *testApp {
 	t.Helper()
+	return newTestAppOn(t, logger, filepath.Join(t.TempDir(), "crm.db"))
+}
+
+// newTestAppOn is newTestApp with a logger on the database db (a SQLite
+// file or a postgres:// DSN).
+func newTestAppOn(t *testing.T, logger *slog.Logger, db string) *testApp {
+	t.Helper()
 	var h atomic.Value
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Load().(http.Handler).ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
 	loc, _ := time.LoadLocation("America/Costa_Rica")
-	app, err := NewApp(context.Background(), Config{DB: filepath.Join(t.TempDir(), "crm.db"), Demo: true, Loc: loc, Region: "CR",
+	app, err := NewApp(context.Background(), Config{DB: db, Demo: true, Loc: loc, Region: "CR",
 		WebhookPath: "/cmw/hook", WebhookToken: "test-token-0123456789", PublicURL: srv.URL}, logger)
 	require.NoError(t, err)
 	t.Cleanup(app.Close)

@@ -113,6 +113,8 @@ var messages = map[string][2]string{
 	"no_agent_dial":        {"Su usuario no está vinculado a un agente: no puede llamar desde aquí.", "Your user is not linked to an agent: you cannot dial from here."},
 	"not_your_call":        {"Esa llamada no es suya.", "That call is not yours."},
 	"welcome":              {"Hola", "Hello"},
+	"bad_text_title":       {"Texto no válido", "Invalid text"},
+	"bad_text":             {"El texto enviado contiene un carácter nulo o no es UTF-8 válido. Corríjalo e intente de nuevo.", "The text sent contains a NUL character or is not valid UTF-8. Correct it and try again."},
 	"open_my_console":      {"Abrir mi consola", "Open my console"},
 	"their_calls":          {"ver llamadas", "see calls"},
 	"users":                {"Usuarios", "Users"},

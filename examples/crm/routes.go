@@ -89,7 +89,7 @@ func (a *App) Routes() (http.Handler, error) {
 	if a.cfg.HomologationHooks { // cmw homologate -crm-hooks: certification only
 		mux.Handle("POST /homologation/hooks", a.guard(api(RoleAdmin), a.handleHomologationHooks()))
 	}
-	return http.NewCrossOriginProtection().Handler(mux), nil
+	return http.NewCrossOriginProtection().Handler(a.refuseUnstorableText(mux)), nil
 }
 
 // parseTemplates parses each page with the layout.
