@@ -67,7 +67,8 @@ import (
 // Deduper is a webhook.Deduper over a PostgreSQL table. It is safe for
 // concurrent use, by any number of goroutines and instances. Its zero
 // value is not usable (its methods return ErrNotInitialized): get one
-// from New, and Close it when done to end its database session.
+// from New, and Close it when done to end its database session and its
+// pruning goroutine.
 type Deduper struct {
 	pool     *pgxpool.Pool
 	window   time.Duration
