@@ -240,6 +240,7 @@ func TestPruneDoesNotDelayAcquire(t *testing.T) {
 	pool := pgtest.Pool(t, dsn, "test")
 	d, err := pgdedupe.New(context.Background(), pgtest.Pool(t, dsn, "pruner"), pgdedupe.WithWindow(time.Hour))
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() }) // Close is called below; again does no harm
 	ctx := context.Background()
 	_, err = pool.Exec(ctx, `INSERT INTO cmw_webhook_dedupe (key, done, expires_at)
 		SELECT 'old-' || i, true, now() - interval '1 minute' FROM generate_series(1, 100) i`)
