@@ -14,7 +14,9 @@
 // override is recorded on the dial with the rule it overrode, who and
 // why. Refusals are never live and are left out of the call history
 // unless asked for (calls.Query.Refusals); Report lists, per customer,
-// every attempt and refusal with its rule.
+// every attempt and refusal with its rule, and ReportSeq yields the same
+// one customer at a time (WriteReportCSVSeq writes it as CSV row by row),
+// so an export of months of calls does not hold them all in memory.
 //
 // Wiring:
 //

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/callmyway-go/sdk/callmyway"
@@ -80,4 +81,30 @@ func ExamplePolicy_Report() {
 	// case:K-1 dialled 1 refused 1
 	//   15:00 dial:a -
 	//   15:01 refusal:b max-attempts
+}
+
+// The report streamed as CSV, one customer at a time: the memory it takes
+// is one customer's attempts, however long the range.
+func ExampleWriteReportCSVSeq() {
+	store, _ := calls.NewMemoryStore()
+	acct := callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"}
+	ledger, _ := calls.New(acct, store)
+	t0 := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	now := t0
+	p, _ := policy.New(acct, ledger, policy.Limits{MaxAttempts: 1, Window: time.Hour}, policy.WithClock(func() time.Time { return now }))
+	ctx := context.Background()
+	for i, ref := range []string{"a", "b"} {
+		now = t0.Add(time.Duration(i) * time.Minute)
+		n, _ := number.Parse("88881111", "CR")
+		_ = p.Admit(ctx, click2dial.Attempt{Ref: ref, Agent: callmyway.Endpoint{User: "8000001"}, Number: n, Meta: map[string]string{"case": "K-1"}})
+	}
+	var out strings.Builder // an http.ResponseWriter, a file...
+	if err := policy.WriteReportCSVSeq(&out, p.ReportSeq(ctx, t0, t0.Add(time.Hour))); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Print(strings.TrimPrefix(out.String(), "\ufeff")) // the byte order mark
+	// Output:
+	// subject,at,call,agent,number,result,rule,next_allowed,detail,override_by,override_reason,campaign
+	// case:K-1,2026-03-02T15:00:00Z,dial:a,8000001,'+50688881111,dialled,,,,,,
+	// case:K-1,2026-03-02T15:01:00Z,refusal:b,8000001,'+50688881111,refused,max-attempts,2026-03-02T16:00:00Z,1 dials within 1h0m0s (at most 1),,,
 }

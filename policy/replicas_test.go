@@ -64,6 +64,18 @@ func raceCap(t *testing.T, ledgers []*calls.Ledger, perReplica, rounds int) {
 			assert.Len(t, st, len(ps)*perReplica)
 		}
 	}
+	// ReportSeq, reading each customer by its case, finds what Report
+	// finds in one pass, on every store.
+	from, to := t0.Add(-time.Hour), t0.Add(time.Hour)
+	rep, err := ps[0].Report(t.Context(), from, to)
+	require.NoError(t, err)
+	require.Len(t, rep, rounds)
+	var seq []policy.CustomerAttempts
+	for c, err := range ps[len(ps)-1].ReportSeq(t.Context(), from, to) {
+		require.NoError(t, err)
+		seq = append(seq, c)
+	}
+	assert.Equal(t, rep, seq)
 }
 
 // TestTwoReplicasCapOfOnePostgres: two Ledgers, each over its own pool,

@@ -180,6 +180,11 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 			return nil, err
 		}
 		a.broker = pb
+		a.closeBroker = func() {
+			if err := pb.Close(); err != nil {
+				a.log.Warn("crm: closing the pop broker", "error", err.Error())
+			}
+		}
 		pd, err := pgdedupe.New(ctx, a.pool)
 		if err != nil {
 			a.Close()

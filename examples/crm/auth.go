@@ -1,11 +1,14 @@
 package main
 
 import (
+	"container/list"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -81,12 +84,39 @@ func (s *sessions) parse(value string) (userID string, issued time.Time, err err
 }
 
 // loginLimiter refuses sign-ins after repeated failures, per username
-// and per client address. Only failures spend tokens.
+// and per client address. Only failures spend tokens. It is safe for
+// concurrent use; its zero value is not: get one from newLoginLimiter.
+//
+// Its memory is bounded with O(1) amortised work per failure. The keys of
+// existing users are never evicted (they are as many as the users), so a
+// flood of other failures cannot reset a real user's count. The others,
+// client addresses and usernames that do not exist, are capped at
+// maxLoginKeys: beyond, the one that failed least recently is forgotten.
+// Each list is kept in the order of the last failure, and each new key
+// first drops the keys at the front whose tokens have all come back (a
+// key with a full bucket is the same as no key). A made-up username is
+// limited like a real one, so the answers never tell whether a user
+// exists; only a flood of maxLoginKeys other failures, within the 5
+// minutes a username's tokens take to come back, could make a made-up
+// name's count be forgotten early (and cost the flooder those failures
+// at the per-address limit).
 type loginLimiter struct {
-	mu   sync.Mutex
-	lims map[string]*rate.Limiter
-	now  func() time.Time
+	mu     sync.Mutex
+	keys   map[string]*list.Element // of users or others; Value is a *loginKey
+	users  *list.List               // keys of existing users, least recently failed first
+	others *list.List               // addresses and unknown usernames, likewise; at most maxLoginKeys
+	now    func() time.Time
 }
+
+// loginKey is one key's limiter.
+type loginKey struct {
+	key   string
+	lim   *rate.Limiter
+	known bool // an existing user's: in users, never evicted
+}
+
+// maxLoginKeys caps the keys of client addresses and unknown usernames.
+const maxLoginKeys = 10000
 
 var (
 	userLimit = struct {
@@ -100,31 +130,62 @@ var (
 )
 
 func newLoginLimiter() *loginLimiter {
-	return &loginLimiter{lims: map[string]*rate.Limiter{}, now: time.Now}
+	return &loginLimiter{keys: map[string]*list.Element{}, users: list.New(), others: list.New(), now: time.Now}
 }
 
-func (l *loginLimiter) keys(username, ip string) [2]string {
-	return [2]string{"user:" + normUsername(username), "ip:" + ip}
-}
+func (l *loginLimiter) userKey(username string) string { return "user:" + normUsername(username) }
 
-func (l *loginLimiter) get(key string) *rate.Limiter {
-	if lim, ok := l.lims[key]; ok {
-		return lim
+// touch returns key's limiter, moved to the back of its list (the most
+// recent failure), created if new. known says the key is an existing
+// user's.
+func (l *loginLimiter) touch(key string, known bool) *rate.Limiter {
+	if e, ok := l.keys[key]; ok {
+		k := e.Value.(*loginKey)
+		if k.known == known {
+			l.listOf(known).MoveToBack(e)
+			return k.lim
+		}
+		// The user was created or deleted meanwhile: change lists,
+		// keeping the count.
+		l.listOf(k.known).Remove(e)
+		k.known = known
+		l.keys[key] = l.listOf(known).PushBack(k)
+		return k.lim
+	}
+	now := l.now()
+	for _, li := range []*list.List{l.users, l.others} {
+		for e := li.Front(); e != nil && l.full(e, now); e = li.Front() {
+			l.remove(e)
+		}
+	}
+	if !known && l.others.Len() >= maxLoginKeys {
+		l.remove(l.others.Front())
 	}
 	lim := rate.NewLimiter(rate.Every(ipLimit.every), ipLimit.burst)
 	if strings.HasPrefix(key, "user:") {
 		lim = rate.NewLimiter(rate.Every(userLimit.every), userLimit.burst)
 	}
-	if len(l.lims) > 10000 { // forget the keys whose failures have all expired
-		now := l.now()
-		for k, v := range l.lims {
-			if v.TokensAt(now) >= float64(v.Burst()) {
-				delete(l.lims, k)
-			}
-		}
-	}
-	l.lims[key] = lim
+	l.keys[key] = l.listOf(known).PushBack(&loginKey{key: key, lim: lim, known: known})
 	return lim
+}
+
+func (l *loginLimiter) listOf(known bool) *list.List {
+	if known {
+		return l.users
+	}
+	return l.others
+}
+
+// full reports whether e's tokens have all come back: it can be dropped.
+func (l *loginLimiter) full(e *list.Element, now time.Time) bool {
+	lim := e.Value.(*loginKey).lim
+	return lim.TokensAt(now) >= float64(lim.Burst())
+}
+
+func (l *loginLimiter) remove(e *list.Element) {
+	k := e.Value.(*loginKey)
+	l.listOf(k.known).Remove(e)
+	delete(l.keys, k.key)
 }
 
 // blocked reports whether the username or the address has no tries left.
@@ -132,29 +193,46 @@ func (l *loginLimiter) blocked(username, ip string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	for _, k := range l.keys(username, ip) {
-		if lim, ok := l.lims[k]; ok && lim.TokensAt(now) < 1 {
+	for _, k := range []string{l.userKey(username), "ip:" + ip} {
+		if e, ok := l.keys[k]; ok && e.Value.(*loginKey).lim.TokensAt(now) < 1 {
 			return true
 		}
 	}
 	return false
 }
 
-// failed spends a try of the username and of the address.
-func (l *loginLimiter) failed(username, ip string) {
+// failed spends a try of the username and of the address. known says the
+// username is an existing user's.
+func (l *loginLimiter) failed(username, ip string, known bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	for _, k := range l.keys(username, ip) {
-		l.get(k).AllowN(now, 1)
-	}
+	l.touch(l.userKey(username), known).AllowN(now, 1)
+	l.touch("ip:"+ip, false).AllowN(now, 1)
 }
 
 // succeeded forgets the username's failures.
 func (l *loginLimiter) succeeded(username string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.lims, "user:"+normUsername(username))
+	if e, ok := l.keys[l.userKey(username)]; ok {
+		l.remove(e)
+	}
+}
+
+// userExists reports whether a user (enabled or not) has this username,
+// for the sign-in limiter. It is asked after every failed sign-in, whether
+// the user exists or not, so it adds the same time to both.
+func (db *DB) userExists(ctx context.Context, username string) (bool, error) {
+	var one int
+	err := db.QueryRowContext(ctx, db.q(`SELECT 1 FROM crm_users WHERE username = ?`), normUsername(username)).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("crm: looking up a username: %w", err)
+	}
+	return true, nil
 }
 
 // clientIP is the request's peer address (a reverse proxy's, if any).
@@ -298,8 +376,14 @@ func (a *App) handleLogin() http.Handler {
 			return
 		}
 		if !ok {
+			// Existing users' counts are kept apart from made-up names'
+			// (see loginLimiter); asked for every failure alike.
+			known, err := a.db.userExists(r.Context(), username)
+			if a.fail(w, err) {
+				return
+			}
 			// The username is not logged: people type passwords into it.
-			a.logins.failed(username, ip)
+			a.logins.failed(username, ip, known)
 			a.log.InfoContext(r.Context(), "crm: sign-in failed", "ip", ip)
 			again(http.StatusUnauthorized, "bad_login")
 			return

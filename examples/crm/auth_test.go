@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -225,7 +226,7 @@ func TestLoginLimiterRecovers(t *testing.T) {
 	l.now = func() time.Time { return now }
 	for i := 0; i < userLimit.burst; i++ {
 		require.False(t, l.blocked("ana", "10.0.0.1"), i)
-		l.failed("Ana ", "10.0.0.1")
+		l.failed("Ana ", "10.0.0.1", true)
 	}
 	assert.True(t, l.blocked("ana", "10.0.0.2"), "per username, whatever the address")
 	assert.False(t, l.blocked("beto", "10.0.0.2"))
@@ -233,10 +234,48 @@ func TestLoginLimiterRecovers(t *testing.T) {
 	assert.True(t, l.blocked("ana", "10.0.0.2"), "for a while")
 	now = now.Add(userLimit.every)
 	assert.False(t, l.blocked("ana", "10.0.0.2"), "then one more try")
-	l.failed("ana", "10.0.0.2")
+	l.failed("ana", "10.0.0.2", true)
 	assert.True(t, l.blocked("ana", "10.0.0.2"))
 	l.succeeded("ana")
 	assert.False(t, l.blocked("ana", "10.0.0.3"))
+}
+
+// TestLoginLimiterHardCap: 100,000 failed sign-ins, each with another
+// made-up username and address, keep the limiter at maxLoginKeys keys
+// plus the existing users' (before, the cap was soft: keys within their
+// refill time were kept, and each new key above 10,000 swept the whole
+// map). A real user's count survives the flood, a made-up name is still
+// limited like a real one, and the keys whose tokens came back are
+// dropped as new failures arrive.
+func TestLoginLimiterHardCap(t *testing.T) {
+	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	l := newLoginLimiter()
+	l.now = func() time.Time { return now }
+	for range userLimit.burst {
+		l.failed("ana", "10.0.0.1", true)
+	}
+	require.True(t, l.blocked("ana", "10.9.9.9"))
+	for i := range 100_000 {
+		l.failed(fmt.Sprintf("nobody-%d", i), fmt.Sprintf("10.%d.%d.%d", i>>16, i>>8&255, i&255), false)
+		if i%10_000 == 0 {
+			require.LessOrEqual(t, len(l.keys), maxLoginKeys+1, i)
+		}
+	}
+	assert.Equal(t, maxLoginKeys+1, len(l.keys), "the made-up keys at the cap, plus ana's")
+	assert.Equal(t, maxLoginKeys, l.others.Len())
+	assert.True(t, l.blocked("ana", "10.9.9.9"), "the flood did not reset a real user's count")
+
+	for range userLimit.burst {
+		require.False(t, l.blocked("made-up", "10.9.9.8"))
+		l.failed("made-up", "10.9.9.8", false)
+	}
+	assert.True(t, l.blocked("made-up", "10.9.9.7"), "a made-up username is limited alike")
+
+	// Once every bucket is full again, the next failure drops the old keys.
+	now = now.Add(time.Duration(userLimit.burst) * userLimit.every)
+	assert.False(t, l.blocked("ana", "10.9.9.9"))
+	l.failed("beto", "10.1.1.1", true)
+	assert.Equal(t, 2, len(l.keys), "beto's and his address's")
 }
 
 func TestTamperedAndExpiredSessionsAreRefused(t *testing.T) {

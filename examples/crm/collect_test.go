@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	encodingcsv "encoding/csv"
 	"encoding/json"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/calls"
+	"github.com/callmyway-go/sdk/casefile"
 	"github.com/callmyway-go/sdk/policy"
 )
 
@@ -258,6 +260,25 @@ func TestCaseCostsAndCSVs(t *testing.T) {
 	assert.Contains(t, csv, "case:"+cu.ID)
 	assert.Contains(t, csv, "'=1+2")
 	assert.NotContains(t, csv, ",=1+2")
+
+	// Streamed, the files are byte for byte what was built in memory
+	// before (casefile.Costs then WriteCostsCSV; policy.Report then
+	// WriteReportCSV).
+	ctx := context.Background()
+	totals, err := casefile.Costs(ctx, a.ledger, a.costsQuery(casefile.ByCase))
+	require.NoError(t, err)
+	var want bytes.Buffer
+	require.NoError(t, casefile.WriteCostsCSV(&want, casefile.ByCase, currency, totals))
+	_, got := super.get(t, "/collections/costs.csv")
+	assert.Equal(t, want.String(), got, "costs.csv as before")
+	now = a.clock()
+	rep, err := a.policy.Report(ctx, now.Add(-csvWindow), now.Add(time.Hour))
+	require.NoError(t, err)
+	require.NotEmpty(t, rep)
+	want.Reset()
+	require.NoError(t, policy.WriteReportCSV(&want, rep))
+	_, got = super.get(t, "/collections/policy.csv")
+	assert.Equal(t, want.String(), got, "policy.csv as before")
 
 	for _, p := range []string{"/collections/costs.csv", "/collections/policy.csv"} {
 		code, _ = ana.get(t, p)

@@ -1,10 +1,11 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"cmp"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -456,45 +457,85 @@ const csvWindow = 90 * 24 * time.Hour
 // handleCostsCSV is GET /collections/costs.csv (by case) and
 // /collections/campaign-costs.csv (by campaign): every group's calls and
 // costs over csvWindow (supervisors and admins), written by
-// casefile.WriteCostsCSV (a BOM, formulas neutralised).
+// casefile.WriteCostsCSV (a BOM, formulas neutralised) straight to the
+// response. casefile.Costs holds one total per group (case or campaign),
+// not the calls.
 func (a *App) handleCostsCSV(by casefile.Grouping, filename string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		totals, err := casefile.Costs(r.Context(), a.ledger, a.costsQuery(by))
 		if a.fail(w, err) {
 			return
 		}
-		var buf bytes.Buffer
-		if a.fail(w, casefile.WriteCostsCSV(&buf, by, currency, totals)) {
-			return
-		}
-		a.writeCSV(w, r, filename, buf.Bytes())
+		a.streamCSV(w, r, filename, func(w io.Writer) error {
+			return casefile.WriteCostsCSV(w, by, currency, totals)
+		})
 	})
 }
 
 // handlePolicyCSV is GET /collections/policy.csv: every attempt and
-// refusal per customer (supervisors and admins).
+// refusal per customer over csvWindow (supervisors and admins), streamed:
+// policy.ReportSeq reads one customer at a time and
+// policy.WriteReportCSVSeq writes its rows (a BOM, formulas neutralised)
+// as they come, so a download holds one customer's attempts, not 90 days
+// of calls.
 func (a *App) handlePolicyCSV() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		now := a.clock()
-		rep, err := a.policy.Report(r.Context(), now.Add(-csvWindow), now.Add(time.Hour))
-		if a.fail(w, err) {
-			return
-		}
-		var buf bytes.Buffer
-		if a.fail(w, policy.WriteReportCSV(&buf, rep)) {
-			return
-		}
-		a.writeCSV(w, r, "contact-policy.csv", buf.Bytes())
+		a.streamCSV(w, r, "contact-policy.csv", func(w io.Writer) error {
+			return policy.WriteReportCSVSeq(w, a.policy.ReportSeq(r.Context(), now.Add(-csvWindow), now.Add(time.Hour)))
+		})
 	})
 }
 
-// writeCSV answers a CSV download named name. A failed write (the
-// client went away) is logged: the status is already sent.
-func (a *App) writeCSV(w http.ResponseWriter, r *http.Request, name string, b []byte) {
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Cache-Control", "no-store")
-	if _, err := w.Write(b); err != nil {
-		a.log.WarnContext(r.Context(), "crm: writing a CSV", "file", name, "error", err.Error())
+// csvHold is how much of a CSV download is held before the first byte is
+// sent: an error within it still answers 500.
+const csvHold = 64 << 10
+
+// streamCSV answers a CSV download named name, written by write as it
+// produces it. The first csvHold bytes are held: if write fails before
+// they are sent, the answer is a 500 (and no CSV). Once bytes are sent,
+// the status (200) and the headers are gone: an error then is logged and
+// the response is aborted (http.ErrAbortHandler: the connection is cut,
+// or the HTTP/2 stream reset), so the browser reports a failed download
+// instead of saving a file that looks complete but is not.
+func (a *App) streamCSV(w http.ResponseWriter, r *http.Request, name string, write func(io.Writer) error) {
+	out := &csvResponse{w: w, name: name}
+	bw := bufio.NewWriterSize(out, csvHold)
+	err := write(bw)
+	if err == nil {
+		err = bw.Flush()
 	}
+	switch {
+	case err == nil:
+		if !out.sent { // an empty file
+			out.start()
+		}
+	case !out.sent:
+		a.fail(w, err)
+	default:
+		a.log.WarnContext(r.Context(), "crm: CSV download cut short", "file", name, "error", err.Error())
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// csvResponse writes a CSV download, its headers with the first bytes.
+type csvResponse struct {
+	w    http.ResponseWriter
+	name string
+	sent bool // the headers are sent
+}
+
+func (c *csvResponse) start() {
+	c.sent = true
+	c.w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	c.w.Header().Set("Content-Disposition", `attachment; filename="`+c.name+`"`)
+	c.w.Header().Set("Cache-Control", "no-store")
+	c.w.WriteHeader(http.StatusOK)
+}
+
+func (c *csvResponse) Write(p []byte) (int, error) {
+	if !c.sent {
+		c.start()
+	}
+	return c.w.Write(p)
 }

@@ -9,8 +9,13 @@
 // gathers the Publish calls made meanwhile. Each
 // subscriber LISTENs on a dedicated connection and reads new rows by id;
 // after a dropped connection it reconnects and catches up from the last
-// id it delivered, so no pop is lost. Old rows are pruned after a
-// retention period.
+// id it delivered, so no pop is lost.
+//
+// Rows older than the retention (WithRetention, 1 h by default) are
+// deleted by a goroutine of the Broker, started by New and stopped by
+// Close: once a minute, and sooner after every 500th message the Broker
+// publishes. So a quiet instance keeps no stale rows beyond a minute past
+// the retention, and a busy one at most 500 of its own.
 package pgbroker
 
 import (
@@ -38,11 +43,20 @@ const (
 
 // Broker is a screenpop.Broker over PostgreSQL. It is safe for concurrent
 // use. Its zero value is not usable (its methods return
-// ErrNotInitialized): get one from New.
+// ErrNotInitialized): get one from New, and Close it when done to stop
+// its pruning goroutine.
 type Broker struct {
-	pool      *pgxpool.Pool
-	retention time.Duration
-	logger    *slog.Logger
+	pool       *pgxpool.Pool
+	retention  time.Duration
+	pruneEvery time.Duration
+	logger     *slog.Logger
+
+	// The pruning goroutine: Publish wakes it (kick) every 500th message;
+	// Close cancels its context (stopPrune) and waits for it (pruned).
+	kick      chan struct{}
+	stopPrune context.CancelFunc
+	pruned    chan struct{}
+	closeOnce sync.Once
 
 	mu         sync.Mutex
 	published  int
@@ -93,10 +107,20 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+// pruneEvery is how often the pruning goroutine deletes old rows;
+// pruneAfter is how many publishes wake it sooner.
+const (
+	pruneEvery = time.Minute
+	pruneAfter = 500
+)
+
 // New returns a Broker on pool, creating or upgrading its table
-// (component "screenpop_broker" of schema_migrations).
+// (component "screenpop_broker" of schema_migrations), and starts its
+// pruning goroutine, stopped by Close. ctx bounds New only: the goroutine
+// keeps ctx's values, not its cancellation.
 func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Broker, error) {
-	b := &Broker{pool: pool, retention: time.Hour, logger: slog.New(slog.DiscardHandler)}
+	b := &Broker{pool: pool, retention: time.Hour, pruneEvery: pruneEvery, logger: slog.New(slog.DiscardHandler),
+		kick: make(chan struct{}, 1), pruned: make(chan struct{})}
 	for _, o := range opts {
 		if err := o(b); err != nil {
 			return nil, err
@@ -108,7 +132,60 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Broker, erro
 	if _, err := pgxmigrate.Apply(ctx, pool, "screenpop_broker", migrations); err != nil {
 		return nil, fmt.Errorf("pgbroker: %w", err)
 	}
+	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	b.stopPrune = cancel
+	go b.pruneLoop(pctx)
 	return b, nil
+}
+
+// Close stops the Broker's pruning goroutine (cancelling a prune in
+// progress) and waits for it. Publish and Subscribe still work after
+// Close, but old rows are no longer pruned by this Broker. Calling Close
+// again does no harm.
+func (b *Broker) Close() error {
+	if b.pool == nil {
+		return ErrNotInitialized
+	}
+	b.closeOnce.Do(func() {
+		b.stopPrune()
+		<-b.pruned
+	})
+	return nil
+}
+
+// pruneLoop deletes the rows older than the retention every pruneEvery
+// and when Publish wakes it, until ctx is cancelled by Close. A failed
+// prune is logged and left to the next one.
+func (b *Broker) pruneLoop(ctx context.Context) {
+	defer close(b.pruned)
+	ticker := time.NewTicker(b.pruneEvery)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		case <-b.kick:
+		}
+		if _, err := b.prune(ctx); err != nil && ctx.Err() == nil {
+			b.logger.WarnContext(ctx, "pgbroker: pruning old messages failed", "error", err)
+		}
+	}
+}
+
+// pruneTimeout bounds one prune.
+const pruneTimeout = 30 * time.Second
+
+// prune deletes the rows older than the retention and returns how many.
+func (b *Broker) prune(ctx context.Context) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, pruneTimeout)
+	defer cancel()
+	tag, err := b.pool.Exec(ctx, `DELETE FROM cmw_pop_messages WHERE created_at < now() - $1::interval`,
+		fmt.Sprintf("%d milliseconds", b.retention.Milliseconds()))
+	if err != nil {
+		return 0, fmt.Errorf("pgbroker: prune: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // migrations are the "screenpop_broker" component's schema steps.
@@ -147,12 +224,12 @@ func (b *Broker) Publish(ctx context.Context, m screenpop.Message) (screenpop.Me
 	}
 	b.mu.Lock()
 	b.published++
-	prune := b.published%500 == 0
+	prune := b.published%pruneAfter == 0
 	b.mu.Unlock()
-	if prune {
-		if _, err := b.pool.Exec(ctx, `DELETE FROM cmw_pop_messages WHERE created_at < now() - $1::interval`,
-			fmt.Sprintf("%d milliseconds", b.retention.Milliseconds())); err != nil {
-			b.logger.WarnContext(ctx, "pgbroker: pruning old messages failed", "error", err)
+	if prune { // wake the pruning goroutine; never wait for it
+		select {
+		case b.kick <- struct{}{}:
+		default:
 		}
 	}
 	return m, nil

@@ -52,6 +52,7 @@ func (c *collector) len() int {
 func newBroker(t *testing.T, dsn, app string) *pgbroker.Broker {
 	b, err := pgbroker.New(context.Background(), pgtest.Pool(t, dsn, app))
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
 	return b
 }
 
@@ -127,6 +128,7 @@ func newInstance(t *testing.T, dsn string, i int, dir screenpop.Directory, conta
 	pool := pgtest.Pool(t, dsn, fmt.Sprintf("crm%d", i))
 	b, err := pgbroker.New(context.Background(), pool)
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
 	hub, err := screenpop.NewHub(b, screenpop.WithQueueSize(1024))
 	require.NoError(t, err)
 	t.Cleanup(hub.Close)
@@ -247,8 +249,10 @@ func BenchmarkBrokerPostgres(b *testing.B) {
 	dsn := pgtest.Schema(b)
 	pub, err := pgbroker.New(context.Background(), pgtest.Pool(b, dsn, "bench-pub"))
 	require.NoError(b, err)
+	b.Cleanup(func() { _ = pub.Close() })
 	sub, err := pgbroker.New(context.Background(), pgtest.Pool(b, dsn, "bench-sub"))
 	require.NoError(b, err)
+	b.Cleanup(func() { _ = sub.Close() })
 	benchBroker(b, pub, sub)
 }
 
@@ -297,4 +301,35 @@ func TestZeroValue(t *testing.T) {
 	assert.ErrorIs(t, err, pgbroker.ErrNotInitialized)
 	_, err = b.Subscribe(func(screenpop.Message) {})
 	assert.ErrorIs(t, err, pgbroker.ErrNotInitialized)
+	assert.ErrorIs(t, b.Close(), pgbroker.ErrNotInitialized)
+}
+
+// TestPrunesOnATimer: a Broker that publishes nothing still deletes the
+// rows older than the retention, on its own timer (before, only every
+// 500th Publish pruned, so a quiet instance kept up to 499 stale rows);
+// rows within the retention stay. Close stops the goroutine (goleak
+// checks it is gone) and is idempotent.
+func TestPrunesOnATimer(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	pool := pgtest.Pool(t, dsn, "test")
+	b, err := pgbroker.New(context.Background(), pgtest.Pool(t, dsn, "quiet"), pgbroker.WithRetention(time.Hour),
+		pgbroker.WithPruneEvery(10*time.Millisecond))
+	require.NoError(t, err)
+	ctx := context.Background()
+	_, err = pool.Exec(ctx, `INSERT INTO cmw_pop_messages (created_at, body)
+		SELECT now() - interval '2 hours', '{}' FROM generate_series(1, 300)`)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `INSERT INTO cmw_pop_messages (created_at, body)
+		SELECT now() - interval '50 minutes', '{}' FROM generate_series(1, 20)`)
+	require.NoError(t, err)
+	count := func(where string) int {
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT COUNT(*) FROM cmw_pop_messages WHERE `+where).Scan(&n))
+		return n
+	}
+	require.Eventually(t, func() bool { return count("created_at < now() - interval '1 hour'") == 0 },
+		10*time.Second, 10*time.Millisecond, "stale rows are pruned without any Publish")
+	assert.Equal(t, 20, count("true"), "rows within the retention stay")
+	require.NoError(t, b.Close())
+	require.NoError(t, b.Close())
 }

@@ -34,12 +34,15 @@
 // # Bounded table
 //
 // Expired rows (done keys older than the window, claims older than the
-// claim TTL) are deleted by Acquire at most once a minute per Deduper, at
-// most 10,000 rows each time in batches of 1,000; while a prune leaves a
-// backlog, the next one comes a second later instead of a minute. So each
-// Deduper can delete 10,000 expired keys a second, more than one instance
-// receives (two keys per call), and the table holds about one window of
-// keys plus one second's backlog. Prune deletes every expired row at once.
+// claim TTL) are deleted by a goroutine of the Deduper, started by New and
+// stopped by Close, never by a delivery: Acquire at most wakes it. It
+// prunes once a minute, and as soon as an Acquire finds a minute passed
+// since the last prune; each prune deletes at most 10,000 rows in batches
+// of 1,000, and while a prune leaves a backlog, the next one comes a
+// second later instead of a minute. So each Deduper can delete 10,000
+// expired keys a second, more than one instance receives (two keys per
+// call), and the table holds about one window of keys plus one second's
+// backlog. Prune deletes every expired row at once.
 package pgdedupe
 
 import (
@@ -65,7 +68,8 @@ import (
 // Deduper is a webhook.Deduper over a PostgreSQL table. It is safe for
 // concurrent use, by any number of goroutines and instances. Its zero
 // value is not usable (its methods return ErrNotInitialized): get one
-// from New, and Close it when done to end its database session.
+// from New, and Close it when done to end its database session and its
+// pruning goroutine.
 type Deduper struct {
 	pool     *pgxpool.Pool
 	window   time.Duration
@@ -78,7 +82,14 @@ type Deduper struct {
 	conn   *pgx.Conn // the session claims are tied to; nil: connect on next use
 	closed bool
 
-	lastPrune atomic.Int64 // Unix nanoseconds of the last automatic prune
+	// The pruning goroutine: Acquire wakes it (kick) once nextPrune, in
+	// Unix nanoseconds, has passed; Close cancels its context (stopPrune)
+	// and waits for it (pruned).
+	nextPrune atomic.Int64
+	kick      chan struct{}
+	stopPrune context.CancelFunc
+	pruned    chan struct{}
+	closeOnce sync.Once
 
 	mu      sync.Mutex
 	running bool   // a goroutine runs the queued requests
@@ -100,9 +111,9 @@ type req struct {
 // ErrClosed is returned by Acquire after Close.
 var ErrClosed = errors.New("pgdedupe: Deduper closed")
 
-// Pruning bounds: Acquire prunes at most once per pruneEvery, at most
-// pruneBatches batches of pruneBatch rows; a prune that hit that cap is
-// followed by the next one after pruneBacklogEvery.
+// Pruning bounds: the pruning goroutine prunes once per pruneEvery, at
+// most pruneBatches batches of pruneBatch rows; a prune that hit that cap
+// is followed by the next one after pruneBacklogEvery.
 const (
 	pruneEvery        = time.Minute
 	pruneBacklogEvery = time.Second
@@ -167,11 +178,13 @@ func WithPoll(d time.Duration) Option {
 const DefaultClaimTTL = 30 * time.Second
 
 // New returns a Deduper on pool, creating or upgrading its table
-// (component "webhook_dedupe" of schema_migrations), and opens its session:
-// a dedicated connection with pool's configuration, closed by Close.
+// (component "webhook_dedupe" of schema_migrations), opens its session (a
+// dedicated connection with pool's configuration) and starts its pruning
+// goroutine; Close ends both. ctx bounds New only: the goroutine keeps
+// ctx's values, not its cancellation.
 func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Deduper, error) {
 	d := &Deduper{pool: pool, window: webhook.DefaultDedupeWindow, claimTTL: DefaultClaimTTL, poll: 50 * time.Millisecond,
-		sem: make(chan struct{}, 1)}
+		sem: make(chan struct{}, 1), kick: make(chan struct{}, 1), pruned: make(chan struct{})}
 	for _, o := range opts {
 		if err := o(d); err != nil {
 			return nil, err
@@ -186,16 +199,24 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Deduper, err
 	if err := d.onSession(ctx, func(context.Context, *pgx.Conn) error { return nil }); err != nil {
 		return nil, err
 	}
+	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	d.stopPrune = cancel
+	go d.pruneLoop(pctx)
 	return d, nil
 }
 
-// Close ends the Deduper's session. Its claims in flight become free at
-// once; later calls of Acquire return ErrClosed (Release still works,
-// through the pool).
+// Close stops the pruning goroutine (cancelling a prune in progress) and
+// ends the Deduper's session. Its claims in flight become free at once;
+// later calls of Acquire return ErrClosed (Release still works, through
+// the pool, and so does Prune). Calling Close again does no harm.
 func (d *Deduper) Close() error {
 	if d.pool == nil {
 		return ErrNotInitialized
 	}
+	d.closeOnce.Do(func() {
+		d.stopPrune()
+		<-d.pruned
+	})
 	d.sem <- struct{}{}
 	defer func() { <-d.sem }()
 	d.closed = true
@@ -389,7 +410,7 @@ func (d *Deduper) Acquire(ctx context.Context, key string) (bool, error) {
 	if d.pool == nil {
 		return false, ErrNotInitialized
 	}
-	d.maybePrune(ctx)
+	d.wakePruner()
 	for {
 		// Claim the key if it is new, its previous row expired, or its
 		// claimer's session is gone; else read its state.
@@ -433,8 +454,8 @@ func (d *Deduper) Release(ctx context.Context, key string, success bool) error {
 	return nil
 }
 
-// Prune deletes every expired row and returns how many. Acquire already
-// prunes at most once a minute (see the package documentation); call
+// Prune deletes every expired row and returns how many. The Deduper
+// already prunes in the background (see the package documentation); call
 // Prune to clear a backlog at once.
 func (d *Deduper) Prune(ctx context.Context) (int64, error) {
 	if d.pool == nil {
@@ -447,25 +468,57 @@ func (d *Deduper) Prune(ctx context.Context) (int64, error) {
 	return tag.RowsAffected(), nil
 }
 
-// maybePrune deletes up to pruneBatches*pruneBatch expired rows, if this
-// Deduper did not in the last pruneEvery. When it deleted that many, rows
-// may remain: it moves its last-prune time back so the next Acquire after
-// pruneBacklogEvery prunes again. It is best effort: an error leaves the
-// rows to the next time.
-func (d *Deduper) maybePrune(ctx context.Context) {
-	last, now := d.lastPrune.Load(), time.Now().UnixNano()
-	if last != 0 && time.Duration(now-last) < pruneEvery || !d.lastPrune.CompareAndSwap(last, now) {
+// wakePruner wakes the pruning goroutine if a prune is due. It never
+// waits: a wake-up already pending is enough.
+func (d *Deduper) wakePruner() {
+	if time.Now().UnixNano() < d.nextPrune.Load() {
 		return
 	}
-	for range pruneBatches {
-		tag, err := d.pool.Exec(ctx, `DELETE FROM cmw_webhook_dedupe WHERE ctid IN (
-			SELECT ctid FROM cmw_webhook_dedupe WHERE expires_at < now() LIMIT $1)`, pruneBatch)
-		if err != nil || tag.RowsAffected() < pruneBatch {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// pruneLoop is the pruning goroutine: it prunes when woken by Acquire
+// (if due) or when its timer fires, until ctx is cancelled by Close.
+func (d *Deduper) pruneLoop(ctx context.Context) {
+	defer close(d.pruned)
+	timer := time.NewTimer(pruneEvery)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
 			return
+		case <-d.kick:
+			if time.Now().UnixNano() < d.nextPrune.Load() {
+				continue // woken twice for one prune
+			}
+		case <-timer.C:
+		}
+		next := pruneEvery
+		if d.prune(ctx) {
+			next = pruneBacklogEvery
+		}
+		d.nextPrune.Store(time.Now().Add(next).UnixNano())
+		timer.Reset(next)
+	}
+}
+
+// prune deletes up to pruneBatches*pruneBatch expired rows and reports
+// whether it deleted that many (rows may remain). It is best effort: an
+// error leaves the rows to the next time.
+func (d *Deduper) prune(ctx context.Context) (backlog bool) {
+	for range pruneBatches {
+		sctx, cancel := context.WithTimeout(ctx, sessionTimeout)
+		tag, err := d.pool.Exec(sctx, `DELETE FROM cmw_webhook_dedupe WHERE ctid IN (
+			SELECT ctid FROM cmw_webhook_dedupe WHERE expires_at < now() LIMIT $1)`, pruneBatch)
+		cancel()
+		if err != nil || tag.RowsAffected() < pruneBatch {
+			return false
 		}
 	}
-	// A backlog: due again in pruneBacklogEvery, not pruneEvery.
-	d.lastPrune.CompareAndSwap(now, now-int64(pruneEvery-pruneBacklogEvery))
+	return true
 }
 
 func interval(d time.Duration) string { return fmt.Sprintf("%d milliseconds", d.Milliseconds()) }

@@ -23,6 +23,7 @@ func TestExactlyOnceAcrossInstances(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		d, err := pgdedupe.New(context.Background(), pgtest.Pool(t, dsn, fmt.Sprintf("d%d", i)), pgdedupe.WithWindow(time.Minute), pgdedupe.WithClaimTTL(30*time.Second))
 		require.NoError(t, err)
+		t.Cleanup(func() { _ = d.Close() })
 		ds = append(ds, d)
 	}
 	var mu sync.Mutex
@@ -56,6 +57,7 @@ func TestFailureFreesTheKeyAndDeadClaimsExpire(t *testing.T) {
 	pool := pgtest.Pool(t, dsn, "d")
 	d, err := pgdedupe.New(context.Background(), pool, pgdedupe.WithWindow(time.Minute), pgdedupe.WithClaimTTL(300*time.Millisecond))
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() })
 	ctx := context.Background()
 	done, err := d.Acquire(ctx, "k")
 	require.NoError(t, err)
@@ -159,8 +161,9 @@ func TestDeadReplicaClaimIsTakenOverFast(t *testing.T) {
 }
 
 // TestAcquirePrunesExpiredRows: the table does not grow without bound.
-// Acquire deletes expired rows (at most once a minute), keeping the keys
-// still within their window.
+// Acquire wakes the Deduper's pruning goroutine, which deletes expired
+// rows (at most once a minute), keeping the keys still within their
+// window.
 func TestAcquirePrunesExpiredRows(t *testing.T) {
 	dsn := pgtest.Schema(t)
 	pool := pgtest.Pool(t, dsn, "d")
@@ -180,7 +183,8 @@ func TestAcquirePrunesExpiredRows(t *testing.T) {
 	_, err := d.Acquire(ctx, "live|callStart")
 	require.NoError(t, err)
 	require.NoError(t, d.Release(ctx, "live|callStart", true))
-	assert.Zero(t, count("expires_at < now()"), "expired rows are pruned")
+	require.Eventually(t, func() bool { return count("expires_at < now()") == 0 },
+		10*time.Second, 10*time.Millisecond, "expired rows are pruned")
 	assert.Equal(t, 1, count("true"), "the live key stays")
 
 	expire(10, 5000)
@@ -217,8 +221,62 @@ func TestAcquirePrunesABacklog(t *testing.T) {
 		require.NoError(t, d.Release(ctx, key, true))
 	}
 	acquire(0)
+	require.Eventually(t, func() bool { return expired() <= 15000 }, 10*time.Second, 10*time.Millisecond)
 	assert.Equal(t, 15000, expired(), "one prune deletes at most 10,000 rows")
 	i := 1
 	require.Eventually(t, func() bool { acquire(i); i++; return expired() == 0 },
 		30*time.Second, 100*time.Millisecond, "the backlog is pruned a second at a time, not a minute")
+}
+
+// TestPruneDoesNotDelayAcquire: the prune runs beside the deliveries, not
+// inside one. The expired rows are locked by another transaction, so the
+// prune's DELETE waits for that lock: Acquire returns meanwhile (before,
+// it waited for the prune) and the DELETE is seen waiting in the
+// background. Close stops the goroutine while its DELETE waits (goleak
+// checks it is gone); once the lock is released, a Deduper prunes the
+// rows.
+func TestPruneDoesNotDelayAcquire(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	pool := pgtest.Pool(t, dsn, "test")
+	d, err := pgdedupe.New(context.Background(), pgtest.Pool(t, dsn, "pruner"), pgdedupe.WithWindow(time.Hour))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() }) // Close is called below; again does no harm
+	ctx := context.Background()
+	_, err = pool.Exec(ctx, `INSERT INTO cmw_webhook_dedupe (key, done, expires_at)
+		SELECT 'old-' || i, true, now() - interval '1 minute' FROM generate_series(1, 100) i`)
+	require.NoError(t, err)
+	lock, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer lock.Rollback(ctx)
+	_, err = lock.Exec(ctx, `SELECT key FROM cmw_webhook_dedupe WHERE expires_at < now() FOR UPDATE`)
+	require.NoError(t, err)
+
+	bounded, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	done, err := d.Acquire(bounded, "live|callStart")
+	require.NoError(t, err)
+	require.False(t, done)
+	require.NoError(t, d.Release(bounded, "live|callStart", true))
+	require.NoError(t, bounded.Err(), "Acquire returns without waiting for the prune")
+	waiting := func() bool {
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT COUNT(*) FROM pg_stat_activity
+			WHERE application_name = 'pruner' AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM cmw_webhook_dedupe%'`).Scan(&n))
+		return n > 0
+	}
+	require.Eventually(t, waiting, 10*time.Second, 10*time.Millisecond, "the prune runs in the background, blocked by the lock")
+
+	// Close while the prune waits: the DELETE is cancelled, Close returns.
+	require.NoError(t, d.Close())
+	assert.Eventually(t, func() bool { return !waiting() }, 10*time.Second, 10*time.Millisecond, "Close cancelled the prune")
+
+	require.NoError(t, lock.Rollback(ctx))
+	d2 := newDeduper(t, dsn, "pruner2", pgdedupe.WithWindow(time.Hour))
+	_, err = d2.Acquire(ctx, "live|callEnd")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT COUNT(*) FROM cmw_webhook_dedupe WHERE expires_at < now()`).Scan(&n))
+		return n == 0
+	}, 10*time.Second, 10*time.Millisecond, "once the lock is gone, the expired rows go")
 }

@@ -1,0 +1,11 @@
+package pgbroker
+
+import "time"
+
+// WithPruneEvery sets how often the pruning goroutine runs (tests only).
+func WithPruneEvery(d time.Duration) Option {
+	return func(b *Broker) error {
+		b.pruneEvery = d
+		return nil
+	}
+}
