@@ -9,3 +9,6 @@ func WithPruneEvery(d time.Duration) Option {
 		return nil
 	}
 }
+
+// PruneSQL is the prune statement, for its plan test.
+const PruneSQL = pruneSQL

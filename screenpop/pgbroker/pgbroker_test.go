@@ -333,3 +333,47 @@ func TestPrunesOnATimer(t *testing.T) {
 	require.NoError(t, b.Close())
 	require.NoError(t, b.Close())
 }
+
+// TestPruneWalksTheKey: the prune finds the retention's first row through
+// the primary key and deletes by id, without reading the table: on
+// 50,000 rows (analysed) its plan has no sequential scan of the messages.
+// The former statement, by created_at (no index), scanned the whole table
+// at every prune.
+func TestPruneWalksTheKey(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	pool := pgtest.Pool(t, dsn, "test")
+	b, err := pgbroker.New(context.Background(), pool, pgbroker.WithRetention(time.Hour))
+	require.NoError(t, err)
+	defer b.Close()
+	ctx := context.Background()
+	_, err = pool.Exec(ctx, `INSERT INTO cmw_pop_messages (created_at, body)
+		SELECT now() - interval '2 hours' + g * interval '100 milliseconds', '{}' FROM generate_series(1, 50000) g`)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `ANALYZE cmw_pop_messages`)
+	require.NoError(t, err)
+	rows, err := pool.Query(ctx, "EXPLAIN "+pgbroker.PruneSQL, "3600000 milliseconds")
+	require.NoError(t, err)
+	var plan []string
+	for rows.Next() {
+		var line string
+		require.NoError(t, rows.Scan(&line))
+		plan = append(plan, line)
+	}
+	require.NoError(t, rows.Err())
+	p := strings.Join(plan, "\n")
+	assert.NotContains(t, p, "Seq Scan", p)
+	assert.Contains(t, p, "cmw_pop_messages_pkey", p)
+
+	var before, stale int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT COUNT(*), COUNT(*) FILTER (WHERE created_at < now() - interval '1 hour') FROM cmw_pop_messages`).Scan(&before, &stale))
+	tag, err := pool.Exec(ctx, pgbroker.PruneSQL, "3600000 milliseconds")
+	require.NoError(t, err)
+	assert.InDelta(t, stale, tag.RowsAffected(), 1, "the rows past the retention, by id")
+	var left int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT COUNT(*) FROM cmw_pop_messages WHERE created_at < now() - interval '1 hour' - interval '1 second'`).Scan(&left))
+	assert.Zero(t, left)
+	_, err = pool.Exec(ctx, pgbroker.PruneSQL, "1 milliseconds")
+	require.NoError(t, err)
+	require.NoError(t, pool.QueryRow(ctx, `SELECT COUNT(*) FROM cmw_pop_messages`).Scan(&left))
+	assert.Zero(t, left, "no row within the retention: every row goes")
+}
