@@ -24,6 +24,7 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/cmwtest"
+	"github.com/callmyway-go/sdk/internal/pgtest"
 	"github.com/callmyway-go/sdk/screenpop"
 	"github.com/callmyway-go/sdk/webhook"
 )
@@ -434,17 +435,24 @@ func TestLedgerHandlerServesCalls(t *testing.T) {
 }
 
 func TestNoListingAndLiteralSearch(t *testing.T) {
-	a := newTestApp(t).as(t, "ana")
-	code, _ := a.get(t, "/static/")
-	assert.Equal(t, 404, code, "no directory listing")
-	code, _ = a.get(t, "/static/app.css")
-	assert.Equal(t, 200, code)
-	_, body := a.get(t, "/api/search?q=%25")
-	assert.NotContains(t, body, "Solís", "% is literal, not a wildcard")
-	_, body = a.get(t, "/api/search?q=_")
-	assert.NotContains(t, body, "Solís", "_ is literal")
-	_, body = a.get(t, "/api/search?q=sol")
-	assert.Contains(t, body, "Solís")
+	for name, db := range map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "crm.db") },
+		"postgres": func(t *testing.T) string { return pgtest.Schema(t) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			a := newTestAppOn(t, slog.New(slog.DiscardHandler), db(t)).as(t, "ana")
+			code, _ := a.get(t, "/static/")
+			assert.Equal(t, 404, code, "no directory listing")
+			code, _ = a.get(t, "/static/app.css")
+			assert.Equal(t, 200, code)
+			for _, q := range []string{"%25", "_", "%25sol", "s_l", "%5C", "Sol%25s"} {
+				_, body := a.get(t, "/api/search?q="+q)
+				assert.NotContains(t, body, "Solís", "%s is literal, not a wildcard", q)
+			}
+			_, body := a.get(t, "/api/search?q=sol")
+			assert.Contains(t, body, "Solís")
+		})
+	}
 }
 
 // The history is paged, writes numbers and money for people, translates
