@@ -509,3 +509,29 @@ func (s *MemoryStore) Wait(ctx context.Context, after uint64) error {
 		}
 	}
 }
+
+var _ TxDeleter = (*memTx)(nil)
+
+// Delete implements TxDeleter: the records go at once (the store's one
+// mutex is held for the whole update).
+func (t *memTx) Delete(ctx context.Context, ids, chargeKeys []string) ([]string, error) {
+	s := t.s
+	var gone []string
+	for _, id := range ids {
+		if _, ok := t.puts[id]; ok {
+			return gone, invalid("Delete", "record %q was written in this transaction", id)
+		}
+		if r, ok := s.recs[id]; ok {
+			s.unindex(r)
+			delete(s.recs, id)
+			delete(s.undated, id)
+			gone = append(gone, id)
+		}
+	}
+	for _, k := range chargeKeys {
+		if owner, ok := s.charges[k]; ok && slices.Contains(ids, owner) {
+			delete(s.charges, k)
+		}
+	}
+	return gone, ctx.Err()
+}
