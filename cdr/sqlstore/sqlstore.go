@@ -439,6 +439,12 @@ func (s *Store) Count(ctx context.Context, account string) (int, error) {
 }
 
 func (s *Store) scan(rows *sql.Rows) (cdr.Record, error) {
+	r, _, err := s.scanUpdated(rows)
+	return r, err
+}
+
+// scanUpdated scans a row of columns, and returns its updated_at too.
+func (s *Store) scanUpdated(rows *sql.Rows) (cdr.Record, int64, error) {
 	var (
 		r                     cdr.Record
 		account, dir, extra   string
@@ -451,7 +457,7 @@ func (s *Store) scan(rows *sql.Rows) (cdr.Record, error) {
 		&detect, &connect, &disc, &dur, &ring, &cost, &fee, &rate,
 		&r.RoutePattern, &r.RouteName, &r.EndReason, &r.NameEndpointANI, &r.NameEndpointDNIS,
 		&dir, &r.Type, &extra, &live, &updated); err != nil {
-		return r, fmt.Errorf("sqlstore: scan: %w", err)
+		return r, 0, fmt.Errorf("sqlstore: scan: %w", err)
 	}
 	r.DetectTime, r.ConnectTime, r.DisconnectTime = s.fromUnix(detect), s.fromUnix(connect), s.fromUnix(disc)
 	r.Duration, r.RingTime = time.Duration(dur)*time.Second, time.Duration(ring)*time.Second
@@ -462,13 +468,13 @@ func (s *Store) scan(rows *sql.Rows) (cdr.Record, error) {
 		out *decimal.Decimal
 	}{{cost, &r.Cost}, {fee, &r.AccessFee}, {rate, &r.Rate}} {
 		if *m.out, err = decimal.NewFromString(m.in); err != nil {
-			return r, fmt.Errorf("sqlstore: record %s: money %q: %w", r.CallID, m.in, err)
+			return r, 0, fmt.Errorf("sqlstore: record %s: money %q: %w", r.CallID, m.in, err)
 		}
 	}
 	if extra != "" && extra != "{}" {
 		if err := json.Unmarshal([]byte(extra), &r.Extra); err != nil {
-			return r, fmt.Errorf("sqlstore: record %s: extra: %w", r.CallID, err)
+			return r, 0, fmt.Errorf("sqlstore: record %s: extra: %w", r.CallID, err)
 		}
 	}
-	return r, nil
+	return r, updated, nil
 }
