@@ -1,7 +1,8 @@
 // Package sqlstore is a cdr.Store over database/sql, with a SQLite dialect
 // and a PostgreSQL dialect. Both use the same migrations; records are
 // upserted by callid in batches, and the sync checkpoint is saved in the
-// same transaction.
+// same transaction. Records are kept until Prune deletes those older than
+// a cutoff the operator chooses (at least MinPruneAge).
 //
 // This package links no database driver. Open a store with
 // cdr/sqlstore/sqlite (modernc.org/sqlite, no cgo) or cdr/sqlstore/postgres
