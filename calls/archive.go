@@ -99,6 +99,9 @@ type TxDeleter interface {
 // whole, and the calls deleted before ctx ended stay deleted (the count
 // is returned with the error).
 //
+// An archived call leaves the change stream without a change of its own:
+// a reader of Changes is not told, and Get answers ErrNotFound.
+//
 // A MemoryStore also prunes on its own (WithRetention); Archive is for the
 // SQL stores, which keep every call until it runs. It is safe for
 // concurrent use with every other method, on every Ledger sharing the
