@@ -102,11 +102,24 @@
 //
 // Ended calls are kept: it is a ledger, and a callStart re-delivered after
 // the callEnd must find the ended call rather than start a ghost. The SQL
-// stores never delete. A MemoryStore drops calls older than its retention
-// (WithRetention: 48 hours by default, at least MinRetention, one hour,
-// the re-delivery horizon the ledger is built for), and New refuses a
-// max live age longer than the retention, so a fact re-delivered after
-// its call was dropped can never make a live call.
+// stores delete nothing on their own. A MemoryStore drops calls older
+// than its retention (WithRetention: 48 hours by default, at least
+// MinRetention, one hour, the re-delivery horizon the ledger is built
+// for; a record with no start time by when the store first saw it), and
+// New refuses a max live age longer than the retention, so a fact
+// re-delivered after its call was dropped can never make a live call.
+//
+// Archive is how an operator bounds the SQL stores: it deletes, in
+// batches of ArchiveBatch, the calls that started before a cutoff and
+// got no fact since (with their aliases and charge keys), after handing
+// each batch to a copy function (cold storage), and deletes exactly what
+// was copied. The cutoff must be at least MinArchiveAge (30 days) old, far
+// beyond the re-delivery horizon, the max live age and the CDR's 24-hour
+// recent window, else Archive returns an *ArchiveCutoffError matching
+// ErrArchiveTooRecent: a call that still gets facts is never archived. A
+// retention of months or years is the intended use (a fact about an
+// archived call would start a new one, and its charge keys could post
+// again).
 //
 // # Stores and replicas
 //

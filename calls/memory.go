@@ -23,7 +23,8 @@ const MinRetention = time.Hour
 
 // MemoryStore is a Store in memory: for tests, demos and single-process
 // CRMs that can lose their ledger on restart. It prunes calls older than
-// its retention (WithRetention, default 48 h).
+// its retention (WithRetention, default 48 h), measured from their start,
+// or from when the store first saw them for a record with no start time.
 //
 // Create it with NewMemoryStore; the zero value is not usable. It is safe
 // for concurrent use; updates are serialised by one mutex.
@@ -36,7 +37,10 @@ type MemoryStore struct {
 	byNum   map[string]map[string]struct{} // number -> ids
 	byKey   map[string]map[string]struct{} // "c:"+case, "p:"+contact -> ids
 	charges map[string]string              // charge key -> id
-	log     []seqID                        // Puts in Seq order; stale entries skipped
+	// undated holds when each record with no start time (a zero
+	// Index.Start) was first written: prune measures its age from then.
+	undated map[string]time.Time
+	log     []seqID // Puts in Seq order; stale entries skipped
 	seq     uint64
 	puts    int
 	changed chan struct{} // closed and replaced on every commit
@@ -89,6 +93,7 @@ func NewMemoryStore(opts ...MemoryOption) (*MemoryStore, error) {
 		byNum:     map[string]map[string]struct{}{},
 		byKey:     map[string]map[string]struct{}{},
 		charges:   map[string]string{},
+		undated:   map[string]time.Time{},
 		changed:   make(chan struct{}),
 	}
 	for _, o := range opts {
@@ -141,6 +146,11 @@ func (s *MemoryStore) Update(ctx context.Context, keys []string, f func(context.
 			s.unindex(old)
 		}
 		s.recs[id] = r
+		if !r.Index.Start.IsZero() {
+			delete(s.undated, id)
+		} else if _, ok := s.undated[id]; !ok {
+			s.undated[id] = s.now()
+		}
 		if r.AliasOf == "" {
 			addID(s.byNum, r.Index.Number, id)
 			addID(s.byKey, caseKey(r.Index.Case), id)
@@ -235,14 +245,20 @@ func (s *MemoryStore) matching(f Filter) []Record {
 	return out
 }
 
-// prune drops records older than the retention and compacts the change
-// log. s.mu is held.
+// prune drops records older than the retention (a record with no start
+// time by when it was first written) and compacts the change log. s.mu
+// is held.
 func (s *MemoryStore) prune() {
 	cutoff := s.now().Add(-s.retention)
 	for id, r := range s.recs {
-		if !r.Index.Start.IsZero() && r.Index.Start.Before(cutoff) {
+		start := r.Index.Start
+		if start.IsZero() {
+			start = s.undated[id]
+		}
+		if start.Before(cutoff) {
 			s.unindex(r)
 			delete(s.recs, id)
+			delete(s.undated, id)
 		}
 	}
 	for k, id := range s.charges {
@@ -259,8 +275,9 @@ func (s *MemoryStore) prune() {
 	s.log = slices.Clip(live)
 }
 
-// Prune drops the calls older than the retention now. The store also
-// prunes on its own every 1024 writes.
+// Prune drops the calls older than the retention now: those that started
+// before it, and those with no start time (Index.Start zero) first
+// written before it. The store also prunes on its own every 1024 writes.
 func (s *MemoryStore) Prune() {
 	if s.ok() != nil {
 		return
@@ -491,4 +508,30 @@ func (s *MemoryStore) Wait(ctx context.Context, after uint64) error {
 		case <-ch:
 		}
 	}
+}
+
+var _ TxDeleter = (*memTx)(nil)
+
+// Delete implements TxDeleter: the records go at once (the store's one
+// mutex is held for the whole update).
+func (t *memTx) Delete(ctx context.Context, ids, chargeKeys []string) ([]string, error) {
+	s := t.s
+	var gone []string
+	for _, id := range ids {
+		if _, ok := t.puts[id]; ok {
+			return gone, invalid("Delete", "record %q was written in this transaction", id)
+		}
+		if r, ok := s.recs[id]; ok {
+			s.unindex(r)
+			delete(s.recs, id)
+			delete(s.undated, id)
+			gone = append(gone, id)
+		}
+	}
+	for _, k := range chargeKeys {
+		if owner, ok := s.charges[k]; ok && slices.Contains(ids, owner) {
+			delete(s.charges, k)
+		}
+	}
+	return gone, ctx.Err()
 }

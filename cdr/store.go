@@ -33,18 +33,55 @@ type Store interface {
 	Commit(ctx context.Context, account string, recs []Record, cp Checkpoint) error
 }
 
-// MemoryStore is a Store in memory, for tests and examples. It is safe
-// for concurrent use, and its zero value is an empty store ready to use.
+// DefaultMemoryMaxRecords is how many records a MemoryStore keeps unless
+// told otherwise (WithMaxRecords): 100,000.
+const DefaultMemoryMaxRecords = 100_000
+
+// MemoryStore is a Store in memory, for tests and examples. It keeps at
+// most its cap of records (WithMaxRecords, DefaultMemoryMaxRecords by
+// default): beyond, a Commit first drops the records detected earliest,
+// down to nine tenths of the cap, and Dropped counts them. Prune drops
+// records by age. It is safe for concurrent use, and its zero value is
+// an empty store ready to use, with the default cap.
 type MemoryStore struct {
 	mu      sync.Mutex
+	max     int
 	recs    map[string]Record
 	cps     map[string]Checkpoint
 	commits int
+	dropped int
+}
+
+// MemoryOption configures a MemoryStore. A nil option is refused
+// (NewMemoryStore panics: options are fixed in code). Options are plain
+// functions, safe to reuse and to share between goroutines.
+type MemoryOption func(*MemoryStore)
+
+// WithMaxRecords sets how many records the store keeps (at least 1; a
+// smaller n keeps the default, DefaultMemoryMaxRecords).
+func WithMaxRecords(n int) MemoryOption {
+	return func(m *MemoryStore) {
+		if n >= 1 {
+			m.max = n
+		}
+	}
 }
 
 // NewMemoryStore returns an empty MemoryStore.
-func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{recs: map[string]Record{}, cps: map[string]Checkpoint{}}
+func NewMemoryStore(opts ...MemoryOption) *MemoryStore {
+	m := &MemoryStore{recs: map[string]Record{}, cps: map[string]Checkpoint{}}
+	for _, o := range opts {
+		o(m)
+	}
+	return m
+}
+
+// limit returns the store's cap. m.mu is held.
+func (m *MemoryStore) limit() int {
+	if m.max >= 1 {
+		return m.max
+	}
+	return DefaultMemoryMaxRecords
 }
 
 // LoadCheckpoint implements Store.
@@ -70,13 +107,49 @@ func (m *MemoryStore) Commit(ctx context.Context, account string, recs []Record,
 	}
 	m.cps[account] = cp
 	m.commits++
+	if lim := m.limit(); len(m.recs) > lim {
+		old := m.sorted()
+		n := len(old) - lim + lim/10
+		for _, r := range old[:n] {
+			delete(m.recs, r.CallID)
+		}
+		m.dropped += n
+	}
 	return nil
+}
+
+// Prune drops the records detected before before, and returns how many
+// it dropped (they are not counted in Dropped).
+func (m *MemoryStore) Prune(before time.Time) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for id, r := range m.recs {
+		if r.DetectTime.Time().Before(before) {
+			delete(m.recs, id)
+			n++
+		}
+	}
+	return n
+}
+
+// Dropped returns how many records Commit dropped to keep the store
+// within its cap.
+func (m *MemoryStore) Dropped() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.dropped
 }
 
 // Records returns the stored records in detect order.
 func (m *MemoryStore) Records() []Record {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.sorted()
+}
+
+// sorted returns the records in detect order. m.mu is held.
+func (m *MemoryStore) sorted() []Record {
 	out := make([]Record, 0, len(m.recs))
 	for _, r := range m.recs {
 		out = append(out, r)

@@ -75,18 +75,124 @@ type cdrStore struct {
 	recs   []CDR // sorted by DetectTime, CallID
 	sorted bool
 	mode   CDRMode
+	// retention is how long records are kept after they were added (0:
+	// for good), measured with now; log lists the records in the order
+	// they were added, added counts records since the last prune, and
+	// dropped the records pruned.
+	retention time.Duration
+	now       func() time.Time
+	log       []addedCDR
+	added     int
+	dropped   int
 }
 
+// addedCDR is when a record was added, and which (by cdrKey).
+type addedCDR struct {
+	at  time.Time
+	key string
+}
+
+func cdrKey(r CDR) string { return r.CallID + "\x00" + strconv.FormatInt(r.DetectTime.UnixNano(), 10) }
+
+// cdrPruneEvery is how many records are added between two prunes of the
+// fake's history.
+const cdrPruneEvery = 1024
+
 // add stores records with their times cut to whole seconds, the
-// provider's precision.
+// provider's precision, and prunes the history every cdrPruneEvery
+// records.
 func (st *cdrStore) add(recs ...CDR) {
+	var at time.Time
+	if st.now != nil {
+		at = st.now()
+	}
 	for _, r := range recs {
 		r.DetectTime = r.DetectTime.Truncate(time.Second)
 		r.ConnectTime = r.ConnectTime.Truncate(time.Second)
 		r.DisconnectTime = r.DisconnectTime.Truncate(time.Second)
 		st.recs = append(st.recs, r)
+		if st.retention > 0 {
+			st.log = append(st.log, addedCDR{at, cdrKey(r)})
+		}
 	}
 	st.sorted = false
+	if st.added += len(recs); st.added >= cdrPruneEvery {
+		st.prune()
+	}
+}
+
+// prune drops the records added more than the retention ago, and
+// returns how many.
+func (st *cdrStore) prune() int {
+	st.added = 0
+	if st.retention <= 0 || st.now == nil {
+		return 0
+	}
+	cutoff := st.now().Add(-st.retention)
+	i := 0
+	for i < len(st.log) && st.log[i].at.Before(cutoff) {
+		i++
+	}
+	if i == 0 {
+		return 0
+	}
+	gone := map[string]int{}
+	for _, a := range st.log[:i] {
+		gone[a.key]++
+	}
+	st.log = append([]addedCDR(nil), st.log[i:]...) // frees the old array
+	kept := make([]CDR, 0, len(st.recs)-i)
+	for _, r := range st.recs {
+		if k := cdrKey(r); gone[k] > 0 {
+			gone[k]--
+			continue
+		}
+		kept = append(kept, r)
+	}
+	st.recs = kept
+	st.dropped += i
+	return i
+}
+
+// DefaultCDRRetention is how long the fake keeps a call record after it
+// was added (a simulated call's when the call ended): 7 days
+// (WithCDRRetention).
+const DefaultCDRRetention = 7 * 24 * time.Hour
+
+// WithCDRRetention sets how long the fake keeps its call history: records
+// added (by a simulated call, AddCDRs or GenerateHistory) longer ago than
+// d on the fake's clock are dropped, every 1,024 records added and when
+// PruneCDRs is called; 0 keeps every record. d must be 0 or at least 24
+// hours, the window of the recent query (default DefaultCDRRetention, 7
+// days). Measured from when a record was added, not from its detect
+// time, so a history loaded for a test (say 60 days for a backfill) stays
+// whole for the retention. The real provider keeps its history for good:
+// a fake left running longer than d answers range queries without what
+// it dropped; pass 0 to keep everything.
+func WithCDRRetention(d time.Duration) Option {
+	return func(s *Server) error {
+		if d != 0 && d < 24*time.Hour {
+			return fmt.Errorf("cmwtest: WithCDRRetention: %v is shorter than the 24 h of the recent query", d)
+		}
+		s.cdrs.retention = d
+		return nil
+	}
+}
+
+// PruneCDRs drops the records older than the retention now
+// (WithCDRRetention), and returns how many it dropped.
+func (s *Server) PruneCDRs() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cdrs.prune()
+}
+
+// PrunedCDRs returns how many records the retention dropped since the
+// fake started.
+func (s *Server) PrunedCDRs() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cdrs.dropped
 }
 
 func (st *cdrStore) sort() {

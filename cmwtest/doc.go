@@ -56,6 +56,10 @@
 //	a provider clock off                  WithClockSkew, Server.SetClockSkew                 assumed
 //	accepted, never placed                Script{Outcome: DialLost}: "OK", no webhook, no    assumed (spec)
 //	                                      CDR
+//	call history kept for good            kept 7 days after a record was added               no (a bound
+//	                                      (WithCDRRetention; 0: for good)                    of the fake)
+//	CRM down for long                     webhooks queue up to 10,000 events, the oldest     assumed (spec)
+//	                                      then lost (WithWebhookQueueLimit)
 //
 // JumpClock runs with real time and jumps ahead on Advance: a test gets
 // "an hour later" without waiting, while simulated calls still run in

@@ -291,6 +291,7 @@ func Start(opts ...Option) (*Server, error) {
 		busy:         map[string]string{},
 		clientIP:     "127.0.0.1",
 		hooks:        newHookQueue(),
+		cdrs:         cdrStore{retention: DefaultCDRRetention},
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -301,6 +302,7 @@ func Start(opts ...Option) (*Server, error) {
 		}
 	}
 	s.clock = skewed{s.clock, &s.skew}
+	s.cdrs.now = s.clock.Now
 	// Call ids count from the clock, so a fake restarted against a CRM
 	// that kept its data (a ledger, a CDR table) never hands out a callid
 	// it gave before.

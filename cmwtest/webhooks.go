@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -156,10 +157,12 @@ type hookQueue struct {
 	srv     *Server
 	started bool
 	outages [][2]time.Time // [from, to) on the fake's clock: events lost
+	limit   int            // the most events queued (WithWebhookQueueLimit)
+	dropped int            // events dropped because the queue was full
 }
 
 func newHookQueue() *hookQueue {
-	q := &hookQueue{held: map[string][]hookEvent{}, done: make(chan struct{})}
+	q := &hookQueue{held: map[string][]hookEvent{}, done: make(chan struct{}), limit: DefaultWebhookQueueLimit}
 	q.cond = sync.NewCond(&q.mu)
 	return q
 }
@@ -191,6 +194,7 @@ func (q *hookQueue) enqueue(e hookEvent) {
 	} else {
 		q.queue = append(q.queue, e)
 	}
+	q.trim()
 	q.cond.Broadcast()
 }
 
@@ -202,7 +206,60 @@ func (q *hookQueue) enqueueNow(e hookEvent) {
 		return
 	}
 	q.queue = append(q.queue, e)
+	q.trim()
 	q.cond.Broadcast()
+}
+
+// trim drops the oldest queued events beyond the limit, logging each as
+// a lost Delivery to every URL. q.mu is held.
+func (q *hookQueue) trim() {
+	n := len(q.queue) - q.limit
+	if q.limit <= 0 || n <= 0 {
+		return
+	}
+	now := time.Now()
+	if q.srv != nil {
+		now = q.srv.clock.Now()
+	}
+	for _, e := range q.queue[:n] {
+		for _, u := range q.urls {
+			q.log = appendBounded(q.log, Delivery{URL: u, Action: e.action, CallID: e.callid, Body: e.body(q.mode), Attempt: 1,
+				At: now, Redelivery: e.redelivery, Lost: true, Err: "cmwtest: webhook queue full: the oldest event was dropped"})
+		}
+	}
+	clear(q.queue[:n])
+	q.queue = q.queue[n:]
+	q.dropped += n
+}
+
+// DefaultWebhookQueueLimit is how many webhook events the fake queues
+// for delivery before it drops the oldest (WithWebhookQueueLimit).
+const DefaultWebhookQueueLimit = 10_000
+
+// WithWebhookQueueLimit sets how many webhook events wait for delivery
+// at most (default DefaultWebhookQueueLimit; at least 1). The fake
+// delivers them one at a time, in order; while the receiver is down or
+// slow (each attempt may wait for the client's timeout) the queue grows,
+// and beyond n the oldest event is dropped, as a provider that never
+// retries would lose it: it shows in Deliveries as Lost and is counted
+// by DroppedWebhooks. CallStarts held back for EndBeforeStart are not
+// counted: each waits for its own call's callEnd.
+func WithWebhookQueueLimit(n int) Option {
+	return func(s *Server) error {
+		if n < 1 {
+			return fmt.Errorf("cmwtest: WithWebhookQueueLimit: %d is less than 1", n)
+		}
+		s.hooks.limit = n
+		return nil
+	}
+}
+
+// DroppedWebhooks returns how many webhook events were dropped because
+// the delivery queue was full (WithWebhookQueueLimit).
+func (s *Server) DroppedWebhooks() int {
+	s.hooks.mu.Lock()
+	defer s.hooks.mu.Unlock()
+	return s.hooks.dropped
 }
 
 // lost reports whether an outage swallows e now, logging it as a lost

@@ -4,7 +4,8 @@
 // Every update is one writer transaction (BEGIN IMMEDIATE), so updates
 // are serialised across every Ledger and process sharing the file, and
 // the change stream's sequence is max+1 inside it. Reads run beside
-// writes (WAL mode). Calls are never deleted: it is a ledger.
+// writes (WAL mode). Calls are kept until calls.Ledger.Archive deletes
+// those over for good (see calls' Tombstones).
 package sqlitestore
 
 import (

@@ -1,7 +1,8 @@
 // Package sqlstore is a cdr.Store over database/sql, with a SQLite dialect
 // and a PostgreSQL dialect. Both use the same migrations; records are
 // upserted by callid in batches, and the sync checkpoint is saved in the
-// same transaction.
+// same transaction. Records are kept until Prune deletes those older than
+// a cutoff the operator chooses (at least MinPruneAge).
 //
 // This package links no database driver. Open a store with
 // cdr/sqlstore/sqlite (modernc.org/sqlite, no cgo) or cdr/sqlstore/postgres
@@ -439,6 +440,12 @@ func (s *Store) Count(ctx context.Context, account string) (int, error) {
 }
 
 func (s *Store) scan(rows *sql.Rows) (cdr.Record, error) {
+	r, _, err := s.scanUpdated(rows)
+	return r, err
+}
+
+// scanUpdated scans a row of columns, and returns its updated_at too.
+func (s *Store) scanUpdated(rows *sql.Rows) (cdr.Record, int64, error) {
 	var (
 		r                     cdr.Record
 		account, dir, extra   string
@@ -451,7 +458,7 @@ func (s *Store) scan(rows *sql.Rows) (cdr.Record, error) {
 		&detect, &connect, &disc, &dur, &ring, &cost, &fee, &rate,
 		&r.RoutePattern, &r.RouteName, &r.EndReason, &r.NameEndpointANI, &r.NameEndpointDNIS,
 		&dir, &r.Type, &extra, &live, &updated); err != nil {
-		return r, fmt.Errorf("sqlstore: scan: %w", err)
+		return r, 0, fmt.Errorf("sqlstore: scan: %w", err)
 	}
 	r.DetectTime, r.ConnectTime, r.DisconnectTime = s.fromUnix(detect), s.fromUnix(connect), s.fromUnix(disc)
 	r.Duration, r.RingTime = time.Duration(dur)*time.Second, time.Duration(ring)*time.Second
@@ -462,13 +469,13 @@ func (s *Store) scan(rows *sql.Rows) (cdr.Record, error) {
 		out *decimal.Decimal
 	}{{cost, &r.Cost}, {fee, &r.AccessFee}, {rate, &r.Rate}} {
 		if *m.out, err = decimal.NewFromString(m.in); err != nil {
-			return r, fmt.Errorf("sqlstore: record %s: money %q: %w", r.CallID, m.in, err)
+			return r, 0, fmt.Errorf("sqlstore: record %s: money %q: %w", r.CallID, m.in, err)
 		}
 	}
 	if extra != "" && extra != "{}" {
 		if err := json.Unmarshal([]byte(extra), &r.Extra); err != nil {
-			return r, fmt.Errorf("sqlstore: record %s: extra: %w", r.CallID, err)
+			return r, 0, fmt.Errorf("sqlstore: record %s: extra: %w", r.CallID, err)
 		}
 	}
-	return r, nil
+	return r, updated, nil
 }

@@ -77,8 +77,13 @@ func run(args []string) error {
 	hooks := fs.Bool("homologation-hooks", os.Getenv("CRM_HOMOLOGATION_HOOKS") == "1", "serve POST /homologation/hooks to admins for `cmw homologate -crm-hooks` (certification against the runner's fake only)")
 	createAdmin := fs.String("create-admin", "", "create the admin user `NAME` (password from CRM_ADMIN_PASSWORD, else the first line of stdin) and exit")
 	verbose := fs.Bool("v", false, "debug logging")
+	archiveFlag := fs.String("archive-after", os.Getenv("CRM_ARCHIVE_AFTER"), "delete for good, once a day, calls and CDRs older than this (730d, 2y; at least 30d); empty: keep everything")
 	readPolicy := policyFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	archiveAfter, err := parseArchiveAfter(*archiveFlag)
+	if err != nil {
 		return err
 	}
 	loc, err := time.LoadLocation(*tz)
@@ -166,6 +171,9 @@ func run(args []string) error {
 		IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	go app.RunSync(ctx)
 	go trimMemory(ctx, trimEvery, trimAbove)
+	if archiveAfter > 0 {
+		go app.runArchive(ctx, archiveAfter)
+	}
 
 	fmt.Printf("CallMyWay reference CRM listening on %s\n", base)
 	fmt.Printf("  sign in:   %s/login\n", base)

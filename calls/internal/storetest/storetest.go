@@ -54,6 +54,7 @@ func norm(r calls.Record) calls.Record {
 func Run(t *testing.T, newStore func(t *testing.T) calls.Store) {
 	t.Run("Webhook", func(t *testing.T) { runWebhook(t, newStore) })
 	t.Run("OddCDRs", func(t *testing.T) { runOddCDRs(t, newStore) })
+	t.Run("Archive", func(t *testing.T) { runArchive(t, newStore) })
 	t.Run("PutGetSeq", func(t *testing.T) {
 		s := newStore(t)
 		ctx := t.Context()
