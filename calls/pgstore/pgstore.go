@@ -24,7 +24,9 @@
 // invisible to Changes and Wait, and Get and Scan report them with Seq 0;
 // rows left pending by a crash are numbered by the next pass (any Update,
 // Open, or Wait's poll). Passes NOTIFY ledger_calls; Wait LISTENs. Calls
-// are never deleted: it is a ledger.
+// are deleted only by calls.Ledger.Archive, which the Store supports
+// (calls.TxDeleter): calls over for good, older than a retention of at
+// least calls.MinArchiveAge.
 package pgstore
 
 import (
