@@ -111,8 +111,16 @@ func (a *App) collections(ctx context.Context, r *http.Request, cu CustomerRow) 
 		return v, err
 	}
 	// The customer's callbacks: linked to the case, or from one of its
-	// numbers.
-	all, err := a.callbackRows(ctx, casefile.CallbackQuery{})
+	// numbers (read by case and number through the ledger's indexes),
+	// kept when they are this customer's (a number shared with another
+	// customer's contact is nobody's).
+	var numbers []string
+	for _, co := range cu.Contacts {
+		for _, p := range co.Phones {
+			numbers = append(numbers, p.E164)
+		}
+	}
+	all, err := a.callbackRows(ctx, casefile.CallbackQuery{Case: cu.ID, Numbers: uniq(numbers)})
 	if err != nil {
 		return v, err
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"fmt"
 	"iter"
+	"net/http"
 	"net/url"
 	"sync/atomic"
 	"testing"
@@ -62,15 +64,82 @@ func countQueries(t *testing.T, a *testApp) *atomic.Int64 {
 	return n
 }
 
-// countingStore is a calls.Store that counts its scans.
+// countingStore is a calls.Store that counts its scans and the records
+// they yield.
 type countingStore struct {
 	calls.Store
-	scans atomic.Int64
+	scans, rows atomic.Int64
 }
 
 func (s *countingStore) Scan(ctx context.Context, f calls.Filter) iter.Seq2[calls.Record, error] {
 	s.scans.Add(1)
-	return s.Store.Scan(ctx, f)
+	return func(yield func(calls.Record, error) bool) {
+		for r, err := range s.Store.Scan(ctx, f) {
+			s.rows.Add(1)
+			if !yield(r, err) {
+				return
+			}
+		}
+	}
+}
+
+// countLedger points the app at a ledger in memory (kept a year) whose
+// store counts what it reads, with the policy and callbacks over it.
+func countLedger(t *testing.T, a *testApp) *countingStore {
+	t.Helper()
+	mem, err := calls.NewMemoryStore(calls.WithRetention(365 * 24 * time.Hour))
+	require.NoError(t, err)
+	store := &countingStore{Store: mem}
+	l, err := calls.New(a.App.client.Account(), store, calls.WithPhoneBook(a.db))
+	require.NoError(t, err)
+	a.ledger = l
+	require.NoError(t, a.wirePolicy())
+	return store
+}
+
+// othersCalls applies n calls of the last 3 days from numbers no customer
+// has, one in three missed (an open callback each).
+func othersCalls(t *testing.T, a *testApp, from, n int) {
+	t.Helper()
+	now := time.Now()
+	for i := from; i < from+n; i++ {
+		at := now.Add(-time.Duration(i) * 13 * time.Minute)
+		lc := ledgerCall{id: "x" + itoa(i), ep: "5002", number: "+5067100" + fmt.Sprintf("%04d", i), dir: callmyway.DirectionInbound,
+			detect: at, end: at.Add(time.Minute), webhook: true, endWebhook: true}
+		if i%3 != 0 {
+			lc.connect, lc.talk = at.Add(5*time.Second), 55*time.Second
+		}
+		lc.apply(t, a.ledger)
+	}
+}
+
+// The case file reads the customer's calls (by case, contact and number)
+// and callbacks through the ledger's indexes: the records it reads do not
+// grow with other customers' calls.
+func TestCaseFileReadsTheCustomersCallsOnly(t *testing.T) {
+	a := newTestApp(t)
+	store := countLedger(t, a)
+	cu, marta := solis(t, a)
+	caseCall(t, a, "cf-1", "+50688881111", 30*time.Hour, marta.ID, "PAGO", "Paga el viernes", "1500.25")
+	caseCall(t, a, "cf-2", "+50688881111", 2*time.Hour, "", "", "", "") // linked by number
+	ana := a.as(t, "ana")
+	page := func() int64 {
+		t.Helper()
+		store.rows.Store(0)
+		code, body := ana.get(t, "/customers/"+cu.ID)
+		require.Equal(t, http.StatusOK, code, body)
+		assert.Contains(t, body, `data-callid="cf-1"`)
+		assert.Contains(t, body, `data-callid="cf-2"`)
+		assert.Contains(t, body, `data-currency="CRC">CRC 1500.25</strong>`)
+		return store.rows.Load()
+	}
+	othersCalls(t, a, 0, 100)
+	few := page()
+	othersCalls(t, a, 100, 200)
+	many := page()
+	t.Logf("records read per case file: %d with 100 other calls, %d with 300", few, many)
+	assert.Equal(t, few, many, "other customers' calls are not read")
+	assert.LessOrEqual(t, many, int64(20))
 }
 
 // The callbacks' rows find their customers in a fixed number of
