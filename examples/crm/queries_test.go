@@ -4,10 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
+	"io"
 	"iter"
 	"net/http"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -218,4 +221,38 @@ func TestBoardReadsTheLedgerOnce(t *testing.T) {
 	assert.Equal(t, []string{"talking", "ringing", "available"}, []string{anaB.State, betoB.State, carlaB.State})
 	require.NotNil(t, anaB.Call)
 	assert.Equal(t, "A", anaB.Call.ID, "a call on the agent's second phone is the agent's")
+}
+
+// Open consoles share one computation of the callbacks per
+// callbacksTTL: ten consoles asking at once read the ledger once, not
+// twice each, and see the same callbacks.
+func TestConsolesShareTheCallbacks(t *testing.T) {
+	a := newTestApp(t)
+	store := countLedger(t, a)
+	othersCalls(t, a, 0, 30) // 10 missed: 10 callbacks in the queue
+	ana := a.as(t, "ana")
+	store.scans.Store(0)
+	var wg sync.WaitGroup
+	bodies := make([]string, 10)
+	for i := range bodies {
+		wg.Go(func() {
+			res, err := ana.client.Get(ana.srv.URL + "/api/callbacks")
+			if !assert.NoError(t, err) {
+				return
+			}
+			defer res.Body.Close()
+			b, err := io.ReadAll(res.Body)
+			assert.NoError(t, err)
+			assert.Equal(t, http.StatusOK, res.StatusCode)
+			bodies[i] = string(b)
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, int64(1), store.scans.Load(), "one ledger read for ten consoles")
+	var got struct{ Callbacks []CallbackRow }
+	require.NoError(t, json.Unmarshal([]byte(bodies[0]), &got))
+	assert.Len(t, got.Callbacks, 10)
+	for _, b := range bodies[1:] {
+		assert.JSONEq(t, bodies[0], b)
+	}
 }
