@@ -58,7 +58,7 @@ type App struct {
 	dialer      *click2dial.Dialer // one for the account: caller IDs are chosen per request
 	policy      *policy.Policy     // the contact policy every dial goes through
 	callbacks   *casefile.Callbacks
-	cbCache     *callbackCache // the open callbacks, shared by consoles and the board
+	cache       *caches // what polled pages share: the open callbacks, the board
 	pages       map[string]*template.Template
 	sessions    *sessions     // signed session cookies
 	logins      *loginLimiter // failed sign-ins per username and address

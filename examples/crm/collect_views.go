@@ -454,7 +454,7 @@ func (a *App) handleCallbackDismiss() http.Handler {
 		}
 		if err == nil {
 			err = a.callbacks.Dismiss(r.Context(), cb, u.ID, reason)
-			a.cbCache.invalidate() // the agent sees it gone at once
+			a.cache.callbacks.invalidate() // the agent sees it gone at once
 		}
 		if err != nil {
 			a.jsonError(w, r, err)

@@ -256,3 +256,31 @@ func TestConsolesShareTheCallbacks(t *testing.T) {
 		assert.JSONEq(t, bodies[0], b)
 	}
 }
+
+// Open boards share one computation per boardTTL: eight boards asking
+// at once read the ledger once between them.
+func TestBoardsShareOneRead(t *testing.T) {
+	a := newTestApp(t)
+	store := countLedger(t, a)
+	othersCalls(t, a, 0, 20)
+	super := a.as(t, "super")
+	store.scans.Store(0)
+	var wg sync.WaitGroup
+	bodies := make([]Board, 8)
+	for i := range bodies {
+		wg.Go(func() {
+			res, err := super.client.Get(super.srv.URL + "/api/board")
+			if !assert.NoError(t, err) {
+				return
+			}
+			defer res.Body.Close()
+			assert.Equal(t, http.StatusOK, res.StatusCode)
+			assert.NoError(t, json.NewDecoder(res.Body).Decode(&bodies[i]))
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, int64(1), store.scans.Load(), "one ledger read for eight boards")
+	for _, b := range bodies[1:] {
+		assert.Equal(t, bodies[0], b, "the same board")
+	}
+}
