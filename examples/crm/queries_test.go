@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -283,4 +284,51 @@ func TestBoardsShareOneRead(t *testing.T) {
 	for _, b := range bodies[1:] {
 		assert.Equal(t, bodies[0], b, "the same board")
 	}
+}
+
+// The contact card lists the newest cardCharges charges and cardCalls
+// calls, with the balance of every charge to the cent, and reads the
+// customer's calls only: the records it reads do not grow with other
+// customers' calls (it used to scan 3 months of every call).
+func TestContactCardIsBounded(t *testing.T) {
+	a := newTestApp(t)
+	store := countLedger(t, a)
+	_, marta := solis(t, a)
+	want := decimal.Zero
+	for i := range 15 {
+		amt := decimal.New(int64(100*i), 0).Add(decimal.RequireFromString("0.05"))
+		want = want.Add(amt)
+		caseCall(t, a, fmt.Sprintf("cc-%02d", i), "+50688881111", time.Duration(i+1)*time.Hour, marta.ID, "PAGO", fmt.Sprintf("n%02d", i), amt.String())
+	}
+	ana := a.as(t, "ana")
+	card := func() (map[string]any, int64) {
+		t.Helper()
+		store.rows.Store(0)
+		code, body := ana.get(t, "/api/contact?id="+marta.ID)
+		require.Equal(t, http.StatusOK, code, body)
+		var c map[string]any
+		require.NoError(t, json.Unmarshal([]byte(body), &c))
+		return c, store.rows.Load()
+	}
+	othersCalls(t, a, 0, 100)
+	c, few := card()
+	othersCalls(t, a, 100, 200)
+	c2, many := card()
+	t.Logf("records read per card: %d with 100 other calls, %d with 300", few, many)
+	assert.Equal(t, few, many, "other customers' calls are not read")
+	assert.Equal(t, c, c2)
+	assert.Equal(t, want.StringFixed(2), c["balance"], "every charge, to the cent")
+	entries := c["case_file"].([]any)
+	require.Len(t, entries, cardCharges)
+	// Charges by the time they were posted: cc-14's last.
+	assert.Equal(t, "CRC 1400.05", entries[0].(map[string]any)["Amount"], "the newest charge first")
+	assert.Equal(t, "CRC 500.05", entries[cardCharges-1].(map[string]any)["Amount"])
+	cs := c["calls"].([]any)
+	require.Len(t, cs, cardCalls)
+	assert.Equal(t, "n00", cs[0].(map[string]any)["Notes"], "the newest call first")
+
+	entries2, total, err := a.CaseFile(context.Background(), marta.CustomerID)
+	require.NoError(t, err)
+	assert.Len(t, entries2, cardCharges)
+	assert.Equal(t, want.StringFixed(2), total.StringFixed(2))
 }
