@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -193,13 +194,29 @@ func NewCallbacks(ledger *calls.Ledger, sla time.Duration, opts ...CallbackOptio
 // CallbackQuery selects callbacks in Open. Zero fields match every
 // callback.
 //
+// Without Case or Numbers, Open reads every call of the horizon (the
+// whole traffic of the window). With either, it reads only the calls of
+// that case and of those numbers through the ledger's indexes (plus the
+// connected calls of the cases their misses are linked to, which close
+// them): the work is bounded by those customers' calls, not by the
+// traffic.
+//
 // The zero CallbackQuery selects every open callback. It is a plain
-// value; copies may be read from several goroutines concurrently.
+// value; copies may be read from several goroutines concurrently (do not
+// modify Numbers).
 type CallbackQuery struct {
-	Agent       string // owned by this CRM user
-	Queue       string // in this queue
-	Case        string // linked to this case
+	Agent string // owned by this CRM user
+	Queue string // in this queue
+	// Case selects the callbacks linked to this case; with Numbers, the
+	// callbacks linked to it or from one of Numbers.
+	Case string
+	// Numbers selects the callbacks from these numbers (E.164); with
+	// Case, see Case.
+	Numbers     []string
 	OverdueOnly bool
+	// Limit keeps the first Limit callbacks (by due time then number);
+	// 0 means all. A negative Limit is an error.
+	Limit int
 }
 
 // missed reports whether c is an inbound call that ended without being
@@ -218,44 +235,72 @@ func dismissed(c calls.Call) bool {
 	return false
 }
 
-// Open returns the open callbacks matching q, by due time then number.
+// openState gathers what Open derives from the calls it reads: the
+// misses (in the ledger's order: start time, then id) and the latest
+// connect by number and by case, which closes every miss before it.
+type openState struct {
+	misses     []calls.Call
+	closedNum  map[string]time.Time
+	closedCase map[string]time.Time
+}
+
+func later(m map[string]time.Time, k string, t time.Time) {
+	if k != "" && t.After(m[k]) {
+		m[k] = t
+	}
+}
+
+func (s *openState) add(c calls.Call) {
+	switch {
+	case !c.Connect.IsZero():
+		later(s.closedNum, c.Number, c.Connect)
+		later(s.closedCase, c.Case, c.Connect)
+	case missed(c):
+		s.misses = append(s.misses, c)
+		if dismissed(c) {
+			// A dismissal closes the misses up to this one.
+			later(s.closedNum, c.Number, c.Start)
+		}
+	}
+}
+
+// Open returns the open callbacks matching q, by due time then number
+// (the first q.Limit of them when it is positive). See CallbackQuery for
+// what it reads. Errors wrap the ledger's (an *InvalidError for a
+// negative q.Limit matches calls.ErrInvalid).
 func (cb *Callbacks) Open(ctx context.Context, q CallbackQuery) ([]Callback, error) {
 	if cb == nil || cb.ledger == nil {
 		return nil, ErrNoCallbacks
 	}
-	now := cb.now()
-	var misses []calls.Call
-	// The latest connect by number and by case: it closes every miss
-	// before it.
-	closedNum := map[string]time.Time{}
-	closedCase := map[string]time.Time{}
-	later := func(m map[string]time.Time, k string, t time.Time) {
-		if k != "" && t.After(m[k]) {
-			m[k] = t
-		}
+	if q.Limit < 0 {
+		return nil, fmt.Errorf("casefile: callbacks: %w", &calls.InvalidError{Field: "CallbackQuery.Limit", Reason: fmt.Sprintf("%d is negative", q.Limit)})
 	}
-	for c, err := range cb.ledger.Calls(ctx, calls.Query{From: now.Add(-cb.horizon)}) {
-		if err != nil {
+	now := cb.now()
+	from := now.Add(-cb.horizon)
+	s := openState{closedNum: map[string]time.Time{}, closedCase: map[string]time.Time{}}
+	var numbers map[string]bool // the numbers read whole; nil: every call was read
+	if q.Case != "" || len(q.Numbers) > 0 {
+		var err error
+		if numbers, err = cb.readIndexed(ctx, from, q, &s); err != nil {
 			return nil, fmt.Errorf("casefile: callbacks: %w", err)
 		}
-		switch {
-		case !c.Connect.IsZero():
-			later(closedNum, c.Number, c.Connect)
-			later(closedCase, c.Case, c.Connect)
-		case missed(c):
-			misses = append(misses, c)
-			if dismissed(c) {
-				// A dismissal closes the misses up to this one.
-				later(closedNum, c.Number, c.Start)
+	} else {
+		for c, err := range cb.ledger.Calls(ctx, calls.Query{From: from}) {
+			if err != nil {
+				return nil, fmt.Errorf("casefile: callbacks: %w", err)
 			}
+			s.add(c)
 		}
 	}
 	by := map[string]*Callback{}
-	for _, m := range misses { // by start time: the ledger's order
-		if !m.Start.After(closedNum[m.Number]) && !closedNum[m.Number].IsZero() {
+	for _, m := range s.misses { // by start time: the ledger's order
+		if numbers != nil && !numbers[m.Number] {
+			continue // read for its case only: its own calls were not all read
+		}
+		if !m.Start.After(s.closedNum[m.Number]) && !s.closedNum[m.Number].IsZero() {
 			continue
 		}
-		if m.Case != "" && !closedCase[m.Case].IsZero() && !m.Start.After(closedCase[m.Case]) {
+		if m.Case != "" && !s.closedCase[m.Case].IsZero() && !m.Start.After(s.closedCase[m.Case]) {
 			continue
 		}
 		c := by[m.Number]
@@ -272,6 +317,9 @@ func (cb *Callbacks) Open(ctx context.Context, q CallbackQuery) ([]Callback, err
 	for _, c := range by {
 		c.Due = c.FirstMissed.Add(cb.sla)
 		c.Overdue = !now.Before(c.Due)
+		if !q.selects(c) {
+			continue
+		}
 		if cb.owners != nil {
 			o, err := cb.owners.Owner(ctx, Caller{Number: c.Number, Case: c.Case, Contact: c.Contact})
 			if err != nil {
@@ -282,14 +330,103 @@ func (cb *Callbacks) Open(ctx context.Context, q CallbackQuery) ([]Callback, err
 		if c.Owner.Agent == "" && c.Owner.Queue == "" {
 			c.Owner.Queue = cb.queue
 		}
-		if (q.Agent != "" && c.Owner.Agent != q.Agent) || (q.Queue != "" && c.Owner.Queue != q.Queue) ||
-			(q.Case != "" && c.Case != q.Case) || (q.OverdueOnly && !c.Overdue) {
+		if (q.Agent != "" && c.Owner.Agent != q.Agent) || (q.Queue != "" && c.Owner.Queue != q.Queue) {
 			continue
 		}
 		out = append(out, *c)
 	}
 	slices.SortFunc(out, func(a, b Callback) int { return cmp.Or(a.Due.Compare(b.Due), cmp.Compare(a.Number, b.Number)) })
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
 	return out, nil
+}
+
+// selects reports whether c matches q's case, numbers and overdue
+// filters (the owner is matched apart, once known).
+func (q CallbackQuery) selects(c *Callback) bool {
+	if q.OverdueOnly && !c.Overdue {
+		return false
+	}
+	switch {
+	case len(q.Numbers) > 0:
+		return slices.Contains(q.Numbers, c.Number) || (q.Case != "" && c.Case == q.Case)
+	case q.Case != "":
+		return c.Case == q.Case
+	}
+	return true
+}
+
+// readIndexed feeds s the calls that decide the callbacks of q.Case and
+// q.Numbers, read through the ledger's indexes: the calls of the case,
+// of q.Numbers and of every number with a miss linked to the case (a
+// callback is per number: all of that number's calls decide it), in the
+// ledger's order; then the connected calls of the other cases those
+// misses are linked to (they close them). It returns the numbers whose
+// calls were all read.
+func (cb *Callbacks) readIndexed(ctx context.Context, from time.Time, q CallbackQuery, s *openState) (map[string]bool, error) {
+	seen := map[string]bool{}
+	var found []calls.Call
+	read := func(cq calls.Query) error {
+		cq.From = from
+		for c, err := range cb.ledger.Calls(ctx, cq) {
+			if err != nil {
+				return err
+			}
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				found = append(found, c)
+			}
+		}
+		return nil
+	}
+	numbers := map[string]bool{}
+	for _, n := range q.Numbers {
+		if n != "" {
+			numbers[n] = true
+		}
+	}
+	cases := map[string]bool{}
+	if q.Case != "" {
+		cases[q.Case] = true
+		if err := read(calls.Query{Case: q.Case}); err != nil {
+			return nil, err
+		}
+		for _, c := range found {
+			if missed(c) {
+				numbers[c.Number] = true
+			}
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(numbers)) {
+		if err := read(calls.Query{Number: n}); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(found, func(a, b calls.Call) int { return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.ID, b.ID)) })
+	for _, c := range found {
+		s.add(c)
+	}
+	// The other cases the misses are linked to: their connected calls
+	// close those misses too.
+	var more []string
+	for _, m := range s.misses {
+		if m.Case != "" && !cases[m.Case] && numbers[m.Number] {
+			cases[m.Case] = true
+			more = append(more, m.Case)
+		}
+	}
+	for _, k := range more {
+		for c, err := range cb.ledger.Calls(ctx, calls.Query{Case: k, From: from}) {
+			if err != nil {
+				return nil, err
+			}
+			if !c.Connect.IsZero() {
+				later(s.closedCase, c.Case, c.Connect)
+			}
+		}
+	}
+	return numbers, nil
 }
 
 // Dismiss closes a callback without a call (a wrong number, the customer

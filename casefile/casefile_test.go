@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"iter"
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -184,7 +186,112 @@ func TestCallbacksModel(t *testing.T) {
 			got[c.Number] = c.Missed
 		}
 		require.Equal(t, want, got, "round %d", round)
+		// Read by number through the index, each number's callback is
+		// the same.
+		for num, missed := range want {
+			one, err := cb.Open(t.Context(), casefile.CallbackQuery{Numbers: []string{num, "+50699990000"}})
+			require.NoError(t, err)
+			require.Len(t, one, 1, "round %d", round)
+			require.Equal(t, missed, one[0].Missed, "round %d", round)
+		}
 	}
+}
+
+// rowCounter is a calls.Store that counts the records its scans yield.
+type rowCounter struct {
+	calls.Store
+	rows atomic.Int64
+}
+
+func (s *rowCounter) Scan(ctx context.Context, f calls.Filter) iter.Seq2[calls.Record, error] {
+	return func(yield func(calls.Record, error) bool) {
+		for r, err := range s.Store.Scan(ctx, f) {
+			s.rows.Add(1)
+			if !yield(r, err) {
+				return
+			}
+		}
+	}
+}
+
+// Open by case or by number reads that customer's calls through the
+// ledger's indexes, not every call of the horizon, and finds the same
+// callbacks as a full read: a miss linked to a case is closed by a
+// connected call of that case from another number.
+func TestCallbacksByCaseAndNumberReadTheirCallsOnly(t *testing.T) {
+	clk := testclock.New(t0)
+	mem, err := calls.NewMemoryStore(calls.WithStoreClock(clk.Now))
+	require.NoError(t, err)
+	st := &rowCounter{Store: mem}
+	l, err := calls.New(acct, st, calls.WithClock(clk.Now))
+	require.NoError(t, err)
+	ctx := t.Context()
+	cb, err := casefile.NewCallbacks(l, time.Hour, casefile.WithClock(clk.Now))
+	require.NoError(t, err)
+	in, out := callmyway.DirectionInbound, callmyway.DirectionOutbound
+
+	// Case k1: a miss from its number A and one from its number B
+	// (linked by dispositions), closed by a later connected call of the
+	// case from number C; then a new miss from A, still open. Case k2: a miss from D, still open, and an
+	// unlinked miss from E.
+	call(t, l, "a1", in, "+50688880001", t0, false)
+	_, err = l.Dispose(ctx, "a1", calls.Disposition{By: "ana", Case: "k1", Contact: "p1", Notes: "n"})
+	require.NoError(t, err)
+	call(t, l, "b1", in, "+50688880002", t0.Add(time.Minute), false)
+	_, err = l.Dispose(ctx, "b1", calls.Disposition{By: "ana", Case: "k1", Notes: "n"})
+	require.NoError(t, err)
+	call(t, l, "a2", in, "+50688880001", t0.Add(3*time.Minute), false)
+	_, err = l.Dispose(ctx, "a2", calls.Disposition{By: "ana", Case: "k1", Notes: "n"})
+	require.NoError(t, err)
+	call(t, l, "c1", out, "+50688880003", t0.Add(2*time.Minute), true)
+	_, err = l.Dispose(ctx, "c1", calls.Disposition{By: "ana", Case: "k1", Notes: "n"})
+	require.NoError(t, err)
+	call(t, l, "d1", in, "+50688880004", t0.Add(4*time.Minute), false)
+	_, err = l.Dispose(ctx, "d1", calls.Disposition{By: "ana", Case: "k2", Notes: "n"})
+	require.NoError(t, err)
+	call(t, l, "e1", in, "+50688880005", t0.Add(5*time.Minute), false)
+	// Everyone else's traffic: 300 calls of other numbers.
+	for i := range 300 {
+		call(t, l, fmt.Sprintf("x%d", i), in, fmt.Sprintf("+5067000%04d", i), t0.Add(time.Duration(i)*time.Second), i%2 == 0)
+	}
+	clk.Set(t0.Add(2 * time.Hour))
+
+	all, err := cb.Open(ctx, casefile.CallbackQuery{})
+	require.NoError(t, err)
+	byNum := map[string]casefile.Callback{}
+	for _, c := range all {
+		byNum[c.Number] = c
+	}
+	for _, tc := range []struct {
+		q    casefile.CallbackQuery
+		want []string // numbers
+	}{
+		{casefile.CallbackQuery{Case: "k1"}, []string{"+50688880001"}},
+		{casefile.CallbackQuery{Case: "k2"}, []string{"+50688880004"}},
+		{casefile.CallbackQuery{Numbers: []string{"+50688880002", "+50688880005"}}, []string{"+50688880005"}},
+		{casefile.CallbackQuery{Case: "k1", Numbers: []string{"+50688880005"}}, []string{"+50688880001", "+50688880005"}},
+		{casefile.CallbackQuery{Case: "k1", Numbers: []string{"+50688880005"}, Limit: 1}, []string{"+50688880001"}},
+	} {
+		st.rows.Store(0)
+		got, err := cb.Open(ctx, tc.q)
+		require.NoError(t, err)
+		var nums []string
+		for _, c := range got {
+			nums = append(nums, c.Number)
+			assert.Equal(t, byNum[c.Number], c, "%+v: as a full read finds it", tc.q)
+		}
+		assert.Equal(t, tc.want, nums, "%+v", tc.q)
+		assert.LessOrEqual(t, st.rows.Load(), int64(12), "%+v: the case's and numbers' calls, not the other 300", tc.q)
+	}
+	assert.Equal(t, []string{"a2"}, byNum["+50688880001"].Missed, "a1 closed by the case's connected call from another number")
+	assert.NotContains(t, byNum, "+50688880002")
+	st.rows.Store(0)
+	_, err = cb.Open(ctx, casefile.CallbackQuery{})
+	require.NoError(t, err)
+	assert.Greater(t, st.rows.Load(), int64(300), "a query without case or numbers reads the horizon")
+
+	_, err = cb.Open(ctx, casefile.CallbackQuery{Limit: -1})
+	require.ErrorIs(t, err, calls.ErrInvalid)
 }
 
 func cmp(a, b time.Time, ida, idb string) int {

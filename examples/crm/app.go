@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -11,7 +12,6 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -58,6 +58,7 @@ type App struct {
 	dialer      *click2dial.Dialer // one for the account: caller IDs are chosen per request
 	policy      *policy.Policy     // the contact policy every dial goes through
 	callbacks   *casefile.Callbacks
+	cache       *caches // what polled pages share: the open callbacks, the board
 	pages       map[string]*template.Template
 	sessions    *sessions     // signed session cookies
 	logins      *loginLimiter // failed sign-ins per username and address
@@ -638,28 +639,63 @@ type CaseEntry struct {
 	At                  time.Time
 }
 
-// CaseFile returns the charges posted on a customer's calls, from the
-// ledger (each exactly once), newest first, and their sum.
-func (a *App) CaseFile(ctx context.Context, customerID string) ([]CaseEntry, decimal.Decimal, error) {
-	var out []CaseEntry
-	total := decimal.Zero
-	for c, err := range a.ledger.Calls(ctx, calls.Query{Case: customerID, From: time.Now().AddDate(-5, 0, 0), To: time.Now().Add(24 * time.Hour)}) {
-		if err != nil {
-			return nil, total, err
-		}
-		for _, ch := range c.Charges {
-			e := CaseEntry{CallID: c.ID, Description: ch.Description, Amount: ch.Amount, Currency: ch.Currency}
-			for _, d := range c.Disps {
-				if d.ID == ch.DispositionID {
-					e.At, e.Result = d.At, d.Result
-				}
+// cardCharges is how many charges the contact card lists, the newest by
+// the time they were posted; its balance sums them all.
+const cardCharges = 10
+
+// cardCalls is how many of the customer's calls the contact card lists,
+// the newest.
+const cardCalls = 5
+
+// chargeList keeps the newest n charges of the calls it is given and
+// sums all of them: what the contact card shows. The zero chargeList
+// keeps none; it is used by one goroutine.
+type chargeList struct {
+	n       int
+	entries []CaseEntry
+	total   decimal.Decimal
+}
+
+// add takes c's charges. It holds at most 2n entries between trims.
+func (cl *chargeList) add(c calls.Call) {
+	for _, ch := range c.Charges {
+		e := CaseEntry{CallID: c.ID, Description: ch.Description, Amount: ch.Amount, Currency: ch.Currency}
+		for _, d := range c.Disps {
+			if d.ID == ch.DispositionID {
+				e.At, e.Result = d.At, d.Result
 			}
-			total = total.Add(ch.Amount)
-			out = append(out, e)
 		}
+		cl.total = cl.total.Add(ch.Amount)
+		cl.entries = append(cl.entries, e)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].At.After(out[j].At) })
-	return out, total, nil
+	if len(cl.entries) >= 2*cl.n {
+		cl.trim()
+	}
+}
+
+// trim keeps the newest n entries, newest first (ties by call id).
+func (cl *chargeList) trim() {
+	slices.SortStableFunc(cl.entries, func(x, y CaseEntry) int { return cmp.Or(y.At.Compare(x.At), strings.Compare(x.CallID, y.CallID)) })
+	if len(cl.entries) > cl.n {
+		cl.entries = cl.entries[:cl.n]
+	}
+}
+
+// CaseFile returns the newest cardCharges charges posted on a customer's
+// calls (the calls of its case, from the ledger, each charge exactly
+// once), newest first, and the sum of all of them. It reads the case's
+// calls through the ledger's index by case: the customer's calls, not
+// the traffic.
+func (a *App) CaseFile(ctx context.Context, customerID string) ([]CaseEntry, decimal.Decimal, error) {
+	cl := chargeList{n: cardCharges, total: decimal.Zero}
+	for c, err := range a.ledger.Calls(ctx, calls.Query{Case: customerID, From: time.Now().AddDate(-caseFileYears, 0, 0), To: time.Now().Add(24 * time.Hour)}) {
+		if err != nil {
+			return nil, cl.total, err
+		}
+		cl.add(c)
+	}
+	cl.trim()
+	return cl.entries, cl.total, nil
 }
 
 // Errors of dispositions and dialling; each has a translation (errorKeys).

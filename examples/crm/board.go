@@ -495,7 +495,7 @@ func (a *App) contactsOf(ctx context.Context, cs []calls.Call) (map[string]scree
 
 func (a *App) handleBoard() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := a.Board(r.Context(), lang(r))
+		b, err := a.sharedBoard(r.Context(), lang(r))
 		if a.fail(w, err) {
 			return
 		}
@@ -517,7 +517,7 @@ func (a *App) handleBoard() http.Handler {
 
 func (a *App) handleBoardAPI() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := a.Board(r.Context(), lang(r))
+		b, err := a.sharedBoard(r.Context(), lang(r))
 		if a.fail(w, err) {
 			return
 		}

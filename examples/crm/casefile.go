@@ -5,14 +5,16 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
-	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/callmyway-go/sdk/calls"
+	"github.com/callmyway-go/sdk/screenpop"
 )
 
 // The case file: one customer's page. Its contacts and numbers (editable
@@ -24,11 +26,138 @@ import (
 const caseFileYears = 5
 
 // numberLinkWindow is how far back the case file looks for calls from the
-// customer's numbers that nobody linked to a contact (as the history
-// links them by number). Those calls are found by reading every call of
-// the window (the ledger has no query by number), so it is kept short;
-// a disposition naming the contact puts a call on the case file for good.
+// customer's numbers, or naming one of its contacts, that nobody linked to
+// its case (as the history links them by number). They are read through
+// the ledger's indexes by number and by contact; a disposition naming the
+// contact puts a call on the case file for good.
 const numberLinkWindow = 30 * 24 * time.Hour
+
+// caseFilePage is how many calls the case file shows a page, newest
+// first; older ones are a link away (keyset on start time and id).
+const caseFilePage = 50
+
+// callKey is a call's place in the case file's order (newest first: start
+// time, then id, both descending). The zero callKey is before the newest
+// call. A plain value, safe to copy.
+type callKey struct {
+	Start time.Time
+	ID    string
+}
+
+// after reports whether c comes after k in the case file's order (is
+// older): every call does when k is zero.
+func (k callKey) after(c calls.Call) bool {
+	if k.ID == "" {
+		return true
+	}
+	return c.Start.Before(k.Start) || (c.Start.Equal(k.Start) && c.ID < k.ID)
+}
+
+// caseRead is one read of a customer's calls: a page of them, newest
+// first, and the charges of every call of the case.
+type caseRead struct {
+	Calls   []calls.Call    // at most the page's limit, after the keyset
+	Linked  map[string]bool // calls found by number
+	More    bool            // older calls remain
+	Owners  map[string][]screenpop.Contact
+	Balance map[string]decimal.Decimal // every charge of the case, per currency
+	Charges int                        // how many charges the balance sums
+}
+
+// readCase reads customer cu's calls through the ledger's indexes, never
+// the whole traffic: the calls of its case (caseFileYears), and over
+// numberLinkWindow the calls naming one of its contacts and those from
+// one of its numbers that nobody linked (when the number is one of its
+// contacts' only). It keeps the first limit after before, newest first,
+// and sums every charge of the case (the balance: exact, it reads all the
+// case's calls; the calls linked by contact or number carry no case, so
+// no charge). visit, when not nil, sees every call of the case. The page
+// reads at most limit+1 calls per contact and per number.
+func (a *App) readCase(ctx context.Context, cu CustomerRow, before callKey, limit int, visit func(calls.Call)) (caseRead, error) {
+	now := time.Now()
+	to := now.Add(24 * time.Hour)
+	if before.ID != "" {
+		to = before.Start.Add(time.Microsecond) // the ledger keeps microseconds
+	}
+	out := caseRead{Linked: map[string]bool{}, Balance: map[string]decimal.Decimal{}}
+	seen := map[string]bool{}
+	var found []calls.Call
+	for c, err := range a.ledger.Calls(ctx, calls.Query{Case: cu.ID, From: now.AddDate(-caseFileYears, 0, 0), To: now.Add(24 * time.Hour), Newest: true}) {
+		if err != nil {
+			return out, err
+		}
+		for _, ch := range c.Charges {
+			out.Balance[ch.Currency] = out.Balance[ch.Currency].Add(ch.Amount)
+			out.Charges++
+		}
+		if visit != nil {
+			visit(c)
+		}
+		if len(found) <= limit && before.after(c) {
+			seen[c.ID] = true
+			found = append(found, c)
+		}
+	}
+	contactIDs := map[string]bool{}
+	var numbers []string
+	for _, co := range cu.Contacts {
+		contactIDs[co.ID] = true
+		for _, p := range co.Phones {
+			numbers = append(numbers, p.E164)
+		}
+	}
+	numbers = uniq(numbers)
+	var err error
+	if out.Owners, err = a.db.ContactsByNumber(ctx, numbers); err != nil {
+		return out, err
+	}
+	// read adds the first limit+1 calls of q (newest first, after the
+	// keyset) that keep returns true for.
+	read := func(q calls.Query, keep func(calls.Call) bool) error {
+		q.From, q.To, q.Newest = now.Add(-numberLinkWindow), to, true
+		n := 0
+		for c, err := range a.ledger.Calls(ctx, q) {
+			if err != nil {
+				return err
+			}
+			if seen[c.ID] || c.Case != "" || !before.after(c) || !keep(c) {
+				continue
+			}
+			seen[c.ID] = true
+			found = append(found, c)
+			if n++; n > limit {
+				break
+			}
+		}
+		return nil
+	}
+	for _, co := range cu.Contacts {
+		if err := read(calls.Query{Contact: co.ID}, func(calls.Call) bool { return true }); err != nil {
+			return out, err
+		}
+	}
+	for _, n := range numbers {
+		if own := out.Owners[n]; len(own) != 1 || !contactIDs[own[0].ID] {
+			continue // shared, or another customer's: not linked by number
+		}
+		err := read(calls.Query{Number: n}, func(c calls.Call) bool {
+			if c.Contact == "" {
+				out.Linked[c.ID] = true
+				return true
+			}
+			return false
+		})
+		if err != nil {
+			return out, err
+		}
+	}
+	slices.SortFunc(found, func(x, y calls.Call) int { return cmp.Or(y.Start.Compare(x.Start), strings.Compare(y.ID, x.ID)) })
+	if len(found) > limit {
+		found, out.More = found[:limit], true
+	}
+	out.Calls = found
+	return out, nil
+}
 
 // CaseCall is one call on a customer's case file, from the ledger. It is
 // a plain value (the zero value is no call), safe to copy and to read from
@@ -70,55 +199,20 @@ type Money struct {
 	Amount   decimal.Decimal
 }
 
-// caseCalls returns the calls of a customer's case file, newest first,
-// with the balance per currency: the calls whose case is the customer
-// (a dial from the customer's page, or a disposition naming one of its
-// contacts), plus the recent calls from one of its numbers that nobody
-// linked, when that number is one contact's (as the history links them).
-// Two ledger reads and two batched queries, whatever the number of calls.
-func (a *App) caseCalls(ctx context.Context, l string, cu CustomerRow) ([]CaseCall, []Money, error) {
-	now := time.Now()
-	seen := map[string]bool{}
-	var found []calls.Call
-	for c, err := range a.ledger.Calls(ctx, calls.Query{Case: cu.ID, From: now.AddDate(-caseFileYears, 0, 0), To: now.Add(24 * time.Hour)}) {
-		if err != nil {
-			return nil, nil, err
-		}
-		seen[c.ID] = true
-		found = append(found, c)
-	}
-	contactIDs := map[string]bool{}
-	var numbers []string
-	for _, co := range cu.Contacts {
-		contactIDs[co.ID] = true
-		for _, p := range co.Phones {
-			numbers = append(numbers, p.E164)
-		}
-	}
-	owners, err := a.db.ContactsByNumber(ctx, uniq(numbers))
+// caseCalls returns a page of a customer's case file (caseFilePage
+// calls, newest first, after the keyset before; more reports older ones),
+// with the balance per currency over every charge of the case (readCase).
+// Its ledger reads go through the indexes by case, contact and number,
+// and its database queries are batched, whatever the number of calls.
+func (a *App) caseCalls(ctx context.Context, l string, cu CustomerRow, before callKey) (page []CaseCall, money []Money, more bool, err error) {
+	rd, err := a.readCase(ctx, cu, before, caseFilePage, nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	linked := map[string]bool{} // calls found by number
-	if len(numbers) > 0 {
-		for c, err := range a.ledger.Calls(ctx, calls.Query{From: now.Add(-numberLinkWindow), To: now.Add(24 * time.Hour)}) {
-			if err != nil {
-				return nil, nil, err
-			}
-			if seen[c.ID] || c.Case != "" {
-				continue
-			}
-			byNumber := c.Contact == "" && len(owners[c.Number]) == 1 && contactIDs[owners[c.Number][0].ID]
-			if contactIDs[c.Contact] || byNumber {
-				seen[c.ID], linked[c.ID] = true, byNumber
-				found = append(found, c)
-			}
-		}
-	}
-
+	found, linked, owners, balance := rd.Calls, rd.Linked, rd.Owners, rd.Balance
 	agents, err := a.db.Agents(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	byPhone := map[string]string{} // endpoint id or username -> agent name
 	for _, ag := range agents {
@@ -128,7 +222,7 @@ func (a *App) caseCalls(ctx context.Context, l string, cu CustomerRow) ([]CaseCa
 	}
 	users, err := a.db.Users(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	byUser := map[string]string{}
 	for _, u := range users {
@@ -136,14 +230,13 @@ func (a *App) caseCalls(ctx context.Context, l string, cu CustomerRow) ([]CaseCa
 	}
 	labels, err := a.resultLabels(ctx, l)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	contactName := map[string]string{}
 	for _, co := range cu.Contacts {
 		contactName[co.ID] = co.Name
 	}
 
-	balance := map[string]decimal.Decimal{}
 	out := make([]CaseCall, 0, len(found))
 	for _, c := range found {
 		cc := CaseCall{ID: c.ID, Direction: string(c.Direction), Number: c.Number, Start: c.Start, Duration: c.Duration, Cost: c.Cost,
@@ -166,12 +259,9 @@ func (a *App) caseCalls(ctx context.Context, l string, cu CustomerRow) ([]CaseCa
 				}
 			}
 			cc.Charges = append(cc.Charges, CaseCharge{Result: r, Currency: ch.Currency, Amount: ch.Amount})
-			balance[ch.Currency] = balance[ch.Currency].Add(ch.Amount)
 		}
 		out = append(out, cc)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Start.After(out[j].Start) })
-	var money []Money
 	for cur, amt := range balance {
 		money = append(money, Money{Currency: cur, Amount: amt})
 	}
@@ -179,7 +269,7 @@ func (a *App) caseCalls(ctx context.Context, l string, cu CustomerRow) ([]CaseCa
 	if len(money) == 0 {
 		money = []Money{{Currency: currency, Amount: decimal.Zero}}
 	}
-	return out, money, nil
+	return out, money, rd.More, nil
 }
 
 // resultIgnored is the result code of an unknown caller the agent chose
@@ -209,6 +299,17 @@ func label(labels map[string]string, code string) string {
 		return s
 	}
 	return code
+}
+
+// pageKey is the case file's keyset from the URL (before, before_id: the
+// last call of the previous page); zero for the first page or a bad one.
+func pageKey(r *http.Request) callKey {
+	q := r.URL.Query()
+	us, err := strconv.ParseInt(q.Get("before"), 10, 64)
+	if err != nil || q.Get("before_id") == "" {
+		return callKey{}
+	}
+	return callKey{Start: time.UnixMicro(us).UTC(), ID: q.Get("before_id")}
 }
 
 // caseForm is what the case file's forms posted, kept after an error.
@@ -243,8 +344,15 @@ func (a *App) renderCaseFile(w http.ResponseWriter, r *http.Request, status int,
 	}
 	v := &caseFileView{Customer: cu, CanDial: u.AgentID != "", CanEdit: u.Role != RoleSupervisor, Form: form}
 	v.Msg, v.Err = flash(r)
-	if v.Calls, v.Balance, err = a.caseCalls(r.Context(), l, cu); a.fail(w, err) {
+	before := pageKey(r)
+	var more bool
+	if v.Calls, v.Balance, more, err = a.caseCalls(r.Context(), l, cu, before); a.fail(w, err) {
 		return
+	}
+	v.Paged = before.ID != ""
+	if n := len(v.Calls); more && n > 0 {
+		last := v.Calls[n-1]
+		v.Older = "/customers/" + url.PathEscape(cu.ID) + "?" + url.Values{"before": {strconv.FormatInt(last.Start.UnixMicro(), 10)}, "before_id": {last.ID}}.Encode() + "#calls-h"
 	}
 	if v.Coll, err = a.collections(r.Context(), r, cu); a.fail(w, err) {
 		return

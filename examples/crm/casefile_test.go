@@ -4,14 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -502,4 +506,37 @@ func TestCustomerStoreOnPostgres(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, []ContactNumber{{Raw: "+50622223333", E164: "+50622223333"}}, cu.Contacts[0].Phones)
+}
+
+// The case file shows caseFilePage calls a page, newest first, with a
+// link to the older ones; the balance on every page sums every charge of
+// the case, to the cent.
+func TestCaseFilePagedWithExactBalance(t *testing.T) {
+	a := newTestApp(t)
+	cu, marta := solis(t, a)
+	want := decimal.Zero
+	for i := range caseFilePage + 5 {
+		amt := decimal.New(int64(i), 0).Add(decimal.RequireFromString("0.25"))
+		want = want.Add(amt)
+		caseCall(t, a, fmt.Sprintf("pg-%02d", i), "+50688881111", time.Duration(i+1)*time.Hour, marta.ID, "PAGO", "", amt.String())
+	}
+	ana := a.as(t, "ana")
+	balance := `data-currency="CRC">CRC ` + want.StringFixed(2) + `</strong>`
+	code, body := ana.get(t, "/customers/"+cu.ID)
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Equal(t, caseFilePage, strings.Count(body, `class="case-call`))
+	assert.Contains(t, body, `data-callid="pg-00"`, "the newest first")
+	assert.NotContains(t, body, `data-callid="pg-50"`)
+	assert.Contains(t, body, balance, "the balance sums the calls of every page")
+	m := regexp.MustCompile(`href="([^"]+)" id="older-calls"`).FindStringSubmatch(body)
+	require.NotNil(t, m, "a link to the older calls")
+	code, body = ana.get(t, html.UnescapeString(m[1]))
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Equal(t, 5, strings.Count(body, `class="case-call`))
+	for i := caseFilePage; i < caseFilePage+5; i++ {
+		assert.Contains(t, body, fmt.Sprintf(`data-callid="pg-%02d"`, i))
+	}
+	assert.Contains(t, body, balance)
+	assert.NotContains(t, body, `id="older-calls"`, "the last page")
+	assert.Contains(t, body, `id="newest-calls"`)
 }

@@ -388,6 +388,7 @@ func (a *App) wirePolicy() error {
 	sla := cmp.Or(a.cfg.CallbackSLA, defaultCallbackSLA)
 	a.callbacks, err = casefile.NewCallbacks(a.ledger, sla, casefile.WithOwners(callbackOwners{a}),
 		casefile.WithQueue(cmp.Or(a.cfg.CallbackQueue, casefile.DefaultQueue)))
+	a.cache = &caches{}
 	return err
 }
 

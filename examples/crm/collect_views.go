@@ -112,8 +112,16 @@ func (a *App) collections(ctx context.Context, r *http.Request, cu CustomerRow) 
 		return v, err
 	}
 	// The customer's callbacks: linked to the case, or from one of its
-	// numbers.
-	all, err := a.callbackRows(ctx, casefile.CallbackQuery{})
+	// numbers (read by case and number through the ledger's indexes),
+	// kept when they are this customer's (a number shared with another
+	// customer's contact is nobody's).
+	var numbers []string
+	for _, co := range cu.Contacts {
+		for _, p := range co.Phones {
+			numbers = append(numbers, p.E164)
+		}
+	}
+	all, err := a.callbackRows(ctx, casefile.CallbackQuery{Case: cu.ID, Numbers: uniq(numbers)})
 	if err != nil {
 		return v, err
 	}
@@ -300,17 +308,30 @@ func (a *App) toCallbackRows(ctx context.Context, open []casefile.Callback) ([]C
 func (a *App) callbackQueue() string { return cmp.Or(a.cfg.CallbackQueue, casefile.DefaultQueue) }
 
 // agentCallbacks are the callbacks the signed-in agent's console shows:
-// the user's own, then the queue's.
+// the user's own, then the queue's, each by due time; from the shared
+// cache (openCallbacks), so consoles polling every 3 s cost one
+// computation per callbacksTTL between them.
 func (a *App) agentCallbacks(ctx context.Context, u User) ([]casefile.Callback, error) {
-	mine, err := a.callbacks.Open(ctx, casefile.CallbackQuery{Agent: u.ID})
+	all, err := a.openCallbacks(ctx)
 	if err != nil {
 		return nil, err
 	}
-	queue, err := a.callbacks.Open(ctx, casefile.CallbackQuery{Queue: a.callbackQueue()})
-	if err != nil {
-		return nil, err
+	return mineThenQueue(all, u.ID, a.callbackQueue()), nil
+}
+
+// mineThenQueue are the callbacks of all owned by user, then those in
+// queue, keeping their order.
+func mineThenQueue(all []casefile.Callback, user, queue string) []casefile.Callback {
+	var mine, queued []casefile.Callback
+	for _, cb := range all {
+		switch {
+		case user != "" && cb.Owner.Agent == user:
+			mine = append(mine, cb)
+		case queue != "" && cb.Owner.Queue == queue:
+			queued = append(queued, cb)
+		}
 	}
-	return append(mine, queue...), nil
+	return append(mine, queued...)
 }
 
 // handleCallbacks is GET /api/callbacks: the signed-in agent's callbacks
@@ -334,12 +355,14 @@ func (a *App) handleCallbacks() http.Handler {
 
 // findCallback is the open callback id among those the user's console
 // shows.
+// It reads the ledger afresh (not the shared cache): the agent acts on
+// it.
 func (a *App) findCallback(ctx context.Context, u User, id string) (casefile.Callback, error) {
-	open, err := a.agentCallbacks(ctx, u)
+	all, err := a.callbacks.Open(ctx, casefile.CallbackQuery{})
 	if err != nil {
 		return casefile.Callback{}, err
 	}
-	for _, cb := range open {
+	for _, cb := range mineThenQueue(all, u.ID, a.callbackQueue()) {
 		if cb.ID == id {
 			return cb, nil
 		}
@@ -432,6 +455,7 @@ func (a *App) handleCallbackDismiss() http.Handler {
 		}
 		if err == nil {
 			err = a.callbacks.Dismiss(r.Context(), cb, u.ID, reason)
+			a.cache.callbacks.invalidate() // the agent sees it gone at once
 		}
 		if err != nil {
 			a.jsonError(w, r, err)
@@ -448,7 +472,11 @@ const boardCallbacks = 10
 // overdueCallbacks are the board's overdue callbacks, longest overdue
 // first.
 func (a *App) overdueCallbacks(ctx context.Context) ([]CallbackRow, error) {
-	return a.callbackRows(ctx, casefile.CallbackQuery{OverdueOnly: true})
+	all, err := a.openCallbacks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return a.toCallbackRows(ctx, slices.DeleteFunc(all, func(cb casefile.Callback) bool { return !cb.Overdue }))
 }
 
 // csvWindow is how far back the CSV exports read.

@@ -5,7 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/click2dial"
@@ -227,8 +228,10 @@ func (a *App) handleSearch() http.Handler {
 }
 
 // handleContactCard returns what the pop-up shows for a contact, in the
-// reader's language: the contact, the customer's case file (charges and
-// balance, from the ledger) and recent calls, and the case file's URL.
+// reader's language: the contact, the customer's case file (the newest
+// cardCharges charges and the balance of all of them, from the ledger),
+// the newest cardCalls calls, and the case file's URL. It reads the
+// customer's calls through the ledger's indexes, never the traffic.
 func (a *App) handleContactCard() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l := lang(r)
@@ -241,28 +244,39 @@ func (a *App) handleContactCard() http.Handler {
 			a.jsonError(w, r, errUnknownContact)
 			return
 		}
-		entries, balance, err := a.CaseFile(r.Context(), c.CustomerID)
+		cu, ok, err := a.db.Customer(r.Context(), c.CustomerID)
 		if err != nil {
 			a.jsonError(w, r, err)
 			return
 		}
-		hist, err := a.History(r.Context(), CallsFilter{From: time.Now().AddDate(0, -3, 0), To: time.Now().Add(time.Hour), CustomerID: c.CustomerID})
+		if !ok {
+			a.jsonError(w, r, errUnknownCustomer)
+			return
+		}
+		// One read of the customer's calls through the ledger's indexes:
+		// the newest cardCalls, and every charge of the case for the
+		// balance (the newest cardCharges listed).
+		cl := chargeList{n: cardCharges, total: decimal.Zero}
+		rd, err := a.readCase(r.Context(), cu, callKey{}, cardCalls, cl.add)
 		if err != nil {
 			a.jsonError(w, r, err)
 			return
 		}
+		cl.trim()
+		entries, balance := cl.entries, cl.total
 		labels, err := a.resultLabels(r.Context(), l)
 		if err != nil {
 			a.jsonError(w, r, err)
 			return
 		}
-		if len(hist) > 5 {
-			hist = hist[:5]
-		}
 		type call struct{ When, Direction, Result, Notes string }
 		calls := []call{}
-		for _, h := range hist {
-			calls = append(calls, call{a.when(h.Detect), codeText(l, "dir", h.Direction), label(labels, h.Result), h.Notes})
+		for _, h := range rd.Calls {
+			cl := call{When: a.when(h.Start), Direction: codeText(l, "dir", string(h.Direction))}
+			if n := len(h.Disps); n > 0 {
+				cl.Result, cl.Notes = label(labels, h.Disps[n-1].Result), h.Disps[n-1].Notes
+			}
+			calls = append(calls, cl)
 		}
 		type entry struct{ When, Description, Amount string }
 		es := []entry{}

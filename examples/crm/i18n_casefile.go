@@ -24,6 +24,8 @@ var caseFileMessages = map[string][2]string{
 	"cancel":                     {"Cancelar", "Cancel"},
 	"call_history":               {"Llamadas y gestiones", "Calls and dispositions"},
 	"no_calls":                   {"Todavía no hay llamadas de este cliente.", "No calls with this customer yet."},
+	"older_calls":                {"Llamadas anteriores", "Older calls"},
+	"newest_calls":               {"Las más recientes", "Newest calls"},
 	"no_contacts":                {"Sin contactos todavía.", "No contacts yet."},
 	"by":                         {"por", "by"},
 	"amends":                     {"corrige la anterior", "corrects the previous one"},

@@ -4,12 +4,18 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"io"
 	"iter"
+	"net/http"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -62,15 +68,82 @@ func countQueries(t *testing.T, a *testApp) *atomic.Int64 {
 	return n
 }
 
-// countingStore is a calls.Store that counts its scans.
+// countingStore is a calls.Store that counts its scans and the records
+// they yield.
 type countingStore struct {
 	calls.Store
-	scans atomic.Int64
+	scans, rows atomic.Int64
 }
 
 func (s *countingStore) Scan(ctx context.Context, f calls.Filter) iter.Seq2[calls.Record, error] {
 	s.scans.Add(1)
-	return s.Store.Scan(ctx, f)
+	return func(yield func(calls.Record, error) bool) {
+		for r, err := range s.Store.Scan(ctx, f) {
+			s.rows.Add(1)
+			if !yield(r, err) {
+				return
+			}
+		}
+	}
+}
+
+// countLedger points the app at a ledger in memory (kept a year) whose
+// store counts what it reads, with the policy and callbacks over it.
+func countLedger(t *testing.T, a *testApp) *countingStore {
+	t.Helper()
+	mem, err := calls.NewMemoryStore(calls.WithRetention(365 * 24 * time.Hour))
+	require.NoError(t, err)
+	store := &countingStore{Store: mem}
+	l, err := calls.New(a.App.client.Account(), store, calls.WithPhoneBook(a.db))
+	require.NoError(t, err)
+	a.ledger = l
+	require.NoError(t, a.wirePolicy())
+	return store
+}
+
+// othersCalls applies n calls of the last 3 days from numbers no customer
+// has, one in three missed (an open callback each).
+func othersCalls(t *testing.T, a *testApp, from, n int) {
+	t.Helper()
+	now := time.Now()
+	for i := from; i < from+n; i++ {
+		at := now.Add(-time.Duration(i) * 13 * time.Minute)
+		lc := ledgerCall{id: "x" + itoa(i), ep: "5002", number: "+5067100" + fmt.Sprintf("%04d", i), dir: callmyway.DirectionInbound,
+			detect: at, end: at.Add(time.Minute), webhook: true, endWebhook: true}
+		if i%3 != 0 {
+			lc.connect, lc.talk = at.Add(5*time.Second), 55*time.Second
+		}
+		lc.apply(t, a.ledger)
+	}
+}
+
+// The case file reads the customer's calls (by case, contact and number)
+// and callbacks through the ledger's indexes: the records it reads do not
+// grow with other customers' calls.
+func TestCaseFileReadsTheCustomersCallsOnly(t *testing.T) {
+	a := newTestApp(t)
+	store := countLedger(t, a)
+	cu, marta := solis(t, a)
+	caseCall(t, a, "cf-1", "+50688881111", 30*time.Hour, marta.ID, "PAGO", "Paga el viernes", "1500.25")
+	caseCall(t, a, "cf-2", "+50688881111", 2*time.Hour, "", "", "", "") // linked by number
+	ana := a.as(t, "ana")
+	page := func() int64 {
+		t.Helper()
+		store.rows.Store(0)
+		code, body := ana.get(t, "/customers/"+cu.ID)
+		require.Equal(t, http.StatusOK, code, body)
+		assert.Contains(t, body, `data-callid="cf-1"`)
+		assert.Contains(t, body, `data-callid="cf-2"`)
+		assert.Contains(t, body, `data-currency="CRC">CRC 1500.25</strong>`)
+		return store.rows.Load()
+	}
+	othersCalls(t, a, 0, 100)
+	few := page()
+	othersCalls(t, a, 100, 200)
+	many := page()
+	t.Logf("records read per case file: %d with 100 other calls, %d with 300", few, many)
+	assert.Equal(t, few, many, "other customers' calls are not read")
+	assert.LessOrEqual(t, many, int64(20))
 }
 
 // The callbacks' rows find their customers in a fixed number of
@@ -149,4 +222,113 @@ func TestBoardReadsTheLedgerOnce(t *testing.T) {
 	assert.Equal(t, []string{"talking", "ringing", "available"}, []string{anaB.State, betoB.State, carlaB.State})
 	require.NotNil(t, anaB.Call)
 	assert.Equal(t, "A", anaB.Call.ID, "a call on the agent's second phone is the agent's")
+}
+
+// Open consoles share one computation of the callbacks per
+// callbacksTTL: ten consoles asking at once read the ledger once, not
+// twice each, and see the same callbacks.
+func TestConsolesShareTheCallbacks(t *testing.T) {
+	a := newTestApp(t)
+	store := countLedger(t, a)
+	othersCalls(t, a, 0, 30) // 10 missed: 10 callbacks in the queue
+	ana := a.as(t, "ana")
+	store.scans.Store(0)
+	var wg sync.WaitGroup
+	bodies := make([]string, 10)
+	for i := range bodies {
+		wg.Go(func() {
+			res, err := ana.client.Get(ana.srv.URL + "/api/callbacks")
+			if !assert.NoError(t, err) {
+				return
+			}
+			defer res.Body.Close()
+			b, err := io.ReadAll(res.Body)
+			assert.NoError(t, err)
+			assert.Equal(t, http.StatusOK, res.StatusCode)
+			bodies[i] = string(b)
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, int64(1), store.scans.Load(), "one ledger read for ten consoles")
+	var got struct{ Callbacks []CallbackRow }
+	require.NoError(t, json.Unmarshal([]byte(bodies[0]), &got))
+	assert.Len(t, got.Callbacks, 10)
+	for _, b := range bodies[1:] {
+		assert.JSONEq(t, bodies[0], b)
+	}
+}
+
+// Open boards share one computation per boardTTL: eight boards asking
+// at once read the ledger once between them.
+func TestBoardsShareOneRead(t *testing.T) {
+	a := newTestApp(t)
+	store := countLedger(t, a)
+	othersCalls(t, a, 0, 20)
+	super := a.as(t, "super")
+	store.scans.Store(0)
+	var wg sync.WaitGroup
+	bodies := make([]Board, 8)
+	for i := range bodies {
+		wg.Go(func() {
+			res, err := super.client.Get(super.srv.URL + "/api/board")
+			if !assert.NoError(t, err) {
+				return
+			}
+			defer res.Body.Close()
+			assert.Equal(t, http.StatusOK, res.StatusCode)
+			assert.NoError(t, json.NewDecoder(res.Body).Decode(&bodies[i]))
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, int64(1), store.scans.Load(), "one ledger read for eight boards")
+	for _, b := range bodies[1:] {
+		assert.Equal(t, bodies[0], b, "the same board")
+	}
+}
+
+// The contact card lists the newest cardCharges charges and cardCalls
+// calls, with the balance of every charge to the cent, and reads the
+// customer's calls only: the records it reads do not grow with other
+// customers' calls (it used to scan 3 months of every call).
+func TestContactCardIsBounded(t *testing.T) {
+	a := newTestApp(t)
+	store := countLedger(t, a)
+	_, marta := solis(t, a)
+	want := decimal.Zero
+	for i := range 15 {
+		amt := decimal.New(int64(100*i), 0).Add(decimal.RequireFromString("0.05"))
+		want = want.Add(amt)
+		caseCall(t, a, fmt.Sprintf("cc-%02d", i), "+50688881111", time.Duration(i+1)*time.Hour, marta.ID, "PAGO", fmt.Sprintf("n%02d", i), amt.String())
+	}
+	ana := a.as(t, "ana")
+	card := func() (map[string]any, int64) {
+		t.Helper()
+		store.rows.Store(0)
+		code, body := ana.get(t, "/api/contact?id="+marta.ID)
+		require.Equal(t, http.StatusOK, code, body)
+		var c map[string]any
+		require.NoError(t, json.Unmarshal([]byte(body), &c))
+		return c, store.rows.Load()
+	}
+	othersCalls(t, a, 0, 100)
+	c, few := card()
+	othersCalls(t, a, 100, 200)
+	c2, many := card()
+	t.Logf("records read per card: %d with 100 other calls, %d with 300", few, many)
+	assert.Equal(t, few, many, "other customers' calls are not read")
+	assert.Equal(t, c, c2)
+	assert.Equal(t, want.StringFixed(2), c["balance"], "every charge, to the cent")
+	entries := c["case_file"].([]any)
+	require.Len(t, entries, cardCharges)
+	// Charges by the time they were posted: cc-14's last.
+	assert.Equal(t, "CRC 1400.05", entries[0].(map[string]any)["Amount"], "the newest charge first")
+	assert.Equal(t, "CRC 500.05", entries[cardCharges-1].(map[string]any)["Amount"])
+	cs := c["calls"].([]any)
+	require.Len(t, cs, cardCalls)
+	assert.Equal(t, "n00", cs[0].(map[string]any)["Notes"], "the newest call first")
+
+	entries2, total, err := a.CaseFile(context.Background(), marta.CustomerID)
+	require.NoError(t, err)
+	assert.Len(t, entries2, cardCharges)
+	assert.Equal(t, want.StringFixed(2), total.StringFixed(2))
 }

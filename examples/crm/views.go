@@ -142,8 +142,10 @@ func (v *caseFileView) RefusalNotice() *Refusal { return v.Coll.Refusal }
 type caseFileView struct {
 	Layout
 	Customer  CustomerRow
-	Calls     []CaseCall
-	Balance   []Money
+	Calls     []CaseCall // one page, caseFilePage at most, newest first
+	Older     string     // the next page's URL ("" when none is older)
+	Paged     bool       // a page after the first (link back to the newest)
+	Balance   []Money    // every charge of the case, exact
 	Endpoints []Endpoint // the signed-in agent's, for the caller-ID choice
 	CanDial   bool
 	CanEdit   bool
