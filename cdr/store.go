@@ -23,7 +23,8 @@ type Checkpoint struct {
 // committed. Records are upserted by CallID (a later version of a record,
 // such as the final form of a live one, replaces the earlier), and their
 // text is stored as Record.SanitizeText repairs it (see the package
-// documentation, Text). cdr/sqlstore implements it over SQLite and
+// documentation, Text); records read back carry their ids raw, as the
+// provider sent them (Record.UnescapeIDs). cdr/sqlstore implements it over SQLite and
 // PostgreSQL.
 //
 // A nil Store is refused by NewSyncer. Implementations must be safe for
@@ -65,15 +66,19 @@ func (m *MemoryStore) Commit(ctx context.Context, account string, recs []Record,
 		m.recs, m.cps = map[string]Record{}, map[string]Checkpoint{}
 	}
 	for _, r := range recs {
-		r = r.SanitizeText()
-		m.recs[r.CallID] = r
+		// Keyed by the stored form of its id, kept with its ids raw, as
+		// a database Store gives them back.
+		c := r.SanitizeText()
+		c.CallID, c.OriginalCallID, c.RefCallID = r.CallID, r.OriginalCallID, r.RefCallID
+		m.recs[EscapeID(r.CallID)] = c
 	}
 	m.cps[account] = cp
 	m.commits++
 	return nil
 }
 
-// Records returns the stored records in detect order.
+// Records returns the stored records in detect order (then by stored id),
+// with their ids raw, as the provider sent them.
 func (m *MemoryStore) Records() []Record {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -85,7 +90,7 @@ func (m *MemoryStore) Records() []Record {
 		if !out[i].DetectTime.Equal(out[j].DetectTime) {
 			return out[i].DetectTime.Time().Before(out[j].DetectTime.Time())
 		}
-		return out[i].CallID < out[j].CallID
+		return EscapeID(out[i].CallID) < EscapeID(out[j].CallID)
 	})
 	return out
 }
