@@ -91,6 +91,19 @@ func (l *Ledger) HandleEvent(ctx context.Context, ev webhook.Event) error {
 	return err
 }
 
+// NeverArrivedAfter returns how long after its acceptance a dial with no
+// webhook and no CDR keeps counting as live (WithNeverArrivedAfter; 0 for
+// a Ledger not made by New). It makes the Ledger a click2dial.DialForgetter:
+// click2dial.New refuses a double-click window longer than it, which would
+// let a repeated click ring the customer again once the dial is
+// forgotten. It is safe for concurrent use.
+func (l *Ledger) NeverArrivedAfter() time.Duration {
+	if l.ok() != nil {
+		return 0
+	}
+	return l.cfg.neverArrivedAfter
+}
+
 // RecordAccepted records an accepted click to dial with its metadata: give
 // it to click2dial.WithOnAccepted. The dial is then the agent's live call
 // (the one-call guard reads HasLiveCall) until its webhook call ends, or
