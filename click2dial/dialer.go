@@ -199,6 +199,7 @@ type LiveCalls interface {
 // NeverArrivedAfter (calls.Ledger: calls.WithNeverArrivedAfter). New reads
 // it to refuse a double-click window longer than that bound (see
 // WindowConflictError). Implementations must be safe for concurrent use.
+// A LiveCalls that is not a DialForgetter (nil) is not checked.
 type DialForgetter interface {
 	NeverArrivedAfter() time.Duration
 }
