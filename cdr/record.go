@@ -22,7 +22,10 @@ import (
 // history). Times are in the
 // account's zone; a zero ConnectTime means the call was not connected (or,
 // in a live query, not yet). Fields the SDK does not know are kept in
-// Extra, so nothing the provider sends is lost. A Record is a plain
+// Extra, so nothing the provider sends is lost. Its ids (CallID,
+// OriginalCallID, RefCallID) are raw, byte for byte as sent, whether
+// decoded or built by hand: stores and the calls ledger key them with
+// EscapeID. A Record is a plain
 // value: the zero Record is an empty record, and copies may be read
 // concurrently (copies share Extra's map: do not modify it).
 type Record struct {
