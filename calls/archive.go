@@ -56,7 +56,7 @@ func (e *ArchiveCutoffError) Is(target error) bool {
 // ErrArchiveUnsupported for a Store whose Tx does not.
 //
 // Like Tx, it is only valid inside the function given to Store.Update and
-// is not safe for concurrent use.
+// is not safe for concurrent use; a nil TxDeleter is not usable.
 type TxDeleter interface {
 	// Delete removes the records with ids (call records and aliases), and
 	// of chargeKeys those whose owner (Tx.ChargeOwners) is one of ids. It

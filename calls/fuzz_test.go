@@ -10,6 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/callmyway-go/sdk/callmyway"
+	"github.com/callmyway-go/sdk/cdr"
 	"github.com/callmyway-go/sdk/webhook"
 )
 
@@ -109,6 +110,8 @@ func FuzzParsedEventIsStorable(f *testing.F) {
 	f.Add("900000001", "5001", "50688887777", "8000001", "2017-06-01 13:45:09", "0.045", "60")
 	f.Add("50 01", "50 01", "ani", "", "9999-12-31 23:59:59", "0.0000000000001", "1")
 	f.Add("dial:1", "\u0085", "a\x00b", "\xff", "", "1e11", "604800")
+	f.Add("esc:1", "5001", "", "", "", "0", "0")
+	f.Add(`esc:a\xffb`, "5001", "", "", "", "0", "0")
 	acct := callmyway.Account{Username: "8000001", Location: time.FixedZone("UTC-6", -6*3600), Region: "CR"}
 	f.Fuzz(func(t *testing.T, callid, endpoint, ani, dnis, detect, cost, duration string) {
 		body, err := json.Marshal(map[string]any{"action": "callEnd", "data": map[string]any{
@@ -121,8 +124,13 @@ func FuzzParsedEventIsStorable(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if _, err := normEvent(EventOf(acct, ev)); err != nil {
+		e := EventOf(acct, ev)
+		if _, err := normEvent(e); err != nil {
 			t.Fatalf("webhook.Parse accepted %s, the ledger refuses it: %v", body, err)
+		}
+		// The same call's CDR (callid as sent) meets it in the ledger.
+		if lg := LegOf(acct.Region, cdr.Record{CallID: ev.Call.ID}, time.Time{}); lg.CallID != e.CallID {
+			t.Fatalf("webhook callid %q keyed %q, its CDR's %q", ev.Call.ID, e.CallID, lg.CallID)
 		}
 	})
 }

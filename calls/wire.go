@@ -91,6 +91,19 @@ func (l *Ledger) HandleEvent(ctx context.Context, ev webhook.Event) error {
 	return err
 }
 
+// NeverArrivedAfter returns how long after its acceptance a dial with no
+// webhook and no CDR keeps counting as live (WithNeverArrivedAfter; 0 for
+// a Ledger not made by New). It makes the Ledger a click2dial.DialForgetter:
+// click2dial.New refuses a double-click window longer than it, which would
+// let a repeated click ring the customer again once the dial is
+// forgotten. It is safe for concurrent use.
+func (l *Ledger) NeverArrivedAfter() time.Duration {
+	if l.ok() != nil {
+		return 0
+	}
+	return l.cfg.neverArrivedAfter
+}
+
 // RecordAccepted records an accepted click to dial with its metadata: give
 // it to click2dial.WithOnAccepted. The dial is then the agent's live call
 // (the one-call guard reads HasLiveCall) until its webhook call ends, or
@@ -187,7 +200,8 @@ func (l *Ledger) ObserveLive(ctx context.Context, recs []cdr.Record) error {
 // LiveOf converts a record of a live-calls query to a sighting of its
 // call (ActionLive), keyed by the call's group id (its original callid,
 // else its callid: the webhook's callid). ok is false for a record that
-// is not in progress. seenAt is when the query answered.
+// is not in progress. seenAt is when the query answered. The id is the
+// record's raw id keyed with cdr.EscapeID, as in LegOf and EventOf.
 func LiveOf(region string, r cdr.Record, seenAt time.Time) (e Event, ok bool) {
 	if !r.DisconnectTime.Time().IsZero() || r.Duration != 0 {
 		return Event{}, false
@@ -196,7 +210,7 @@ func LiveOf(region string, r cdr.Record, seenAt time.Time) (e Event, ok bool) {
 	if r.OriginalCallID != "" && r.OriginalCallID != "0" {
 		id = r.OriginalCallID
 	}
-	id = valid.SanitizeID(id)
+	id = cdr.EscapeID(id)
 	return Event{
 		CallID: id, Action: ActionLive, Endpoint: r.Agent(), Direction: r.Direction,
 		ANI: r.ANI, DNIS: r.DNIS, Number: e164(r.CustomerNumber(), region),
@@ -205,14 +219,16 @@ func LiveOf(region string, r cdr.Record, seenAt time.Time) (e Event, ok bool) {
 }
 
 // EventOf converts a webhook event to the ledger's Event, reading the
-// customer's number in the account's region.
+// customer's number in the account's region. The callid is keyed with
+// cdr.EscapeID, as LegOf keys a CDR's, so a webhook and a CDR of the same
+// call meet: a plain callid is its own key.
 func EventOf(acct callmyway.Account, ev webhook.Event) Event {
 	action := ActionStart
 	if ev.Action == webhook.CallEnd {
 		action = ActionEnd
 	}
 	return Event{
-		CallID: ev.Call.ID, Action: action, Endpoint: ev.Call.Endpoint, Direction: ev.Call.Direction,
+		CallID: cdr.EscapeID(ev.Call.ID), Action: action, Endpoint: ev.Call.Endpoint, Direction: ev.Call.Direction,
 		ANI: ev.Call.ANI, DNIS: ev.Call.DNIS, Number: e164(ev.Call.Direction.Customer(ev.Call.ANI, ev.Call.DNIS), acct.Region),
 		Detect: ev.Call.DetectTime.Time(), Connect: ev.Call.ConnectTime.Time(), Disconnect: ev.Call.DisconnectTime.Time(),
 		Duration: ev.Call.Duration, Cost: ev.Call.Cost, ReceivedAt: ev.ReceivedAt,
@@ -221,9 +237,12 @@ func EventOf(acct callmyway.Account, ev webhook.Event) Event {
 
 // LegOf converts a CDR record to the ledger's Leg, reading the customer's
 // number in region; seenAt is when this version of the record was read.
+// Its ids are the record's raw ids (as cdr.DecodePage leaves them, or as
+// built by hand) keyed with cdr.EscapeID, the one escaping of ids: two
+// records are legs of one call exactly when their raw ids are equal.
 func LegOf(region string, r cdr.Record, seenAt time.Time) Leg {
 	return Leg{
-		CallID: valid.SanitizeID(r.CallID), OriginalCallID: valid.SanitizeID(r.OriginalCallID), RefCallID: valid.SanitizeID(r.RefCallID), Agent: r.Agent(),
+		CallID: cdr.EscapeID(r.CallID), OriginalCallID: cdr.EscapeID(r.OriginalCallID), RefCallID: cdr.EscapeID(r.RefCallID), Agent: r.Agent(),
 		ANI: r.ANI, DNIS: r.DNIS, Number: e164(r.CustomerNumber(), region), Direction: r.Direction,
 		Detect: r.DetectTime.Time(), Connect: r.ConnectTime.Time(), Disconnect: r.DisconnectTime.Time(),
 		Duration: r.Duration, Cost: r.Cost, Rate: r.Rate, AccessFee: r.AccessFee, EndReason: r.EndReason, SeenAt: seenAt,

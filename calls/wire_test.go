@@ -252,3 +252,51 @@ func TestWatchLive(t *testing.T) {
 		assert.ErrorIs(t, ledger.WatchLive(t.Context(), nil, time.Second), calls.ErrInvalid)
 	})
 }
+
+// A double-click window longer than the ledger's never-arrived time is
+// refused when the Dialer is made: once the ledger forgets a dial no
+// webhook reported, it says the agent is free, and a repeated click still
+// inside the window would ring the customer a second time. A window within
+// that time keeps a repeat a repeat.
+func TestDoubleClickWindowWithinNeverArrived(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake, client, _ := fakeLedger(t)
+		store, err := calls.NewMemoryStore()
+		require.NoError(t, err)
+		ledger, err := calls.New(client.Account(), store, calls.WithNeverArrivedAfter(time.Second))
+		require.NoError(t, err)
+		assert.Equal(t, time.Second, ledger.NeverArrivedAfter())
+		var _ click2dial.DialForgetter = ledger
+
+		for _, opts := range [][]click2dial.Option{
+			{click2dial.WithLiveCalls(ledger)}, // the default 5 s window
+			{click2dial.WithDoubleClickWindow(2 * time.Second), click2dial.WithLiveCalls(ledger), click2dial.WithOnAccepted(ledger.RecordAccepted)},
+		} {
+			_, err = click2dial.New(client, opts...)
+			require.ErrorIs(t, err, click2dial.ErrOptionConflict)
+			var wc *click2dial.WindowConflictError
+			require.ErrorAs(t, err, &wc)
+			assert.Equal(t, time.Second, wc.NeverArrived)
+			assert.Contains(t, err.Error(), "WithNeverArrivedAfter")
+		}
+
+		d, err := click2dial.New(client, click2dial.WithDoubleClickWindow(time.Second),
+			click2dial.WithLiveCalls(ledger), click2dial.WithOnAccepted(ledger.RecordAccepted))
+		require.NoError(t, err)
+		fake.SetScript(func(cmwtest.DialRequest) cmwtest.Script { return cmwtest.Script{Outcome: cmwtest.DialLost} }) // no webhook ever comes
+		req := click2dial.Request{Agent: ana, Number: "8888-7777"}
+		first, err := d.Dial(t.Context(), req)
+		require.NoError(t, err)
+		time.Sleep(999 * time.Millisecond)
+		again, err := d.Dial(t.Context(), req)
+		require.NoError(t, err)
+		assert.True(t, again.Duplicate, "a repeat inside the window")
+		assert.Equal(t, first.Ref, again.Ref)
+		assert.Equal(t, 1, fake.RequestCount(""), "the customer is rung once")
+		time.Sleep(time.Millisecond) // the window is over as the ledger forgets the dial
+		later, err := d.Dial(t.Context(), req)
+		require.NoError(t, err)
+		assert.False(t, later.Duplicate, "a click after the window is a new dial")
+		assert.Equal(t, 2, fake.RequestCount(""))
+	})
+}

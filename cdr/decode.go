@@ -9,7 +9,6 @@ import (
 
 	"github.com/callmyway-go/sdk/callmyway"
 	"github.com/callmyway-go/sdk/internal/provider"
-	"github.com/callmyway-go/sdk/internal/valid"
 	"github.com/callmyway-go/sdk/internal/wire"
 )
 
@@ -80,7 +79,7 @@ func DecodePage(body []byte, loc *time.Location) ([]Record, error) {
 	items, _ := v.Array()
 	recs := make([]Record, 0, len(items))
 	for i, it := range items {
-		r, err := decodeRecord(it, i, loc, valid.EscapeID)
+		r, err := decodeRecord(it, i, loc, false)
 		if err != nil {
 			return nil, err
 		}

@@ -18,10 +18,14 @@
 // TEXT refuses NUL bytes and invalid UTF-8, SQLite would keep them, so:
 //
 //   - Ids (CallID, OriginalCallID, RefCallID) are keys and are never
-//     repaired: one holding NUL or another control character, or bytes
-//     that are not valid UTF-8, is kept byte for byte in escaped form
-//     (EscapedIDPrefix, UnescapeID). Two different callids are never
-//     stored as one record, nor as one call by the calls ledger.
+//     repaired. A Record holds them raw, as the provider sent them
+//     (DecodePage does not touch them); they are escaped in one place,
+//     EscapeID, where they become a key (a Store's row, a calls ledger
+//     call): one holding NUL or another control character, bytes that
+//     are not valid UTF-8, or starting with EscapedIDPrefix is kept byte
+//     for byte in escaped form, and Stores give it back raw. Two
+//     different callids are never stored as one record, nor as one call
+//     by the calls ledger, whether decoded or built by hand.
 //   - In any other text field, in Direction, and in an Extra key or raw
 //     value, a NUL byte or a run of bytes that is not valid UTF-8 is
 //     replaced by U+FFFD, the Unicode replacement character.

@@ -22,7 +22,10 @@ import (
 // history). Times are in the
 // account's zone; a zero ConnectTime means the call was not connected (or,
 // in a live query, not yet). Fields the SDK does not know are kept in
-// Extra, so nothing the provider sends is lost. A Record is a plain
+// Extra, so nothing the provider sends is lost. Its ids (CallID,
+// OriginalCallID, RefCallID) are raw, byte for byte as sent, whether
+// decoded or built by hand: stores and the calls ledger key them with
+// EscapeID. A Record is a plain
 // value: the zero Record is an empty record, and copies may be read
 // concurrently (copies share Extra's map: do not modify it).
 type Record struct {
@@ -121,10 +124,10 @@ func (e *FieldError) Error() string {
 // Is matches callmyway.ErrMalformedResponse.
 func (e *FieldError) Is(target error) bool { return target == callmyway.ErrMalformedResponse }
 
-// decodeRecord reads one record object in loc. escapeID is how its ids
-// are kept: valid.EscapeID for the provider's answers, valid.SanitizeID
-// for a record MarshalJSON wrote (whose ids are escaped already).
-func decodeRecord(v *fastjson.Value, idx int, loc *time.Location, escapeID func(string) string) (Record, error) {
+// decodeRecord reads one record object in loc. Its ids are kept raw, byte
+// for byte as written; with escaped, they are read as MarshalJSON wrote
+// them (EscapeID) and unescaped.
+func decodeRecord(v *fastjson.Value, idx int, loc *time.Location, escaped bool) (Record, error) {
 	var r Record
 	o, err := v.Object()
 	if err != nil {
@@ -182,8 +185,13 @@ func decodeRecord(v *fastjson.Value, idx int, loc *time.Location, escapeID func(
 			fail(key, string(v.MarshalTo(nil)), err.Error())
 			return
 		}
-		if isID {
-			s = escapeID(s)
+		if isID && escaped {
+			raw, ok := valid.UnescapeID(s)
+			if !ok {
+				fail(key, s, "starts with "+EscapedIDPrefix+" but is not an escaped id")
+				return
+			}
+			s = raw
 		}
 		switch key {
 		case "callid":
@@ -245,7 +253,8 @@ func decodeRecord(v *fastjson.Value, idx int, loc *time.Location, escapeID func(
 
 // MarshalJSON writes the record with the provider's field names (times in
 // provider form, durations in seconds, money as strings) and its Extra
-// fields, so a record survives a round trip.
+// fields, so a record survives a round trip. Its ids are written escaped
+// (EscapeID: a plain id as it is), so that they survive it byte for byte.
 func (r Record) MarshalJSON() ([]byte, error) {
 	var b []byte
 	b = append(b, '{')
@@ -258,9 +267,9 @@ func (r Record) MarshalJSON() ([]byte, error) {
 	num := func(k string, n int64) {
 		b = strconv.AppendInt(append(appendJSONString(append(b, ','), k), ':'), n, 10)
 	}
-	str("callid", r.CallID)
-	str("original_callid", r.OriginalCallID)
-	str("ref_callid", r.RefCallID)
+	str("callid", EscapeID(r.CallID))
+	str("original_callid", EscapeID(r.OriginalCallID))
+	str("ref_callid", EscapeID(r.RefCallID))
 	str("ani", r.ANI)
 	str("dnis", r.DNIS)
 	str("ani_user", r.ANIUser)
@@ -330,14 +339,15 @@ func Money(d decimal.Decimal) string {
 
 // UnmarshalJSON reads one record in provider form, as MarshalJSON writes
 // it. Times are read as UTC; DecodePage reads them in the account's zone.
-// Unlike DecodePage, it takes ids starting with EscapedIDPrefix as escaped
-// already, so a record survives a round trip.
+// Unlike DecodePage, it reads ids as MarshalJSON writes them, escaped
+// (EscapeID), and unescapes them, so a record survives a round trip; an id
+// starting with EscapedIDPrefix that is not a valid escape is an error.
 func (r *Record) UnmarshalJSON(b []byte) error {
 	v, err := fastjson.ParseBytes(b)
 	if err != nil {
 		return fmt.Errorf("cdr: record: %w", err)
 	}
-	rec, err := decodeRecord(v, 0, time.UTC, valid.SanitizeID)
+	rec, err := decodeRecord(v, 0, time.UTC, true)
 	if err != nil {
 		return err
 	}

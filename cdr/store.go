@@ -23,7 +23,8 @@ type Checkpoint struct {
 // committed. Records are upserted by CallID (a later version of a record,
 // such as the final form of a live one, replaces the earlier), and their
 // text is stored as Record.SanitizeText repairs it (see the package
-// documentation, Text). cdr/sqlstore implements it over SQLite and
+// documentation, Text); records read back carry their ids raw, as the
+// provider sent them (Record.UnescapeIDs). cdr/sqlstore implements it over SQLite and
 // PostgreSQL.
 //
 // A nil Store is refused by NewSyncer. Implementations must be safe for
@@ -52,9 +53,8 @@ type MemoryStore struct {
 	dropped int
 }
 
-// MemoryOption configures a MemoryStore. A nil option is refused
-// (NewMemoryStore panics: options are fixed in code). Options are plain
-// functions, safe to reuse and to share between goroutines.
+// MemoryOption configures a MemoryStore. A nil option is ignored.
+// Options are plain functions, safe to reuse and for concurrent use.
 type MemoryOption func(*MemoryStore)
 
 // WithMaxRecords sets how many records the store keeps (at least 1; a
@@ -71,7 +71,9 @@ func WithMaxRecords(n int) MemoryOption {
 func NewMemoryStore(opts ...MemoryOption) *MemoryStore {
 	m := &MemoryStore{recs: map[string]Record{}, cps: map[string]Checkpoint{}}
 	for _, o := range opts {
-		o(m)
+		if o != nil {
+			o(m)
+		}
 	}
 	return m
 }
@@ -102,8 +104,11 @@ func (m *MemoryStore) Commit(ctx context.Context, account string, recs []Record,
 		m.recs, m.cps = map[string]Record{}, map[string]Checkpoint{}
 	}
 	for _, r := range recs {
-		r = r.SanitizeText()
-		m.recs[r.CallID] = r
+		// Keyed by the stored form of its id, kept with its ids raw, as
+		// a database Store gives them back.
+		c := r.SanitizeText()
+		c.CallID, c.OriginalCallID, c.RefCallID = r.CallID, r.OriginalCallID, r.RefCallID
+		m.recs[EscapeID(r.CallID)] = c
 	}
 	m.cps[account] = cp
 	m.commits++
@@ -111,7 +116,7 @@ func (m *MemoryStore) Commit(ctx context.Context, account string, recs []Record,
 		old := m.sorted()
 		n := len(old) - lim + lim/10
 		for _, r := range old[:n] {
-			delete(m.recs, r.CallID)
+			delete(m.recs, EscapeID(r.CallID))
 		}
 		m.dropped += n
 	}
@@ -141,7 +146,8 @@ func (m *MemoryStore) Dropped() int {
 	return m.dropped
 }
 
-// Records returns the stored records in detect order.
+// Records returns the stored records in detect order (then by stored id),
+// with their ids raw, as the provider sent them.
 func (m *MemoryStore) Records() []Record {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -158,7 +164,7 @@ func (m *MemoryStore) sorted() []Record {
 		if !out[i].DetectTime.Equal(out[j].DetectTime) {
 			return out[i].DetectTime.Time().Before(out[j].DetectTime.Time())
 		}
-		return out[i].CallID < out[j].CallID
+		return EscapeID(out[i].CallID) < EscapeID(out[j].CallID)
 	})
 	return out
 }

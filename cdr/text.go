@@ -3,6 +3,7 @@ package cdr
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -14,34 +15,48 @@ import (
 // invalid UTF-8 in free text: U+FFFD, the Unicode replacement character.
 const replacement = "\uFFFD"
 
-// EscapedIDPrefix starts an id (CallID, OriginalCallID, RefCallID) that
-// the provider sent with bytes no store keeps as they are: NUL or another
-// control character, or bytes that are not UTF-8 (or that started with
-// this prefix). The rest is the id as sent, written as a Go string
-// literal without its quotes: "c1\x00" arrives as `esc:c1\x00`, and
-// "a\xffb" as `esc:a\xffb`. Such ids are kept byte for byte, so two
-// different callids are never stored as one; UnescapeID gives the id as
-// sent.
+// EscapedIDPrefix starts the stored form of an id (CallID,
+// OriginalCallID, RefCallID) holding bytes no store keeps as they are:
+// NUL or another control character, or bytes that are not UTF-8; and of
+// an id that itself starts with this prefix. The rest is the id written
+// as a Go string literal without its quotes: "c1\x00" is stored as
+// `esc:c1\x00`, "a\xffb" as `esc:a\xffb`, and "esc:1" as `esc:esc:1`.
+// See EscapeID.
 const EscapedIDPrefix = valid.EscapedPrefix
 
-// UnescapeID returns the id as the provider sent it: id itself, or, for
-// an id starting with EscapedIDPrefix, the bytes it stands for. ok is
-// false for an id with the prefix that is not a valid escape.
+// EscapeID returns the form in which an id as the provider sent it (raw,
+// as a Record holds it) is stored, and keyed by the calls ledger: raw
+// itself when it is valid UTF-8 without control characters and does not
+// start with EscapedIDPrefix, else its escaped form (EscapedIDPrefix).
+// Two different raw ids never give the same result, and UnescapeID gives
+// raw back. It is the one escaping of ids: a Record always holds raw ids
+// (DecodePage does not escape them, and Stores give them back raw), and
+// the stores (SanitizeText) and the ledger (calls.LegOf) escape them when
+// they key a record or a call, so a record built by hand and one decoded
+// from the provider are the same call exactly when their raw ids are
+// equal. Escaping an escaped id again gives a different id, as for any
+// other raw id.
+func EscapeID(raw string) string { return valid.EscapeID(raw) }
+
+// UnescapeID returns the id as the provider sent it from its stored form
+// (EscapeID): id itself, or, for an id starting with EscapedIDPrefix, the
+// bytes it stands for. ok is false for an id with the prefix that is not a
+// valid escape.
 func UnescapeID(id string) (raw string, ok bool) { return valid.UnescapeID(id) }
 
-// SanitizeText returns r with its text made storable the same way by
-// every Store. Ids (CallID, OriginalCallID, RefCallID) holding NUL or
-// another control character, or bytes that are not valid UTF-8, are
-// escaped reversibly (see EscapedIDPrefix; DecodePage has already done it
-// for records the provider sent). In every other text field, in
-// Direction, and in an Extra key or raw value, each NUL byte and each run
-// of bytes that is not valid UTF-8 is replaced by U+FFFD. Valid text is
-// returned unchanged, and r's Extra map is never modified (a changed Extra
-// is a copy). Stores call it on every record they save; see the package
-// documentation for why records are kept rather than refused.
+// SanitizeText returns r in the form every Store saves it. Its ids
+// (CallID, OriginalCallID, RefCallID) are escaped with EscapeID (a plain
+// id is unchanged; apply it once: an escaped id is escaped again). In
+// every other text field, in Direction, and in an Extra key or raw value,
+// each NUL byte and each run of bytes that is not valid UTF-8 is replaced
+// by U+FFFD. Valid text is returned unchanged, and r's Extra map is never
+// modified (a changed Extra is a copy). Stores call it on every record
+// they save, and give the ids back raw (UnescapeID) when they read it; see
+// the package documentation for why records are kept rather than
+// refused.
 func (r Record) SanitizeText() Record {
 	for _, f := range []*string{&r.CallID, &r.OriginalCallID, &r.RefCallID} {
-		*f = valid.SanitizeID(*f)
+		*f = valid.EscapeID(*f)
 	}
 	for _, f := range []*string{&r.ANI, &r.DNIS, &r.ANIUser, &r.DNISUser,
 		&r.RoutePattern, &r.RouteName, &r.EndReason, &r.NameEndpointANI, &r.NameEndpointDNIS, &r.Type} {
@@ -66,6 +81,20 @@ func (r Record) SanitizeText() Record {
 		r.Extra = extra
 	}
 	return r
+}
+
+// UnescapeIDs returns r, as a Store read it, with its ids given back raw
+// (UnescapeID), as the provider sent them. An id that is not a valid
+// escape is an error (a store row not written by SanitizeText).
+func (r Record) UnescapeIDs() (Record, error) {
+	for _, f := range []*string{&r.CallID, &r.OriginalCallID, &r.RefCallID} {
+		raw, ok := valid.UnescapeID(*f)
+		if !ok {
+			return r, fmt.Errorf("cdr: stored id %q starts with %q but is not an escaped id", *f, EscapedIDPrefix)
+		}
+		*f = raw
+	}
+	return r, nil
 }
 
 // clean reports whether s is valid UTF-8 without NUL bytes.

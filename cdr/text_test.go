@@ -20,8 +20,9 @@ import (
 
 // TestBadTextIsStoredTheSameOnEveryStore: NUL bytes and invalid UTF-8 in a
 // record's text (PostgreSQL's TEXT refuses both, SQLite keeps them) are
-// replaced by U+FFFD on every store, and escaped reversibly in its ids, so
-// the record is stored, and read back identically, everywhere.
+// replaced by U+FFFD on every store, and escaped reversibly in its ids
+// (read back raw), so the record is stored, and read back identically,
+// everywhere.
 func TestBadTextIsStoredTheSameOnEveryStore(t *testing.T) {
 	detect := callmyway.NewTime(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
 	bad := cdr.Record{
@@ -38,7 +39,7 @@ func TestBadTextIsStoredTheSameOnEveryStore(t *testing.T) {
 		},
 	}
 	want := map[string]string{
-		"callid": `esc:c1\x00`, "ani": "5068888\uFFFD7777", "route": "CR M\uFFFDvil", "name": "Agente \uFFFD Uno\uFFFD",
+		"callid": "c1\x00", "ani": "5068888\uFFFD7777", "route": "CR M\uFFFDvil", "name": "Agente \uFFFD Uno\uFFFD",
 	}
 	storetest.ForEach(t, func(t *testing.T, open storetest.Opener) {
 		s := open(t)
@@ -69,8 +70,9 @@ func TestSanitizeTextKeepsValidText(t *testing.T) {
 }
 
 // FuzzSanitizeText: whatever the input, the text SanitizeText returns is
-// valid UTF-8 without NUL (what PostgreSQL's TEXT accepts), and a second
-// pass changes nothing.
+// valid UTF-8 without NUL (what PostgreSQL's TEXT accepts), its ids are
+// EscapeID's and UnescapeIDs gives them back, and a second pass on the
+// record read back changes nothing.
 func FuzzSanitizeText(f *testing.F) {
 	for _, s := range []string{"", "8000001", "a\x00b", "CR M\xf3vil", "\xff\xfe\x00", "Jiménez ☎"} {
 		f.Add(s, []byte(`"`+s+`"`))
@@ -87,7 +89,15 @@ func FuzzSanitizeText(f *testing.F) {
 				t.Fatalf("extra %q: %q left %q: %q", s, raw, k, v)
 			}
 		}
-		if again := r.SanitizeText(); !reflect.DeepEqual(again, r) {
+		if r.CallID != cdr.EscapeID(s) {
+			t.Fatalf("CallID %q stored as %q, want EscapeID's %q", s, r.CallID, cdr.EscapeID(s))
+		}
+		back, err := r.UnescapeIDs()
+		if err != nil || back.CallID != s {
+			t.Fatalf("UnescapeIDs of %q: %q, %v", r.CallID, back.CallID, err)
+		}
+		// The text (not the ids, escaped once) is repaired for good.
+		if again := back.SanitizeText(); !reflect.DeepEqual(again, r) {
 			t.Fatalf("not idempotent on %q", s)
 		}
 	})
@@ -118,27 +128,34 @@ func TestOddCallIDsStayDistinctOnEveryStore(t *testing.T) {
 	want := map[string]string{} // stored id -> raw
 	for i, r := range recs {
 		raw := strings.TrimSpace(raws[i])
-		assert.True(t, utf8.ValidString(r.CallID) && !strings.ContainsFunc(r.CallID, func(c rune) bool { return c < 0x20 || c == 0x7f }), "%q", r.CallID)
-		got, ok := cdr.UnescapeID(r.CallID)
-		assert.True(t, ok)
-		assert.Equal(t, raw, got, "UnescapeID(%q)", r.CallID)
+		assert.Equal(t, raw, r.CallID, "DecodePage keeps the id raw")
 		assert.Equal(t, r.CallID, r.OriginalCallID)
-		assert.Equal(t, r.CallID, r.SanitizeText().CallID, "SanitizeText keeps an escaped id")
-		want[r.CallID] = raw
+		stored := r.SanitizeText().CallID
+		assert.Equal(t, cdr.EscapeID(raw), stored)
+		assert.True(t, utf8.ValidString(stored) && !strings.ContainsFunc(stored, func(c rune) bool { return c < 0x20 || c == 0x7f }), "%q", stored)
+		got, ok := cdr.UnescapeID(stored)
+		assert.True(t, ok)
+		assert.Equal(t, raw, got, "UnescapeID(%q)", stored)
+		want[stored] = raw
 	}
 	assert.Len(t, want, len(raws)-1, "distinct ids stay distinct (the trimmed one is the same as the first)")
-	assert.Equal(t, `esc:a\xffb`, recs[0].CallID)
-	assert.Equal(t, `esc:a\x00b`, recs[3].CallID)
-	assert.Equal(t, "a\uFFFDb", recs[2].CallID, "valid text is kept as sent")
+	assert.Equal(t, `esc:a\xffb`, cdr.EscapeID(recs[0].CallID))
+	assert.Equal(t, `esc:a\x00b`, cdr.EscapeID(recs[3].CallID))
+	assert.Equal(t, `esc:esc:a`, cdr.EscapeID(recs[6].CallID))
+	assert.Equal(t, "a\uFFFDb", cdr.EscapeID(recs[2].CallID), "valid text is kept as sent")
 
-	// A record built by hand with such an id is escaped the same way.
-	assert.Equal(t, recs[0].CallID, cdr.Record{CallID: "a\xffb"}.SanitizeText().CallID)
-	// A record survives a JSON round trip.
-	b, err := json.Marshal(recs[0])
-	require.NoError(t, err)
+	// A record survives a JSON round trip, its ids escaped in the JSON.
+	for _, r := range recs {
+		b, err := json.Marshal(r)
+		require.NoError(t, err)
+		assert.Contains(t, string(b), `"callid":"`+strings.ReplaceAll(cdr.EscapeID(r.CallID), `\`, `\\`)+`"`)
+		var back cdr.Record
+		require.NoError(t, json.Unmarshal(b, &back))
+		assert.Equal(t, r.CallID, back.CallID)
+		assert.Equal(t, r.OriginalCallID, back.OriginalCallID)
+	}
 	var back cdr.Record
-	require.NoError(t, json.Unmarshal(b, &back))
-	assert.Equal(t, recs[0].CallID, back.CallID)
+	assert.Error(t, json.Unmarshal([]byte(`{"callid":"esc:\\q"}`), &back), "not an escape MarshalJSON writes")
 
 	detect := callmyway.NewTime(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
 	storetest.ForEach(t, func(t *testing.T, open storetest.Opener) {
@@ -147,9 +164,7 @@ func TestOddCallIDsStayDistinctOnEveryStore(t *testing.T) {
 		require.NoError(t, s.Commit(context.Background(), "8000001", recs, cdr.Checkpoint{Through: detect.Time()}), "the same page again")
 		got := map[string]string{}
 		for _, r := range storetest.Records(t, s) {
-			raw, ok := cdr.UnescapeID(r.CallID)
-			require.True(t, ok, r.CallID)
-			got[r.CallID] = raw
+			got[cdr.EscapeID(r.CallID)] = r.CallID // read back raw
 		}
 		assert.Equal(t, want, got)
 	})

@@ -194,6 +194,47 @@ type LiveCalls interface {
 	HasLiveCall(ctx context.Context, agent callmyway.Endpoint) (bool, error)
 }
 
+// DialForgetter is implemented by a LiveCalls source that stops counting
+// an accepted dial as live when no call was reported for it within
+// NeverArrivedAfter (calls.Ledger: calls.WithNeverArrivedAfter). New reads
+// it to refuse a double-click window longer than that bound (see
+// WindowConflictError). Implementations must be safe for concurrent use.
+// A LiveCalls that is not a DialForgetter (nil) is not checked.
+type DialForgetter interface {
+	NeverArrivedAfter() time.Duration
+}
+
+// ErrOptionConflict is matched (errors.Is) by the errors New returns for
+// options that are valid alone but conflict together, such as a
+// *WindowConflictError.
+var ErrOptionConflict = errors.New("click2dial: conflicting options")
+
+// WindowConflictError is New's refusal of a double-click window
+// (WithDoubleClickWindow, 5 s by default) longer than the time after which
+// the LiveCalls source forgets a dial that never got a webhook
+// (DialForgetter, calls.WithNeverArrivedAfter). Past that time the source
+// reports the agent free; a repeated click still inside the window would
+// then be taken for a click after the call ended, and place a second call
+// to the customer. Shorten the window or lengthen the never-arrived time.
+// It matches ErrOptionConflict.
+//
+// The zero WindowConflictError names no durations. It is a plain value:
+// safe to copy, and to read from several goroutines concurrently.
+type WindowConflictError struct {
+	Window       time.Duration // the double-click window (WithDoubleClickWindow)
+	NeverArrived time.Duration // the LiveCalls source's NeverArrivedAfter
+}
+
+// Error implements error.
+func (e *WindowConflictError) Error() string {
+	return fmt.Sprintf("click2dial: New: WithDoubleClickWindow(%v) is longer than the LiveCalls source's never-arrived time %v "+
+		"(calls.WithNeverArrivedAfter): a repeated click after the source forgets the dial would ring the customer again; "+
+		"shorten the window or lengthen the never-arrived time", e.Window, e.NeverArrived)
+}
+
+// Is matches ErrOptionConflict.
+func (e *WindowConflictError) Is(target error) bool { return target == ErrOptionConflict }
+
 // Option configures a Dialer. Options validate their arguments.
 //
 // A nil Option is refused by New. Options are plain functions, safe to
@@ -251,7 +292,9 @@ func WithBusyTimeout(t time.Duration) Option {
 // WithOnAccepted recording the dial where LiveCalls reads, a click after
 // the first dial's call has ended is a new dial even inside the window.
 // Keep per-click values (timestamps, nonces) out of Request.Meta, or
-// every click is a new dial.
+// every click is a new dial. New refuses a window longer than the
+// never-arrived time of a LiveCalls source that has one (DialForgetter,
+// WindowConflictError).
 func WithDoubleClickWindow(w time.Duration) Option {
 	return func(d *Dialer) error {
 		if w < 0 {
@@ -331,7 +374,10 @@ type dialEntry struct {
 }
 
 // New returns a Dialer sending requests with client's credentials (and
-// those of the caller-ID endpoints registered with WithCallerID).
+// those of the caller-ID endpoints registered with WithCallerID). It
+// returns a *WindowConflictError (matching ErrOptionConflict) when the
+// double-click window is longer than the never-arrived time of the
+// LiveCalls source (DialForgetter), whatever the order of the options.
 func New(client *callmyway.Client, opts ...Option) (*Dialer, error) {
 	if client == nil || client.BaseURL(callmyway.HostClickToDial) == "" {
 		return nil, errors.New("click2dial: New: nil or zero client (use callmyway.New)")
@@ -348,6 +394,11 @@ func New(client *callmyway.Client, opts ...Option) (*Dialer, error) {
 		}
 		if err := o(d); err != nil {
 			return nil, err
+		}
+	}
+	if f, ok := d.live.(DialForgetter); ok && d.window > 0 {
+		if na := f.NeverArrivedAfter(); na > 0 && d.window > na {
+			return nil, &WindowConflictError{Window: d.window, NeverArrived: na}
 		}
 	}
 	return d, nil
@@ -612,6 +663,11 @@ func (d *Dialer) finish(agent callmyway.Endpoint, key string, e *dialEntry, res 
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	e.res, e.err, e.at = res, err, d.now()
+	if err == nil && !res.At.IsZero() {
+		// The window runs from the acceptance the ledger records
+		// (Result.At), as its never-arrived time does (DialForgetter).
+		e.at = res.At
+	}
 	close(e.done)
 	delete(d.recent, key)
 	defer d.signalIdle() // the agent's state changed: wake WaitIdle

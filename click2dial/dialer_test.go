@@ -524,3 +524,81 @@ func TestStaleFreeAnswerDoesNotRingTwice(t *testing.T) {
 		assert.Equal(t, 1, fake.RequestCount(""), "the customer is rung once")
 	})
 }
+
+// forgettingLive is a LiveCalls that, like the calls ledger, counts an
+// accepted dial as live until na after its acceptance, then forgets it
+// (no webhook came: never arrived).
+type forgettingLive struct {
+	na time.Duration
+	mu sync.Mutex
+	at time.Time
+}
+
+func (l *forgettingLive) HasLiveCall(context.Context, callmyway.Endpoint) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return !l.at.IsZero() && time.Now().Before(l.at.Add(l.na)), nil
+}
+
+func (l *forgettingLive) NeverArrivedAfter() time.Duration { return l.na }
+
+func (l *forgettingLive) record(_ context.Context, res Result) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.at = res.At
+	return nil
+}
+
+// A double-click window longer than the LiveCalls source's never-arrived
+// time is refused by New, whatever the order of the options: past that
+// time the source says the agent is free, and a repeated click still
+// inside the window would place a second call to the customer (shown
+// below by forcing such a window). A window within it keeps a repeat a
+// repeat.
+func TestWindowLongerThanNeverArrivedIsRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake := cmwtest.NewServer(cmwtest.InProcess())
+		t.Cleanup(fake.Close)
+		client, err := fake.NewClient()
+		require.NoError(t, err)
+		live := &forgettingLive{na: time.Second}
+		for _, opts := range [][]Option{
+			{WithLiveCalls(live)}, // the default window, 5 s
+			{WithDoubleClickWindow(1001 * time.Millisecond), WithLiveCalls(live)},
+			{WithLiveCalls(live), WithDoubleClickWindow(3 * time.Second)},
+		} {
+			_, err := New(client, opts...)
+			require.ErrorIs(t, err, ErrOptionConflict)
+			var wc *WindowConflictError
+			require.ErrorAs(t, err, &wc)
+			assert.Equal(t, time.Second, wc.NeverArrived)
+			assert.Greater(t, wc.Window, wc.NeverArrived)
+		}
+		for _, w := range []time.Duration{0, 500 * time.Millisecond, time.Second} {
+			_, err := New(client, WithLiveCalls(live), WithDoubleClickWindow(w))
+			assert.NoError(t, err, "window %v", w)
+		}
+
+		fake.SetScript(func(cmwtest.DialRequest) cmwtest.Script { return cmwtest.Script{Outcome: cmwtest.DialLost} })
+		req := Request{Agent: ana, Number: "8888-7777"}
+		clickTwice := func(d *Dialer, gap time.Duration) (second Result) {
+			_, err := d.Dial(t.Context(), req)
+			require.NoError(t, err)
+			time.Sleep(gap)
+			second, err = d.Dial(t.Context(), req)
+			require.NoError(t, err)
+			return second
+		}
+		_, d := newDialer(t, nil, WithLiveCalls(live), WithDoubleClickWindow(time.Second), WithOnAccepted(live.record))
+		assert.True(t, clickTwice(d, 999*time.Millisecond).Duplicate, "a repeat inside the window is the first dial")
+
+		// What New refuses: a 5 s window over a source that forgets the
+		// dial after 1 s rings the customer again at 2 s.
+		live2 := &forgettingLive{na: time.Second}
+		fake2, d := newDialer(t, nil, WithLiveCalls(live2), WithDoubleClickWindow(time.Second), WithOnAccepted(live2.record))
+		fake2.SetScript(func(cmwtest.DialRequest) cmwtest.Script { return cmwtest.Script{Outcome: cmwtest.DialLost} })
+		d.window = 5 * time.Second
+		assert.False(t, clickTwice(d, 2*time.Second).Duplicate)
+		assert.Equal(t, 2, fake2.RequestCount(""), "a second call inside the window")
+	})
+}

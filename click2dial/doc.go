@@ -18,7 +18,12 @@
 // Dialer frees an agent when the call's callEnd arrives: add it to the
 // webhook handler's listeners (it is a webhook.Listener) and name agents
 // with both names of their phone (callmyway.Endpoint), since webhooks
-// carry only the endpoint id.
+// carry only the endpoint id. The double-click window
+// (WithDoubleClickWindow, 5 s by default) must not outlast the ledger's
+// never-arrived time (calls.WithNeverArrivedAfter, 2 min by default):
+// once the ledger forgets a dial no webhook reported, a repeated click
+// would ring the customer again, so New refuses such a pair with a
+// *WindowConflictError (ErrOptionConflict).
 //
 // With a contact policy (WithPolicy; package policy implements it over
 // the ledger), every dial, a Campaign's too, is admitted or refused before

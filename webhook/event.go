@@ -32,7 +32,14 @@ const (
 // The zero Call has no callid. It is a plain value: safe to copy, and to
 // read from several goroutines concurrently.
 type Call struct {
-	ID        string // callid
+	// ID is the callid as sent: valid UTF-8 without control characters,
+	// at most 128 bytes once the ledger keys it (cdr.EscapeID: a callid
+	// starting with "esc:" is accepted and keyed "esc:esc:..."), so it
+	// meets the same call's CDR in the calls ledger.
+	ID string
+	// AccountID is the account_id as sent, unchecked beyond the body
+	// limit: no ledger or store of this SDK keeps it, so it is never a
+	// reason to refuse an event (a listener that stores it bounds it).
 	AccountID string
 	// Endpoint is the agent's CallMyWay phone. Webhooks name it by
 	// endpoint_id only, so Endpoint.User is empty: a screenpop Directory
@@ -108,6 +115,10 @@ var maxCost = decimal.New(1, 9)
 // empty time fields, a UTF-8 byte-order mark, the single-quoted form
 // printed in the provider's documentation. A bad body is a *ParseError
 // naming the field; an invalid account is a *callmyway.AccountError.
+// It refuses exactly the fields the calls ledger could not store
+// (internal/valid): an accepted event is never one the ledger answers with
+// a 500 on every retry. Fields the ledger does not keep (account_id) are
+// not checked.
 func Parse(acct callmyway.Account, body []byte) (Event, error) {
 	if err := acct.Validate(); err != nil {
 		return Event{Raw: body}, err
@@ -185,7 +196,6 @@ func parse(loc *time.Location, body []byte) (Event, error) {
 	}{
 		{"callid", valid.WireCallID(c.ID, true)},
 		{"endpoint_id", valid.EndpointName(c.Endpoint.ID)},
-		{"account_id", valid.Text(c.AccountID, valid.MaxText)},
 		{"ani", valid.Text(c.ANI, valid.MaxText)},
 		{"dnis", valid.Text(c.DNIS, valid.MaxText)},
 	} {

@@ -38,10 +38,10 @@ func TestEventsTheLedgerCannotStoreAre400(t *testing.T) {
 		{"endpoint_id not UTF-8", endpoint("\"50\xff01\""), "data.endpoint_id"},
 		{"ani over 1024 bytes", repl(`"ani":"50688887777"`, `"ani":"`+strings.Repeat("8", valid.MaxText+1)+`"`), "data.ani"},
 		{"dnis over 1024 bytes", repl(`"dnis":"8000001"`, `"dnis":"`+strings.Repeat("8", valid.MaxText+1)+`"`), "data.dnis"},
-		{"account_id over 1024 bytes", repl(`"account_id":"3001"`, `"account_id":"`+strings.Repeat("3", valid.MaxText+1)+`"`), "data.account_id"},
 		{"callid with a ledger prefix", repl(`"callid":"900000001"`, `"callid":"dial:900000001"`), "data.callid"},
 		{"callid with the refusal prefix", repl(`"callid":"900000001"`, `"callid":"refusal:1"`), "data.callid"},
 		{"callid over 128 bytes", repl(`"callid":"900000001"`, `"callid":"`+long+`"`), "data.callid"},
+		{"callid over 128 bytes once escaped", repl(`"callid":"900000001"`, `"callid":"esc:`+long[:valid.MaxIDLen-7]+`"`), "data.callid"},
 		{"callid with DEL", repl(`"callid":"900000001"`, `"callid":"9\u007f1"`), "data.callid"},
 		{"cost with 13 decimals", repl(`"cost":0`, `"cost":"0.0000000000001"`), "data.cost"},
 	}
@@ -71,6 +71,10 @@ func TestEventsTheLedgerCannotStoreAre400(t *testing.T) {
 		endpoint(`""`),
 		repl(`"ani":"50688887777"`, `"ani":"`+strings.Repeat("8", valid.MaxText)+`"`),
 		repl(`"callid":"900000001"`, `"callid":"dialx:1"`),
+		repl(`"callid":"900000001"`, `"callid":"esc:1"`), // the ledger keys it esc:esc:1
+		repl(`"callid":"900000001"`, `"callid":"esc:`+long[:valid.MaxIDLen-8]+`"`),
+		// account_id is not kept by the ledger: any length is accepted.
+		repl(`"account_id":"3001"`, `"account_id":"`+strings.Repeat("3", valid.MaxText+1)+`"`),
 		repl(`"cost":0`, `"cost":"0.000000000001"`),
 		repl(`"cost":0`, `"cost":"0.1000000000000000"`),
 	} {

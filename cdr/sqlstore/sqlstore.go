@@ -407,8 +407,10 @@ func (s *Store) List(ctx context.Context, f Filter) ([]cdr.Record, error) {
 	return out, rows.Err()
 }
 
-// Get returns the record with callid, and whether it exists.
+// Get returns the record with callid (raw, as the provider sent it, like
+// Record.CallID), and whether it exists.
 func (s *Store) Get(ctx context.Context, callid string) (cdr.Record, bool, error) {
+	callid = cdr.EscapeID(callid)
 	if s.db == nil {
 		return cdr.Record{}, false, ErrNotInitialized
 	}
@@ -476,6 +478,10 @@ func (s *Store) scanUpdated(rows *sql.Rows) (cdr.Record, int64, error) {
 		if err := json.Unmarshal([]byte(extra), &r.Extra); err != nil {
 			return r, 0, fmt.Errorf("sqlstore: record %s: extra: %w", r.CallID, err)
 		}
+	}
+	// The ids are stored escaped (cdr.EscapeID); a Record holds them raw.
+	if r, err = r.UnescapeIDs(); err != nil {
+		return r, updated, fmt.Errorf("sqlstore: %w", err)
 	}
 	return r, updated, nil
 }

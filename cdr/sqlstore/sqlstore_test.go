@@ -204,3 +204,27 @@ func TestNewValidatesAccount(t *testing.T) {
 	_, err = sqlstore.New(db, sqlstore.Dialect(7), storetest.Account)
 	assert.Error(t, err)
 }
+
+// Get takes the callid raw, as a Record holds it, and gives the record
+// back with raw ids: a callid with a NUL and the literal text of its
+// escaped form are two records.
+func TestGetTakesRawCallIDs(t *testing.T) {
+	stores(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		odd, lookalike := record(1), record(2)
+		odd.CallID, odd.OriginalCallID = "c\x00", "c\x00"
+		lookalike.CallID, lookalike.OriginalCallID = `esc:c\x00`, `esc:c\x00`
+		require.NoError(t, s.Commit(ctx, "acct", []cdr.Record{odd, lookalike}, cdr.Checkpoint{}))
+		n, err := s.Count(ctx, "acct")
+		require.NoError(t, err)
+		assert.Equal(t, 2, n)
+		for _, want := range []cdr.Record{odd, lookalike} {
+			got, ok, err := s.Get(ctx, want.CallID)
+			require.NoError(t, err)
+			require.True(t, ok, "%q", want.CallID)
+			assert.Equal(t, want.CallID, got.CallID)
+			assert.Equal(t, want.OriginalCallID, got.OriginalCallID)
+			assert.Equal(t, want.DetectTime, got.DetectTime)
+		}
+	})
+}

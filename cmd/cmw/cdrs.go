@@ -138,7 +138,7 @@ const tableBlock = 1000
 
 func (t *tableWriter) Write(r cdr.Record) error {
 	x := safetext.Terminal
-	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", x(r.CallID), r.DetectTime, r.Direction, x(r.ANI), x(r.DNIS), r.Duration, cdr.Money(r.Cost), x(r.EndReason))
+	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", x(cdr.EscapeID(r.CallID)), r.DetectTime, r.Direction, x(r.ANI), x(r.DNIS), r.Duration, cdr.Money(r.Cost), x(r.EndReason))
 	if t.rows++; err == nil && t.rows%tableBlock == 0 {
 		err = t.tw.Flush()
 	}
@@ -153,8 +153,9 @@ var csvHeader = []string{"callid", "original_callid", "ref_callid", "ani", "dnis
 type csvWriter struct{ cw *csv.Writer }
 
 func (c *csvWriter) Write(r cdr.Record) error {
-	// Cells a spreadsheet would run as formulas are neutralised.
-	c.cw.Write(safetext.CSVRow([]string{r.CallID, r.OriginalCallID, r.RefCallID, r.ANI, r.DNIS, r.ANIUser, r.DNISUser, r.DetectTime.String(),
+	// Cells a spreadsheet would run as formulas are neutralised. Ids are
+	// written as stored (cdr.EscapeID), byte for byte, as in the JSON form.
+	c.cw.Write(safetext.CSVRow([]string{cdr.EscapeID(r.CallID), cdr.EscapeID(r.OriginalCallID), cdr.EscapeID(r.RefCallID), r.ANI, r.DNIS, r.ANIUser, r.DNISUser, r.DetectTime.String(),
 		r.ConnectTime.String(), r.DisconnectTime.String(), strconv.FormatInt(int64(r.Duration/time.Second), 10),
 		strconv.FormatInt(int64(r.RingTime/time.Second), 10), cdr.Money(r.Cost), cdr.Money(r.AccessFee), cdr.Money(r.Rate),
 		r.RoutePattern, r.RouteName, r.EndReason, r.NameEndpointANI, r.NameEndpointDNIS, r.Type}))

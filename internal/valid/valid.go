@@ -86,14 +86,21 @@ func CallID(s string, required bool) error {
 	return nil
 }
 
-// WireCallID checks a callid as a sender wrote it (a webhook's): the
-// CallID rule, and EscapedPrefix is refused too (an escaped id is made by
-// the SDK, never sent).
+// WireCallID checks a callid as a sender wrote it (a webhook's), before
+// the ledger keys it with EscapeID: the ID rule (a sender that writes a
+// control character or invalid UTF-8 can fix and resend), and
+// EscapeID(s) must pass CallID (not a ledger prefix such as DialPrefix,
+// and at most MaxIDLen bytes once escaped). A callid starting with
+// EscapedPrefix is accepted: EscapeID keeps it apart from every escaped
+// id, so it meets the same call's CDR (see EscapeID).
 func WireCallID(s string, required bool) error {
-	if strings.HasPrefix(s, EscapedPrefix) {
-		return fmt.Errorf("%q starts with %q, kept for escaped ids", s, EscapedPrefix)
+	if err := ID(s, required); err != nil || s == "" {
+		return err
 	}
-	return CallID(s, required)
+	if err := CallID(EscapeID(s), required); err != nil {
+		return fmt.Errorf("%q once escaped: %w", s, err)
+	}
+	return nil
 }
 
 // NeedsEscape reports whether id cannot be kept as is: it is not valid
@@ -104,28 +111,25 @@ func NeedsEscape(id string) bool {
 	return !utf8.ValidString(id) || strings.IndexFunc(id, unicode.IsControl) >= 0
 }
 
-// EscapeID returns raw, an id as received, in a form every store keeps
-// and that names raw alone: raw itself when it is valid UTF-8 without
-// control characters and does not start with EscapedPrefix; otherwise
-// EscapedPrefix followed by raw written as a Go string literal without its
-// quotes (`esc:c1\x00`, `esc:a\xffb`). Two different raw ids never
-// give the same result, and UnescapeID gives raw back. Apply it once,
-// where raw bytes enter (an escaped id passed again is escaped again).
+// EscapeID returns raw, an id as received (from the provider, a webhook
+// or a hand-built record), as the key every store keeps: raw itself when
+// it is valid UTF-8 without control characters and does not start with
+// EscapedPrefix (so a plain id is its own key); otherwise EscapedPrefix
+// followed by raw written as a Go string literal without its quotes
+// (`esc:c1\x00`, `esc:a\xffb`, `esc:esc:1`). Two different raw ids never
+// give the same result, and UnescapeID gives raw back.
+//
+// It is the one place ids are escaped, applied where a raw id becomes a
+// key (the calls ledger's LegOf, LiveOf and EventOf, the cdr stores'
+// Record.SanitizeText). Ids are never escaped earlier (decoding keeps
+// them raw), so an id is escaped exactly once whichever way it came: an
+// escaped id passed again is escaped again, as a different raw id.
 func EscapeID(raw string) string {
 	if !NeedsEscape(raw) && !strings.HasPrefix(raw, EscapedPrefix) {
 		return raw
 	}
 	q := strconv.Quote(raw)
 	return EscapedPrefix + q[1:len(q)-1]
-}
-
-// SanitizeID is EscapeID for an id that may already be escaped: it escapes
-// id only if NeedsEscape. It is idempotent.
-func SanitizeID(id string) string {
-	if NeedsEscape(id) {
-		return EscapeID(id)
-	}
-	return id
 }
 
 // UnescapeID returns the raw id an EscapeID result stands for; an id

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -55,6 +57,7 @@ func Run(t *testing.T, newStore func(t *testing.T) calls.Store) {
 	t.Run("Webhook", func(t *testing.T) { runWebhook(t, newStore) })
 	t.Run("OddCDRs", func(t *testing.T) { runOddCDRs(t, newStore) })
 	t.Run("Archive", func(t *testing.T) { runArchive(t, newStore) })
+	t.Run("EscapeLookalikes", func(t *testing.T) { runEscapeLookalikes(t, newStore) })
 	t.Run("PutGetSeq", func(t *testing.T) {
 		s := newStore(t)
 		ctx := t.Context()
@@ -440,6 +443,76 @@ func runOddCDRs(t *testing.T, newStore func(t *testing.T) calls.Store) {
 	c, err := l.Get(t.Context(), cdr.EscapedIDPrefix+`a\xffb`)
 	require.NoError(t, err)
 	assert.Len(t, c.Legs, 1)
+}
+
+// runEscapeLookalikes checks, on a Ledger over each store, that ids are
+// escaped in one place (cdr.EscapeID, where a raw id becomes a key): a
+// record built by hand whose callid is the literal text of another's
+// escaped form ("esc:c\x00" written out) is a different call from the
+// one with the raw bytes ("c\x00"), whether the records were decoded from
+// the provider's JSON or built by hand; and a webhook and a CDR of the
+// same call meet, a callid starting with "esc:" included. Both lookalikes
+// used to become one call: the decoder escaped ids and LegOf left an id
+// that looked escaped as it was.
+func runEscapeLookalikes(t *testing.T, newStore func(t *testing.T) calls.Store) {
+	acct := callmyway.Account{Username: "8000001", Location: time.UTC, Region: "CR"}
+	l, err := calls.New(acct, newStore(t), calls.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	detect := callmyway.NewTime(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
+	rec := func(id string) cdr.Record {
+		return cdr.Record{CallID: id, OriginalCallID: id, RefCallID: "0", ANI: "50688887777", DNIS: "8000001", DNISUser: "8000001",
+			DetectTime: detect, DisconnectTime: callmyway.NewTime(detect.Time().Add(time.Minute)), Duration: 50 * time.Second,
+			EndReason: "OK", Direction: callmyway.DirectionInbound, Type: "incoming"}
+	}
+	raws := []string{"c\x00", `esc:c\x00`, "a\xffb", `esc:a\xffb`, "esc:1", `esc:esc:1`, "plain"}
+	var recs []cdr.Record
+	for _, raw := range raws {
+		recs = append(recs, rec(raw))
+	}
+	require.NoError(t, l.ReconcileCDRs(t.Context(), recs))
+	// The same records decoded from the provider's JSON are the same
+	// calls, not new ones.
+	var page strings.Builder
+	for i, r := range recs[:len(recs)-1] {
+		b, err := json.Marshal(r.CallID)
+		require.NoError(t, err)
+		if !utf8.ValidString(r.CallID) {
+			b = []byte(`"` + strings.ReplaceAll(r.CallID, `\`, `\\`) + `"`) // raw bytes, as the provider sends them
+		}
+		fmt.Fprintf(&page, `%s{"callid":%s,"original_callid":%s,"ref_callid":"0","detect_time":"2026-11-20 10:00:00","disconnect_time":"2026-11-20 10:01:00","duration":50,"type":"incoming","cost":"0.05"}`,
+			map[bool]string{true: "[", false: ","}[i == 0], b, b)
+	}
+	page.WriteString("]")
+	decoded, err := cdr.DecodePage([]byte(page.String()), time.UTC)
+	require.NoError(t, err)
+	for i, r := range decoded {
+		require.Equal(t, raws[i], r.CallID, "decoded raw")
+	}
+	require.NoError(t, l.ReconcileCDRs(t.Context(), decoded))
+	// A webhook of the plain "esc:1" call meets its CDR.
+	ev, err := webhook.Parse(acct, []byte(`{"action":"callEnd","data":{"callid":"esc:1","type":"incoming","ani":"50688887777","dnis":"8000001","endpoint_id":"8000001",`+
+		`"detect_time":"2026-11-20 10:00:00","disconnect_time":"2026-11-20 10:01:00","duration":"50","cost":"0.05"}}`))
+	require.NoError(t, err, "a callid starting with esc: is a callid the ledger can keep")
+	require.NoError(t, l.HandleEvent(t.Context(), ev))
+
+	got := map[string]calls.Call{}
+	for c, err := range l.Calls(t.Context(), calls.Query{}) {
+		require.NoError(t, err)
+		raw, ok := cdr.UnescapeID(c.ID)
+		require.True(t, ok, c.ID)
+		_, dup := got[raw]
+		require.False(t, dup, "%q twice", raw)
+		got[raw] = c
+	}
+	require.Len(t, got, len(raws), "one call per distinct raw callid: %q", slices.Sorted(maps.Keys(got)))
+	for _, raw := range raws {
+		c, ok := got[raw]
+		if assert.True(t, ok, "%q has its call", raw) {
+			assert.Equal(t, cdr.EscapeID(raw), c.ID)
+			assert.Len(t, c.Legs, 1, "%q: one leg, decoded and hand-built alike", raw)
+		}
+	}
+	assert.True(t, got["esc:1"].WebhookSeen, "the webhook met its CDR")
 }
 
 type lockedWriter struct {
