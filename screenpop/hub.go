@@ -367,7 +367,7 @@ func (h *Hub) Handler(identify IdentifyFunc) http.Handler {
 			w.Header().Set("Content-Type", "text/event-stream")
 			w.Header().Set("Cache-Control", "no-cache")
 			w.WriteHeader(http.StatusOK)
-			io.WriteString(w, "retry: 10000\nevent: busy\ndata: {\"busy\":\"too many open streams; retrying\"}\n\n")
+			_, _ = io.WriteString(w, "retry: 10000\nevent: busy\ndata: {\"busy\":\"too many open streams; retrying\"}\n\n")
 			return
 		}
 		if err != nil {

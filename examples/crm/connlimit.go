@@ -24,11 +24,12 @@ const defaultMaxConns = 4096
 // An SSE stream (GET streamPath) would hold its connection for good, so
 // browsers left open could take every place and starve the webhook. The
 // stream's connection therefore gives its place back as the stream starts
-// (it is bounded by the screenpop Hub instead: 16 streams per agent, 10,000
-// in all) and is closed when the stream ends, never reused for another
-// request. The places are thus shared by short requests only (pages, API
-// calls, webhook deliveries) and connections kept alive between them (30
-// s at most, idleTimeout).
+// (a 200 text/event-stream answer; a refused or unauthenticated request
+// keeps its place to the end): streams are bounded by the screenpop Hub
+// instead, 16 per agent and 10,000 in all. The connection is closed when
+// the stream ends, never reused for another request. The places are thus
+// shared by short requests only (pages, API calls, webhook deliveries)
+// and connections kept alive between them (30 s at most, idleTimeout).
 //
 // n must be at least 1. limitConns sets srv.ConnContext and wraps
 // srv.Handler: call it before Serve. The returned listener is safe for
@@ -52,14 +53,43 @@ func limitConns(srv *http.Server, ln net.Listener, n int, streamPath string) (ne
 	srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && r.URL.Path == streamPath {
 			if lc, ok := r.Context().Value(limitConnKey{}).(*limitConn); ok {
-				w.Header().Set("Connection", "close") // not reused once out of the count
-				lc.release()
+				w = &streamWriter{ResponseWriter: w, conn: lc}
 			}
 		}
 		next.ServeHTTP(w, r)
 	})
 	return l, nil
 }
+
+// streamWriter gives its connection's place back when the response turns
+// out to be an SSE stream, and has the connection closed after it.
+type streamWriter struct {
+	http.ResponseWriter
+	conn    *limitConn
+	started bool
+}
+
+func (w *streamWriter) WriteHeader(code int) {
+	if !w.started {
+		w.started = true
+		if code == http.StatusOK && w.Header().Get("Content-Type") == "text/event-stream" {
+			w.Header().Set("Connection", "close") // not reused once out of the count
+			w.conn.release()
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *streamWriter) Write(b []byte) (int, error) {
+	if !w.started {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (Flush,
+// write deadlines).
+func (w *streamWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // limitConnKey is the context key of a request's *limitConn.
 type limitConnKey struct{}

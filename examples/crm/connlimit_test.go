@@ -149,6 +149,46 @@ func TestConnLimitQueuesWebhooksBesideStreams(t *testing.T) {
 	assert.Equal(t, int32(streams), openStreams.Load(), "the tabs were left open throughout")
 }
 
+// TestRefusedStreamKeepsItsPlace: only a real SSE stream (200,
+// text/event-stream) gives its connection's place back; a refused one
+// (say 401, no session) holds it like any request, so requests to the
+// stream's path cannot get around the cap.
+func TestRefusedStreamKeepsItsPlace(t *testing.T) {
+	release := make(chan struct{})
+	held := make(chan struct{}, 1)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		held <- struct{}{}
+		<-release
+		http.Error(w, "unknown agent", http.StatusUnauthorized)
+	}), ReadHeaderTimeout: 5 * time.Second}
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ln, err := limitConns(srv, raw, 2, "/events")
+	require.NoError(t, err)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	defer func() {
+		require.NoError(t, srv.Close())
+		assert.ErrorIs(t, <-served, http.ErrServerClosed)
+	}()
+	got := make(chan int, 1)
+	go func() {
+		resp, err := http.Get("http://" + raw.Addr().String() + "/events")
+		if err != nil {
+			got <- 0
+			return
+		}
+		resp.Body.Close()
+		got <- resp.StatusCode
+	}()
+	<-held
+	// The request holds its place; the other is reserved by the server's
+	// waiting Accept.
+	require.Eventually(t, func() bool { return ln.(*limitListener).open() == 2 }, 10*time.Second, time.Millisecond)
+	close(release)
+	assert.Equal(t, http.StatusUnauthorized, <-got)
+}
+
 // TestLimitListenerClose: a closed limit listener stops an Accept waiting
 // for a place, and a connection's place is given back once however often
 // it is released or closed.
