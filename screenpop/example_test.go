@@ -48,3 +48,18 @@ func ExampleTracker() {
 	fmt.Println(m.Type, m.Agent.Name, m.Call.State, m.Match.Kind, len(m.Match.Contacts))
 	// Output: pop Ana ringing candidates 2
 }
+
+func ExampleWithMaxStreamsPerAgent() {
+	broker := screenpop.NewMemoryBroker()
+	hub, err := screenpop.NewHub(broker, screenpop.WithMaxStreamsPerAgent(2))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer hub.Close()
+	first, _, _ := hub.Subscribe("ana", 0)
+	_, _, _ = hub.Subscribe("ana", 0)
+	_, _, _ = hub.Subscribe("ana", 0) // a third tab, or a reload: the oldest stream gives way
+	_, open := <-first.C
+	fmt.Println(hub.Subscribers("ana"), open, first.Superseded())
+	// Output: 2 false true
+}

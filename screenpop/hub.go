@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -29,6 +30,11 @@ import (
 // agents with open streams plus those that received a pop in the last
 // hour.
 //
+// Streams are bounded too: at most WithMaxStreamsPerAgent (16) per agent,
+// a new one ending the agent's oldest so that a reload always works, and
+// at most WithMaxStreams (10,000) in all, beyond which an agent's first
+// stream waits (ErrTooManyStreams; Handler tells the browser to retry).
+//
 // Create it with NewHub; the zero Hub is not usable (Subscribe returns
 // ErrNoHub, Deliver and Cancel do nothing). A Hub is safe for concurrent
 // use.
@@ -39,12 +45,17 @@ type Hub struct {
 	logger    *slog.Logger
 	now       func() time.Time
 
-	mu     sync.Mutex
-	agents map[string]*agentState
-	swept  time.Time // the last sweep of forgotten agents
-	stop   func()
-	closed bool
-	done   chan struct{}
+	maxPerAgent int // WithMaxStreamsPerAgent
+	maxStreams  int // WithMaxStreams
+
+	mu      sync.Mutex
+	agents  map[string]*agentState
+	streams int       // open subscriptions, all agents
+	seq     uint64    // numbers subscriptions in the order they were made
+	swept   time.Time // the last sweep of forgotten agents
+	stop    func()
+	closed  bool
+	done    chan struct{}
 }
 
 // ReplayAge is how long a Hub keeps the messages of an agent without
@@ -99,11 +110,18 @@ type Subscription struct {
 	// overflows (Overflowed reports true) or is cancelled.
 	C          chan Message
 	overflowed bool
+	superseded bool
+	seq        uint64 // order of creation in the hub: the lowest is the oldest
 	hub        *Hub
 }
 
 // ErrNoHub is returned by the methods of a zero or nil Hub.
 var ErrNoHub = errors.New("screenpop: Hub not initialised: create it with NewHub")
+
+// ErrTooManyStreams is returned by Hub.Subscribe when the Hub holds
+// WithMaxStreams subscriptions and the agent has none to replace: try
+// again later.
+var ErrTooManyStreams = errors.New("screenpop: too many open streams")
 
 // Overflowed reports whether C was closed because the reader fell behind.
 func (s *Subscription) Overflowed() bool {
@@ -112,8 +130,17 @@ func (s *Subscription) Overflowed() bool {
 	return s.overflowed
 }
 
+// Superseded reports whether C was closed because the agent opened a newer
+// subscription beyond WithMaxStreamsPerAgent (or at WithMaxStreams).
+func (s *Subscription) Superseded() bool {
+	s.hub.mu.Lock()
+	defer s.hub.mu.Unlock()
+	return s.superseded
+}
+
 // NewHub returns a Hub fed by broker, configured by the Hub options
-// (WithReplayBuffer, WithQueueSize, WithHeartbeat, WithLogger).
+// (WithReplayBuffer, WithQueueSize, WithHeartbeat, WithMaxStreamsPerAgent,
+// WithMaxStreams, WithLogger).
 func NewHub(broker Broker, opts ...Option) (*Hub, error) {
 	if broker == nil {
 		return nil, errors.New("screenpop: NewHub: nil broker")
@@ -123,6 +150,7 @@ func NewHub(broker Broker, opts ...Option) (*Hub, error) {
 		return nil, err
 	}
 	h := &Hub{bufSize: o.bufSize, queueSize: o.queueSize, heartbeat: o.heartbeat, logger: o.logger, now: time.Now,
+		maxPerAgent: o.maxPerAgent, maxStreams: o.maxStreams,
 		agents: map[string]*agentState{}, done: make(chan struct{})}
 	stop, err := broker.Subscribe(h.Deliver)
 	if err != nil {
@@ -150,6 +178,7 @@ func (h *Hub) Close() {
 		}
 		a.subs = nil
 	}
+	h.streams = 0
 	h.mu.Unlock()
 	h.stop()
 }
@@ -197,6 +226,7 @@ func (h *Hub) Deliver(m Message) {
 			s.overflowed = true
 			close(s.C)
 			delete(a.subs, s)
+			h.streams--
 			h.logger.Warn("screenpop: slow subscriber dropped; it will reconnect and replay", "agent", m.Agent.ID)
 		}
 	}
@@ -207,6 +237,12 @@ func (h *Hub) Deliver(m Message) {
 // only happens on reconnect). missed counts the agent's messages after
 // lastID that are no longer buffered (a lower bound after very long
 // absences; 0 once the agent's state was forgotten, see Hub).
+//
+// When agent already holds WithMaxStreamsPerAgent subscriptions, or the
+// Hub holds WithMaxStreams and agent at least one, the agent's oldest
+// subscription ends (its C is closed, Superseded reports true) to make
+// room: the newest stream is the one a user is looking at. When the Hub is
+// full and agent has none, Subscribe returns ErrTooManyStreams.
 func (h *Hub) Subscribe(agent string, lastID uint64) (s *Subscription, missed uint64, err error) {
 	if h == nil || h.agents == nil {
 		return nil, 0, ErrNoHub
@@ -217,8 +253,17 @@ func (h *Hub) Subscribe(agent string, lastID uint64) (s *Subscription, missed ui
 		return nil, 0, ErrClosed
 	}
 	h.sweep()
+	if h.streams >= h.maxStreams {
+		if a := h.agents[agent]; a == nil || len(a.subs) == 0 {
+			return nil, 0, ErrTooManyStreams
+		}
+	}
 	a := h.agent(agent)
-	s = &Subscription{Agent: agent, hub: h}
+	for len(a.subs) > 0 && (len(a.subs) >= h.maxPerAgent || h.streams >= h.maxStreams) {
+		h.supersede(agent, a)
+	}
+	h.seq++
+	s = &Subscription{Agent: agent, hub: h, seq: h.seq}
 	var replay []Message
 	if lastID > 0 {
 		for _, m := range a.buf {
@@ -237,7 +282,23 @@ func (h *Hub) Subscribe(agent string, lastID uint64) (s *Subscription, missed ui
 		s.C <- m
 	}
 	a.subs[s] = struct{}{}
+	h.streams++
 	return s, missed, nil
+}
+
+// supersede ends agent's oldest subscription. h.mu held; a has one.
+func (h *Hub) supersede(agent string, a *agentState) {
+	var oldest *Subscription
+	for s := range a.subs {
+		if oldest == nil || s.seq < oldest.seq {
+			oldest = s
+		}
+	}
+	oldest.superseded = true
+	close(oldest.C)
+	delete(a.subs, oldest)
+	h.streams--
+	h.logger.Debug("screenpop: oldest stream of the agent ended for a newer one; it reconnects and replays", "agent", agent)
 }
 
 // Cancel ends a subscription.
@@ -251,6 +312,7 @@ func (h *Hub) Cancel(s *Subscription) {
 		if _, ok := a.subs[s]; ok {
 			delete(a.subs, s)
 			close(s.C)
+			h.streams--
 			h.forget(s.Agent, a)
 		}
 	}
@@ -279,8 +341,13 @@ type IdentifyFunc func(r *http.Request) (agentID string, err error)
 // Handler returns the SSE endpoint: each request is one browser of the
 // agent identify names. It replays from Last-Event-ID (header, or the
 // lastEventId query parameter), sends heartbeats, and ends when the
-// browser goes away, the Hub closes, or the stream overflows (the browser
-// then reconnects and replays).
+// browser goes away, the Hub closes, or the stream overflows or is
+// superseded by a newer stream of the agent beyond WithMaxStreamsPerAgent
+// (it then sends an event "superseded"; the browser reconnects and
+// replays). When the Hub is full (ErrTooManyStreams) it answers 200 with
+// a stream that only asks the browser to retry in 10 s and ends: an
+// EventSource gives up for good on an error status, and a console must
+// get its pops once a place frees up.
 func (h *Hub) Handler(identify IdentifyFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		agent, err := identify(r)
@@ -296,6 +363,13 @@ func (h *Hub) Handler(identify IdentifyFunc) http.Handler {
 		}
 		rc := http.NewResponseController(w)
 		sub, missed, err := h.Subscribe(agent, last)
+		if errors.Is(err, ErrTooManyStreams) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.Header().Set("Cache-Control", "no-cache")
+			w.WriteHeader(http.StatusOK)
+			_, _ = io.WriteString(w, "retry: 10000\nevent: busy\ndata: {\"busy\":\"too many open streams; retrying\"}\n\n")
+			return
+		}
 		if err != nil {
 			http.Error(w, "closed", http.StatusServiceUnavailable)
 			return
@@ -325,8 +399,11 @@ func (h *Hub) Handler(identify IdentifyFunc) http.Handler {
 		for {
 			select {
 			case m, ok := <-sub.C:
-				if !ok {
-					return // overflowed or hub closed: the browser reconnects
+				if !ok { // overflowed, superseded or hub closed: the browser reconnects
+					if sub.Superseded() {
+						write([]byte("event: superseded\ndata: {}\n\n"))
+					}
+					return
 				}
 				frame = AppendFrame(frame[:0], m)
 				if !write(frame) {

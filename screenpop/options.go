@@ -30,9 +30,11 @@ type options struct {
 	onUnrouted func(calls.Call)
 
 	// Hub
-	bufSize   int
-	queueSize int
-	heartbeat time.Duration
+	bufSize     int
+	queueSize   int
+	heartbeat   time.Duration
+	maxPerAgent int
+	maxStreams  int
 }
 
 // Defaults of the options.
@@ -41,12 +43,28 @@ const (
 	DefaultReplayBuffer = 256
 	DefaultQueueSize    = 64
 	DefaultHeartbeat    = 15 * time.Second
+
+	// DefaultMaxStreamsPerAgent is how many SSE streams one agent may hold
+	// open in a Hub (WithMaxStreamsPerAgent): generous for an agent with a
+	// few tabs and screens, small enough that a script reloading a page in
+	// a loop holds at most that many.
+	DefaultMaxStreamsPerAgent = 16
+	// DefaultMaxStreams is how many SSE streams a Hub holds open across
+	// all agents (WithMaxStreams): about 16 streams for each of 600
+	// agents. Each open stream holds a goroutine, its connection's buffers
+	// and a queue of WithQueueSize messages (tens of KiB in all).
+	DefaultMaxStreams = 10_000
 )
+
+// ErrInvalidOption is matched (errors.Is) by the error of an option given
+// an invalid argument.
+var ErrInvalidOption = errors.New("screenpop: invalid option")
 
 func newOptions(target string, opts []Option) (options, error) {
 	o := options{target: target, logger: slog.New(slog.DiscardHandler), now: time.Now,
 		maxAge:  DefaultMaxCallAge,
-		bufSize: DefaultReplayBuffer, queueSize: DefaultQueueSize, heartbeat: DefaultHeartbeat}
+		bufSize: DefaultReplayBuffer, queueSize: DefaultQueueSize, heartbeat: DefaultHeartbeat,
+		maxPerAgent: DefaultMaxStreamsPerAgent, maxStreams: DefaultMaxStreams}
 	for _, opt := range opts {
 		if opt == nil {
 			return o, fmt.Errorf("screenpop: New%s: nil option", target)
@@ -71,7 +89,7 @@ func (o *options) only(target, name string) error {
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) error {
 		if l == nil {
-			return errors.New("screenpop: WithLogger: nil logger")
+			return fmt.Errorf("%w: WithLogger: nil logger", ErrInvalidOption)
 		}
 		o.logger = l
 		return nil
@@ -88,7 +106,7 @@ func WithMaxCallAge(d time.Duration) Option {
 			return err
 		}
 		if d <= 0 {
-			return fmt.Errorf("screenpop: WithMaxCallAge(%v): must be positive", d)
+			return fmt.Errorf("%w: WithMaxCallAge(%v): must be positive", ErrInvalidOption, d)
 		}
 		o.maxAge = d
 		return nil
@@ -104,7 +122,7 @@ func OnUnrouted(f func(calls.Call)) Option {
 			return err
 		}
 		if f == nil {
-			return errors.New("screenpop: OnUnrouted: nil func")
+			return fmt.Errorf("%w: OnUnrouted: nil func", ErrInvalidOption)
 		}
 		o.onUnrouted = f
 		return nil
@@ -118,7 +136,7 @@ func WithClock(now func() time.Time) Option {
 			return err
 		}
 		if now == nil {
-			return errors.New("screenpop: WithClock: nil func")
+			return fmt.Errorf("%w: WithClock: nil func", ErrInvalidOption)
 		}
 		o.now = now
 		return nil
@@ -133,7 +151,7 @@ func WithReplayBuffer(n int) Option {
 			return err
 		}
 		if n < 1 || n > 1<<16 {
-			return fmt.Errorf("screenpop: WithReplayBuffer(%d): between 1 and 65536", n)
+			return fmt.Errorf("%w: WithReplayBuffer(%d): between 1 and 65536", ErrInvalidOption, n)
 		}
 		o.bufSize = n
 		return nil
@@ -148,7 +166,7 @@ func WithQueueSize(n int) Option {
 			return err
 		}
 		if n < 1 || n > 1<<16 {
-			return fmt.Errorf("screenpop: WithQueueSize(%d): between 1 and 65536", n)
+			return fmt.Errorf("%w: WithQueueSize(%d): between 1 and 65536", ErrInvalidOption, n)
 		}
 		o.queueSize = n
 		return nil
@@ -163,9 +181,59 @@ func WithHeartbeat(d time.Duration) Option {
 			return err
 		}
 		if d <= 0 {
-			return fmt.Errorf("screenpop: WithHeartbeat(%v): must be positive", d)
+			return fmt.Errorf("%w: WithHeartbeat(%v): must be positive", ErrInvalidOption, d)
 		}
 		o.heartbeat = d
+		return nil
+	}
+}
+
+// WithMaxStreamsPerAgent caps how many streams (subscriptions) one agent
+// holds open in a Hub, 1 to 1,024 (default DefaultMaxStreamsPerAgent,
+// 16). A subscription beyond the cap ends the agent's OLDEST one instead
+// of being refused: a reload must always work, and the stream of a tab
+// that was closed or reloaded may look alive to the server for a while
+// (until a heartbeat write fails), so refusing the new stream would leave
+// the agent's only live tab without pops. The ended stream's browser, if
+// it is still open, gets an "superseded" event and reconnects with its
+// Last-Event-ID and replays what it missed from the agent's buffer, so no
+// pop is lost for any tab; with more live tabs than the cap they take
+// turns (each reconnect ends the then-oldest), which is why the default
+// is generous.
+//
+// An out-of-range n gives an error matching ErrInvalidOption.
+func WithMaxStreamsPerAgent(n int) Option {
+	return func(o *options) error {
+		if err := o.only("Hub", "WithMaxStreamsPerAgent"); err != nil {
+			return err
+		}
+		if n < 1 || n > 1<<10 {
+			return fmt.Errorf("%w: WithMaxStreamsPerAgent(%d): between 1 and 1024", ErrInvalidOption, n)
+		}
+		o.maxPerAgent = n
+		return nil
+	}
+}
+
+// WithMaxStreams caps how many streams a Hub holds open across all agents,
+// 1 to 1,000,000 (default DefaultMaxStreams, 10,000). At the cap, a new
+// stream of an agent who already has one ends that agent's oldest (a
+// reload still works, see WithMaxStreamsPerAgent); a first stream is
+// refused: Subscribe returns ErrTooManyStreams, and Handler answers it as
+// an SSE stream that only asks the browser to retry in 10 s (an
+// EventSource never retries after an error status), so a browser waits
+// for a free place rather than giving up.
+//
+// An out-of-range n gives an error matching ErrInvalidOption.
+func WithMaxStreams(n int) Option {
+	return func(o *options) error {
+		if err := o.only("Hub", "WithMaxStreams"); err != nil {
+			return err
+		}
+		if n < 1 || n > 1_000_000 {
+			return fmt.Errorf("%w: WithMaxStreams(%d): between 1 and 1000000", ErrInvalidOption, n)
+		}
+		o.maxStreams = n
 		return nil
 	}
 }

@@ -250,6 +250,9 @@ func TestDuplicatesReorderingAndLateRedelivery(t *testing.T) {
 
 func TestStuckSubscriberBesideHealthyOnes(t *testing.T) {
 	f := newFixture(t)
+	f.hub.mu.Lock()
+	f.hub.maxPerAgent = 128 // 101 streams of one agent: above the default cap
+	f.hub.mu.Unlock()
 	stuck, _, err := f.hub.Subscribe("ana", 0)
 	require.NoError(t, err)
 	var healthy []*Subscription

@@ -10,4 +10,10 @@
 // tolerantly (numbers as strings, empty times, the single-quoted form of
 // the provider's documentation), de-duplicates by (callid, action), and
 // acks only after every listener succeeded.
+//
+// Load never makes it refuse a delivery: at most WithMaxInFlight (256)
+// deliveries are processed at once, and the others wait their turn,
+// authenticated and with their body unread, so a burst holds a bounded
+// amount of memory and of the listener's queues, and every delivery is
+// still acked.
 package webhook

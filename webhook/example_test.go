@@ -23,6 +23,7 @@ func ExampleNewHandler() {
 		return nil // returning an error makes the handler answer 500
 	}),
 		webhook.WithToken("a-long-random-secret-token"), // CallMyWay posts to .../hook/a-long-random-secret-token
+		webhook.WithMaxInFlight(128),                    // at most 128 processed at once; a burst beyond waits, never refused
 	)
 	if err != nil {
 		log.Fatal(err)

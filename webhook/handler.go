@@ -57,7 +57,14 @@ const (
 	DefaultMaxBodyBytes    = 64 << 10
 	DefaultListenerTimeout = 5 * time.Second
 	DefaultDedupeWindow    = 10 * time.Minute
+	// DefaultMaxInFlight is how many deliveries a handler processes at
+	// once by default (WithMaxInFlight).
+	DefaultMaxInFlight = 256
 )
+
+// ErrInvalidOption is matched (errors.Is) by the error of WithMaxInFlight
+// given an out-of-range argument.
+var ErrInvalidOption = errors.New("webhook: invalid option")
 
 // Option configures NewHandler. Options validate their arguments.
 //
@@ -76,6 +83,7 @@ type config struct {
 	trusted   []netip.Prefix
 	dedupe    Deduper
 	window    time.Duration
+	inFlight  int
 	logger    *slog.Logger
 	now       func() time.Time
 }
@@ -181,6 +189,32 @@ func WithDedupeWindow(d time.Duration) Option {
 	}
 }
 
+// WithMaxInFlight bounds how many deliveries the handler processes at once,
+// 1 to 65,536 (default DefaultMaxInFlight, 256): reading the body (up to
+// WithMaxBodyBytes), decoding, de-duplicating and the listener call, with
+// whatever the listener queues (a ledger's group commit, a shared
+// de-duplication store). A delivery beyond the bound is not refused: once
+// authenticated, it waits for a place, its body still unread, and is then
+// processed and acked as any other. Nothing is lost and no sender is told
+// to back off because of load; what a flood holds while it waits is a
+// goroutine and its connection's buffers, not a body and a place in every
+// queue. A delivery whose sender gives up while waiting is answered 503
+// and was not processed (it is retried by the sender, as any unacked one).
+//
+// Size it above the deliveries a listener can usefully batch (the calls
+// ledger's group commit takes up to 64 per transaction); the wait only
+// matters in a burst. An out-of-range n gives an error matching
+// ErrInvalidOption.
+func WithMaxInFlight(n int) Option {
+	return func(c *config) error {
+		if n < 1 || n > 1<<16 {
+			return fmt.Errorf("%w: WithMaxInFlight(%d): between 1 and 65536", ErrInvalidOption, n)
+		}
+		c.inFlight = n
+		return nil
+	}
+}
+
 // WithLogger sets the logger (silent by default, except for the one
 // warning about a handler without authentication, which goes to
 // slog.Default when no logger is set).
@@ -197,6 +231,7 @@ func WithLogger(l *slog.Logger) Option {
 type handler struct {
 	cfg      config
 	listener Listener
+	slots    chan struct{} // one per delivery being processed (WithMaxInFlight)
 }
 
 // NewHandler returns the http.Handler that receives the call events of
@@ -205,7 +240,8 @@ type handler struct {
 // it cannot disagree with the Client's (pass client.Account()). It answers {"ack":"ok"} only after l
 // returned nil; a listener error, panic or timeout gives 500 so the sender
 // may retry. Repeated deliveries of one (callid, action) are acked without
-// calling l again. It works under any router and keeps no global state.
+// calling l again. At most WithMaxInFlight deliveries (256) are processed at
+// once; the others wait their turn, never refused for load. It works under any router and keeps no global state.
 //
 // Lock it down with WithToken, WithBasicAuth and/or WithAllowedCIDRs: the
 // provider signs nothing. Without them it works but logs a warning.
@@ -220,7 +256,7 @@ func NewHandler(acct callmyway.Account, l Listener, opts ...Option) (http.Handle
 		return nil, errors.New("webhook: NewHandler: nil listener")
 	}
 	cfg := config{acct: acct, maxBody: DefaultMaxBodyBytes, timeout: DefaultListenerTimeout,
-		window: DefaultDedupeWindow, now: time.Now}
+		window: DefaultDedupeWindow, inFlight: DefaultMaxInFlight, now: time.Now}
 	for _, o := range opts {
 		if o == nil {
 			return nil, errors.New("webhook: NewHandler: nil option")
@@ -242,7 +278,7 @@ func NewHandler(acct callmyway.Account, l Listener, opts ...Option) (http.Handle
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
 	}
-	return &handler{cfg: cfg, listener: l}, nil
+	return &handler{cfg: cfg, listener: l, slots: make(chan struct{}, cfg.inFlight)}, nil
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -262,6 +298,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.ContentLength > h.cfg.maxBody {
 		writeJSONError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", h.cfg.maxBody))
+		return
+	}
+	select {
+	case h.slots <- struct{}{}:
+		defer func() { <-h.slots }()
+	case <-r.Context().Done():
+		// The sender gave up waiting for a place: nothing read, nothing acked.
+		writeJSONError(w, http.StatusServiceUnavailable, "event not processed; retry")
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.maxBody))

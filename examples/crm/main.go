@@ -20,6 +20,12 @@
 // Set CRM_SESSION_KEY (32 bytes or more) so that several instances on one
 // PostgreSQL, or a restart, keep the users signed in.
 //
+// It serves at most -max-conns connections at once (CRM_MAX_CONNS,
+// default 4,096; the browsers' SSE streams apart, bounded per agent by the
+// pop hub); more wait in the accept backlog and are served in turn, and
+// the webhook processes at most 256 deliveries at once, the others waiting:
+// no request is refused because of load.
+//
 // To certify it with `cmw homologate`, start it against the runner's fake
 // (CMW_BASE_URL) with -homologation-hooks (CRM_HOMOLOGATION_HOOKS=1): it
 // then serves the runner's hooks to admins at POST /homologation/hooks.
@@ -38,6 +44,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -76,6 +83,7 @@ func run(args []string) error {
 	sessionKey := fs.String("session-key", os.Getenv("CRM_SESSION_KEY"), "secret of 32 bytes or more signing session cookies, shared by instances on one database (default: random at each start)")
 	hooks := fs.Bool("homologation-hooks", os.Getenv("CRM_HOMOLOGATION_HOOKS") == "1", "serve POST /homologation/hooks to admins for `cmw homologate -crm-hooks` (certification against the runner's fake only)")
 	createAdmin := fs.String("create-admin", "", "create the admin user `NAME` (password from CRM_ADMIN_PASSWORD, else the first line of stdin) and exit")
+	maxConns := fs.String("max-conns", envOr("CRM_MAX_CONNS", strconv.Itoa(defaultMaxConns)), "connections served at once, SSE streams apart (bounded by the pop hub); more wait in the accept backlog, none refused")
 	verbose := fs.Bool("v", false, "debug logging")
 	archiveFlag := fs.String("archive-after", os.Getenv("CRM_ARCHIVE_AFTER"), "delete for good, once a day, calls and CDRs older than this (730d, 2y; at least 30d); empty: keep everything")
 	readPolicy := policyFlags(fs)
@@ -105,6 +113,10 @@ func run(args []string) error {
 	}
 	if *sessionKey != "" && len(*sessionKey) < 32 {
 		return errors.New("-session-key (CRM_SESSION_KEY): want 32 bytes or more")
+	}
+	conns, err := strconv.Atoi(*maxConns)
+	if err != nil || conns < 1 {
+		return fmt.Errorf("-max-conns (CRM_MAX_CONNS) %q: want a number of connections, at least 1", *maxConns)
 	}
 
 	ln, err := net.Listen("tcp", *addr)
@@ -169,6 +181,13 @@ func run(args []string) error {
 	// stream is not idle (it is an open response).
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	// At most -max-conns connections at once (SSE streams apart, bounded
+	// by the Hub): a flood waits in the backlog, nothing is refused.
+	limited, err := limitConns(srv, ln, conns, "/events")
+	if err != nil {
+		return closeListener(ln, err)
+	}
+	ln = limited
 	go app.RunSync(ctx)
 	go trimMemory(ctx, trimEvery, trimAbove)
 	if archiveAfter > 0 {
