@@ -127,7 +127,8 @@ func (s *Store) pruneAccount(ctx context.Context, account string, before int64, 
 		}
 		first = false
 		last := recs[len(recs)-1]
-		afterDetect, afterID = unix(last.DetectTime), last.CallID
+		// The table holds ids escaped (cdr.EscapeID); a Record holds them raw.
+		afterDetect, afterID = unix(last.DetectTime), cdr.EscapeID(last.CallID)
 		if copyOut != nil {
 			if err := copyOut(ctx, recs); err != nil {
 				return n, fmt.Errorf("sqlstore: prune: copy: %w", err)
@@ -177,7 +178,7 @@ func (s *Store) deleteUnchanged(ctx context.Context, recs []cdr.Record, updated 
 	defer st.Close()
 	n := 0
 	for i, r := range recs {
-		res, err := st.ExecContext(ctx, r.CallID, updated[i])
+		res, err := st.ExecContext(ctx, cdr.EscapeID(r.CallID), updated[i])
 		if err != nil {
 			return 0, fmt.Errorf("sqlstore: prune: %w", err)
 		}

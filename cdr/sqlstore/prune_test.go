@@ -91,3 +91,49 @@ func TestPrune(t *testing.T) {
 		assert.Equal(t, 1, count)
 	})
 }
+
+// TestPruneOddCallIDs: the table keys records by their escaped ids
+// (cdr.EscapeID) while a Record holds them raw; Prune deletes and pages by
+// the stored form. Old records with a NUL, invalid UTF-8 or an "esc:"
+// callid are pruned (PostgreSQL refused the raw NUL and rolled the batch
+// back at every run; SQLite left them for good), and a recent record whose
+// raw id is the literal text of an old one's escaped form is kept.
+func TestPruneOddCallIDs(t *testing.T) {
+	stores(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		var old []cdr.Record
+		for i, id := range []string{"plain", "bad\x00id", "bad\xffid", "esc:x", "c\x00"} {
+			r := record(i)
+			r.CallID, r.OriginalCallID = id, id
+			old = append(old, r)
+		}
+		lookalike := record(10)
+		lookalike.CallID = cdr.EscapeID("c\x00") // a raw id that reads as an escaped one
+		lookalike.OriginalCallID = lookalike.CallID
+		lookalike.DetectTime = callmyway.NewTime(time.Now().Add(-time.Hour))
+		require.NoError(t, s.Commit(ctx, "acct", append(old, lookalike), cdr.Checkpoint{}))
+
+		copied := map[string]bool{}
+		n, err := s.Prune(ctx, "acct", time.Now().Add(-sqlstore.MinPruneAge), func(_ context.Context, recs []cdr.Record) error {
+			for _, r := range recs {
+				copied[r.CallID] = true
+			}
+			return nil
+		})
+		require.NoError(t, err)
+		assert.Equal(t, len(old), n, "every old record pruned")
+		for _, r := range old {
+			assert.True(t, copied[r.CallID], "%q copied out raw", r.CallID)
+			_, ok, err := s.Get(ctx, r.CallID)
+			require.NoError(t, err)
+			assert.False(t, ok, "%q pruned", r.CallID)
+		}
+		got, ok, err := s.Get(ctx, lookalike.CallID)
+		require.NoError(t, err)
+		require.True(t, ok, "the recent look-alike is kept")
+		assert.Equal(t, lookalike.CallID, got.CallID)
+		count, err := s.Count(ctx, "acct")
+		require.NoError(t, err)
+		assert.Equal(t, 1, count)
+	})
+}
