@@ -17,17 +17,26 @@
 // so the caller's own statements are not affected.
 package pgplan
 
-import "github.com/jackc/pgx/v5"
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+)
 
 // SetLocal makes the statements of the current transaction plan for
 // their arguments. Queue it right after BEGIN.
 const SetLocal = "SET LOCAL plan_cache_mode = force_custom_plan"
 
-// Session makes every statement of connections opened with cfg plan for
-// its arguments. Use it only for connections the SDK opens itself.
-func Session(cfg *pgx.ConnConfig) {
-	if cfg.RuntimeParams == nil {
-		cfg.RuntimeParams = map[string]string{}
+// Session makes the later statements of conn, a connection the SDK opened
+// itself, plan for their arguments. It is a SET after connecting rather
+// than a startup parameter, which PgBouncer refuses ("unsupported startup
+// parameter") unless told to ignore it. A failure on a connection still
+// open is not fatal: the statements then run on PostgreSQL's default plans
+// (slower as tables grow, never wrong), so it is returned only when the
+// connection is closed.
+func Session(ctx context.Context, conn *pgx.Conn) error {
+	if _, err := conn.Exec(ctx, "SET plan_cache_mode = force_custom_plan"); err != nil && conn.IsClosed() {
+		return err
 	}
-	cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	return nil
 }

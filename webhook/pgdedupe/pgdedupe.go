@@ -243,10 +243,12 @@ func (d *Deduper) onSession(ctx context.Context, f func(ctx context.Context, con
 			return ErrClosed
 		}
 		if d.conn == nil {
-			cfg := d.pool.Config().ConnConfig.Copy()
-			pgplan.Session(cfg) // the table grows from empty: see internal/pgplan
-			conn, err := pgx.ConnectConfig(ctx, cfg)
+			conn, err := pgx.ConnectConfig(ctx, d.pool.Config().ConnConfig.Copy())
 			if err != nil {
+				return fmt.Errorf("pgdedupe: session: %w", err)
+			}
+			// The table grows from empty: see internal/pgplan.
+			if err := pgplan.Session(ctx, conn); err != nil {
 				return fmt.Errorf("pgdedupe: session: %w", err)
 			}
 			d.conn = conn
