@@ -6,15 +6,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/callmyway-go/sdk/calls"
 )
 
 // archiveEvery is how often -archive-after runs the archive step.
 const archiveEvery = 24 * time.Hour
 
 // parseArchiveAfter reads -archive-after: "" (off), a number of days or
-// years ("730d", "2y"), or a Go duration; at least calls.MinArchiveAge.
+// years ("1825d", "5y"), or a Go duration; at least caseFileYears (far
+// beyond calls.MinArchiveAge), so that no balance changes.
 func parseArchiveAfter(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" || s == "0" {
@@ -37,8 +36,11 @@ func parseArchiveAfter(s string) (time.Duration, error) {
 			return 0, fmt.Errorf("-archive-after %q: want days (730d), years (2y) or a duration", s)
 		}
 	}
-	if d < calls.MinArchiveAge {
-		return 0, fmt.Errorf("-archive-after %q: at least %d days: calls and CDRs that recent may still get re-delivered events", s, int(calls.MinArchiveAge/(24*time.Hour)))
+	// The case file and the contact card sum a customer's charges over
+	// caseFileYears from the ledger: archiving calls younger than that
+	// would silently change balances and costs.
+	if min := time.Duration(caseFileYears*365) * 24 * time.Hour; d < min {
+		return 0, fmt.Errorf("-archive-after %q: at least %d years (%dd): the case file's balance and costs read a customer's charges over %d years from the ledger", s, caseFileYears, caseFileYears*365, caseFileYears)
 	}
 	return d, nil
 }

@@ -14,12 +14,12 @@ import (
 )
 
 func TestParseArchiveAfter(t *testing.T) {
-	for in, want := range map[string]time.Duration{"": 0, "0": 0, "730d": 730 * 24 * time.Hour, "2y": 2 * 365 * 24 * time.Hour, "720h": 720 * time.Hour} {
+	for in, want := range map[string]time.Duration{"": 0, "0": 0, "1825d": 1825 * 24 * time.Hour, "7y": 7 * 365 * 24 * time.Hour, "43800h": 43800 * time.Hour} {
 		got, err := parseArchiveAfter(in)
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
 	}
-	for _, in := range []string{"29d", "1h", "-1y", "101y", "xd", "soon"} {
+	for _, in := range []string{"29d", "730d", "2y", "1824d", "720h", "1h", "-1y", "101y", "xd", "soon"} {
 		_, err := parseArchiveAfter(in)
 		assert.Error(t, err, in)
 	}

@@ -85,7 +85,7 @@ func run(args []string) error {
 	createAdmin := fs.String("create-admin", "", "create the admin user `NAME` (password from CRM_ADMIN_PASSWORD, else the first line of stdin) and exit")
 	maxConns := fs.String("max-conns", envOr("CRM_MAX_CONNS", strconv.Itoa(defaultMaxConns)), "connections served at once, SSE streams apart (bounded by the pop hub); more wait in the accept backlog, none refused")
 	verbose := fs.Bool("v", false, "debug logging")
-	archiveFlag := fs.String("archive-after", os.Getenv("CRM_ARCHIVE_AFTER"), "delete for good, once a day, calls and CDRs older than this (730d, 2y; at least 30d); empty: keep everything")
+	archiveFlag := fs.String("archive-after", os.Getenv("CRM_ARCHIVE_AFTER"), "delete for good, once a day, calls and CDRs older than this (5y, 1825d: at least the 5 years balances read); empty: keep everything")
 	readPolicy := policyFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
