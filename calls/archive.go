@@ -134,8 +134,8 @@ func (l *Ledger) Archive(ctx context.Context, before time.Time, copyOut func(ctx
 		if err != nil {
 			return n, fmt.Errorf("calls: archive %q: %w", r.ID, err)
 		}
-		if last := f.lastReceived(); !last.Before(before) {
-			continue // a fact arrived since: keep it
+		if last := f.lastReceived(); last.IsZero() || !last.Before(before) {
+			continue // a fact arrived since, or none says when: keep it
 		}
 		c := derive(r.ID, r.Seq, f, l.view(now))
 		if c.Live {

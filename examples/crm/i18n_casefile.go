@@ -2,7 +2,7 @@ package main
 
 // caseFileMessages are the texts of the case file, the customer forms and
 // the translated errors (issue 15), Spanish first; init adds them to
-// messages. A key both maps have is a mistake TestMessagesDoNotCollide
+// messages. A key both maps have is a mistake TestCaseFileMessages
 // catches.
 var caseFileMessages = map[string][2]string{
 	"not_found":                  {"No encontrado", "Not found"},
