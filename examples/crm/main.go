@@ -20,11 +20,12 @@
 // Set CRM_SESSION_KEY (32 bytes or more) so that several instances on one
 // PostgreSQL, or a restart, keep the users signed in.
 //
-// It serves at most -max-conns connections at once (CRM_MAX_CONNS,
-// default 4,096; the browsers' SSE streams apart, bounded per agent by the
-// pop hub); more wait in the accept backlog and are served in turn, and
-// the webhook processes at most 256 deliveries at once, the others waiting:
-// no request is refused because of load.
+// It serves at most -max-conns busy connections at once (CRM_MAX_CONNS,
+// default 4,096; connections idle between requests and the browsers' SSE
+// streams apart, the streams bounded per agent by the pop hub); more wait
+// in the accept backlog, or on their kept-alive connection, and are served
+// in turn, and the webhook processes at most 256 deliveries at once, the
+// others waiting: no request is refused because of load.
 //
 // To certify it with `cmw homologate`, start it against the runner's fake
 // (CMW_BASE_URL) with -homologation-hooks (CRM_HOMOLOGATION_HOOKS=1): it
@@ -83,7 +84,7 @@ func run(args []string) error {
 	sessionKey := fs.String("session-key", os.Getenv("CRM_SESSION_KEY"), "secret of 32 bytes or more signing session cookies, shared by instances on one database (default: random at each start)")
 	hooks := fs.Bool("homologation-hooks", os.Getenv("CRM_HOMOLOGATION_HOOKS") == "1", "serve POST /homologation/hooks to admins for `cmw homologate -crm-hooks` (certification against the runner's fake only)")
 	createAdmin := fs.String("create-admin", "", "create the admin user `NAME` (password from CRM_ADMIN_PASSWORD, else the first line of stdin) and exit")
-	maxConns := fs.String("max-conns", envOr("CRM_MAX_CONNS", strconv.Itoa(defaultMaxConns)), "connections served at once, SSE streams apart (bounded by the pop hub); more wait in the accept backlog, none refused")
+	maxConns := fs.String("max-conns", envOr("CRM_MAX_CONNS", strconv.Itoa(defaultMaxConns)), "busy connections served at once, idle ones and SSE streams (bounded by the pop hub) apart; more wait in the accept backlog, none refused")
 	verbose := fs.Bool("v", false, "debug logging")
 	archiveFlag := fs.String("archive-after", os.Getenv("CRM_ARCHIVE_AFTER"), "delete for good, once a day, calls and CDRs older than this (5y, 1825d: at least the 5 years balances read); empty: keep everything")
 	readPolicy := policyFlags(fs)
@@ -181,8 +182,10 @@ func run(args []string) error {
 	// stream is not idle (it is an open response).
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
-	// At most -max-conns connections at once (SSE streams apart, bounded
-	// by the Hub): a flood waits in the backlog, nothing is refused.
+	// At most -max-conns busy connections at once (idle keep-alive
+	// connections and SSE streams, bounded by the Hub, hold no place, so
+	// open tabs never starve the webhook): a flood waits in the backlog,
+	// nothing is refused. limitConns sets srv.ConnState.
 	limited, err := limitConns(srv, ln, conns, "/events")
 	if err != nil {
 		return closeListener(ln, err)
