@@ -115,6 +115,8 @@ var messages = map[string][2]string{
 	"welcome":              {"Hola", "Hello"},
 	"bad_text_title":       {"Texto no válido", "Invalid text"},
 	"bad_text":             {"El texto enviado contiene un carácter nulo o no es UTF-8 válido. Corríjalo e intente de nuevo.", "The text sent contains a NUL character or is not valid UTF-8. Correct it and try again."},
+	"form_too_large_title": {"Formulario demasiado grande", "Form too large"},
+	"form_too_large":       {"El formulario enviado supera 1 MiB. Acórtelo e intente de nuevo.", "The form sent is over 1 MiB. Shorten it and try again."},
 	"open_my_console":      {"Abrir mi consola", "Open my console"},
 	"their_calls":          {"ver llamadas", "see calls"},
 	"users":                {"Usuarios", "Users"},
