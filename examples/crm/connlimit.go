@@ -19,7 +19,7 @@ const defaultMaxConns = 4096
 // error because of load: a webhook delivery is late in a flood, never
 // refused, and the webhook handler then processes at most
 // webhook.DefaultMaxInFlight deliveries at once (the others wait with
-// their body unread).
+// their body read, at most 64 KiB each: this cap bounds them).
 //
 // An SSE stream (GET streamPath) would hold its connection for good, so
 // browsers left open could take every place and starve the webhook. The
