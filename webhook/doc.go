@@ -13,7 +13,11 @@
 //
 // Load never makes it refuse a delivery: at most WithMaxInFlight (256)
 // deliveries are processed at once, and the others wait their turn,
-// authenticated and with their body unread, so a burst holds a bounded
-// amount of memory and of the listener's queues, and every delivery is
-// still acked.
+// authenticated and with their body read (at most WithMaxBodyBytes, 64
+// KiB, each), so a burst holds a bounded share of the listener's queues,
+// and every delivery is still acked. Reading the body first keeps places
+// for work that is ready, lets a wait outlast the server's ReadTimeout,
+// and lets a sender that gives up while waiting end its wait (503,
+// nothing processed), even over HTTP/1.1; the price is the waiting
+// bodies' memory, bounded by the connections the server accepts.
 package webhook

@@ -190,16 +190,29 @@ func WithDedupeWindow(d time.Duration) Option {
 }
 
 // WithMaxInFlight bounds how many deliveries the handler processes at once,
-// 1 to 65,536 (default DefaultMaxInFlight, 256): reading the body (up to
-// WithMaxBodyBytes), decoding, de-duplicating and the listener call, with
-// whatever the listener queues (a ledger's group commit, a shared
-// de-duplication store). A delivery beyond the bound is not refused: once
-// authenticated, it waits for a place, its body still unread, and is then
-// processed and acked as any other. Nothing is lost and no sender is told
-// to back off because of load; what a flood holds while it waits is a
-// goroutine and its connection's buffers, not a body and a place in every
-// queue. A delivery whose sender gives up while waiting is answered 503
-// and was not processed (it is retried by the sender, as any unacked one).
+// 1 to 65,536 (default DefaultMaxInFlight, 256): decoding, de-duplicating
+// and the listener call, with whatever the listener queues (a ledger's
+// group commit, a shared de-duplication store). A delivery beyond the
+// bound is not refused: once authenticated and its body read (up to
+// WithMaxBodyBytes), it waits for a place and is then processed and acked
+// as any other. Nothing is lost and no sender is told to back off because
+// of load.
+//
+// The body is read before the wait, within the server's own timeouts, and
+// this is a trade. It costs memory: a waiting delivery holds its body, so
+// a burst holds up to (256 + waiting) × WithMaxBodyBytes (64 KiB; real
+// events are under 1 KiB), the waiting being bounded by the connections
+// the server accepts, not by the handler (lower WithMaxBodyBytes to
+// tighten it). It buys correctness: a place is held only by a delivery
+// ready to be processed, never by a slow upload; a wait longer than the
+// server's ReadTimeout neither fails the body read (it is done) nor ends
+// the request (the read deadline is cleared once the body is read, the
+// only reading there is); and a sender that gives up while waiting ends the wait at once,
+// even over HTTP/1.1 (whose server watches the connection only once the
+// body is read): its delivery is answered 503, not processed, and retried
+// by the sender as any unacked one. A body the connection fails to deliver
+// (a timeout, a sender gone mid-body) gets 503 too, retryable; a body
+// larger than WithMaxBodyBytes 413 and malformed JSON 400.
 //
 // Size it above the deliveries a listener can usefully batch (the calls
 // ledger's group commit takes up to 64 per transaction); the wait only
@@ -300,14 +313,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", h.cfg.maxBody))
 		return
 	}
-	select {
-	case h.slots <- struct{}{}:
-		defer func() { <-h.slots }()
-	case <-r.Context().Done():
-		// The sender gave up waiting for a place: nothing read, nothing acked.
-		writeJSONError(w, http.StatusServiceUnavailable, "event not processed; retry")
-		return
-	}
+	// The body is read before waiting for a place (WithMaxInFlight): a
+	// place is held by work ready to be done, not by a slow upload, and an
+	// HTTP/1.1 server watches the connection only once the body is read,
+	// so a sender that gives up while waiting ends the request's context.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.maxBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -315,7 +324,27 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeJSONError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", h.cfg.maxBody))
 			return
 		}
-		writeJSONError(w, http.StatusBadRequest, "reading body: "+err.Error())
+		// A timeout, a sender gone mid-body, broken framing: the handler
+		// cannot tell the transport's fault from the sender's, and a
+		// retry costs less than an event refused for good.
+		h.cfg.logger.InfoContext(r.Context(), "webhook: reading body failed", "remote", r.RemoteAddr, "error", err.Error())
+		writeJSONError(w, http.StatusServiceUnavailable, "reading body: "+err.Error()+"; retry")
+		return
+	}
+	// The server's ReadTimeout was for reading the request, done now; it
+	// must not cut the wait for a place short (its expiry would end the
+	// request's context). net/http clears it itself once the body is read
+	// (Go 1.26); this keeps it so under any server. A disconnect still
+	// ends the wait.
+	if err := http.NewResponseController(w).SetReadDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		h.cfg.logger.DebugContext(r.Context(), "webhook: lifting the read deadline failed", "error", err.Error())
+	}
+	select {
+	case h.slots <- struct{}{}:
+		defer func() { <-h.slots }()
+	case <-r.Context().Done():
+		// The sender gave up waiting for a place: nothing processed, nothing acked.
+		writeJSONError(w, http.StatusServiceUnavailable, "event not processed; retry")
 		return
 	}
 	ev, err := parse(h.cfg.acct.Location, body)

@@ -23,7 +23,8 @@ const defaultMaxConns = 4096
 // process. Nobody is answered an error because of load: a webhook delivery
 // is late in a flood, never refused, and the webhook handler then
 // processes at most webhook.DefaultMaxInFlight deliveries at once (the
-// others wait with their body unread).
+// others wait with their body read, at most 64 KiB each: this cap bounds
+// them).
 //
 // Idle keep-alive connections hold no place. Consoles and boards poll
 // every 3 s, so their connections never reach srv.IdleTimeout: if idle
