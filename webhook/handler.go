@@ -54,8 +54,14 @@ func Listeners(ls ...Listener) Listener {
 
 // Defaults.
 const (
-	DefaultMaxBodyBytes    = 64 << 10
-	DefaultListenerTimeout = 5 * time.Second
+	DefaultMaxBodyBytes = 64 << 10
+	// DefaultListenerTimeout bounds a delivery's listener call: long
+	// enough for a delivery queued behind a burst's group commits on a
+	// loaded machine (512 senders under the race detector took up to 13 s
+	// on 2 cores; at 5 s, some were answered 500), and below pgdedupe's
+	// claim TTL (30 s), so another replica does not take over a delivery
+	// still being processed.
+	DefaultListenerTimeout = 20 * time.Second
 	DefaultDedupeWindow    = 10 * time.Minute
 	// DefaultMaxInFlight is how many deliveries a handler processes at
 	// once by default (WithMaxInFlight).
@@ -99,7 +105,10 @@ func WithMaxBodyBytes(n int64) Option {
 	}
 }
 
-// WithListenerTimeout bounds each delivery's listener call (default 5 s).
+// WithListenerTimeout bounds each delivery's listener call (default 20 s,
+// DefaultListenerTimeout). A listener that runs out of it answers 500: the
+// event is not acked, for the sender to retry. Keep it below a shared
+// de-duplicator's claim TTL.
 func WithListenerTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
