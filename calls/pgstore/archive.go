@@ -3,6 +3,8 @@ package pgstore
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/callmyway-go/sdk/calls"
 )
 
@@ -11,26 +13,15 @@ var _ calls.TxDeleter = (*pgTx)(nil)
 // Delete implements calls.TxDeleter for Ledger.Archive. The sequence
 // numbers changes, so deleting a row never makes a seq come back.
 func (t *pgTx) Delete(ctx context.Context, ids, chargeKeys []string) ([]string, error) {
-	for _, id := range ids {
-		if _, miss := t.ov.Get([]string{id}); len(miss) == 0 {
-			return nil, &calls.InvalidError{Field: "Delete", Reason: "record " + id + " was written in this transaction"}
-		}
+	if err := t.ov.Deletable(ids); err != nil {
+		return nil, err
 	}
 	rows, err := t.tx.Query(ctx, "DELETE FROM ledger_calls WHERE id = ANY($1) RETURNING id", ids)
 	if err != nil {
 		return nil, err
 	}
-	var gone []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		gone = append(gone, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	gone, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
 		return nil, err
 	}
 	if len(gone) > 0 && len(chargeKeys) > 0 {

@@ -12,10 +12,8 @@ var _ calls.TxDeleter = (*sqliteTx)(nil)
 // record holding the greatest seq: the next update numbers its changes
 // from it, and a reader of the change stream must never see a seq again.
 func (t *sqliteTx) Delete(ctx context.Context, ids, chargeKeys []string) ([]string, error) {
-	for _, id := range ids {
-		if _, miss := t.ov.Get([]string{id}); len(miss) == 0 {
-			return nil, &calls.InvalidError{Field: "Delete", Reason: "record " + id + " was written in this transaction"}
-		}
+	if err := t.ov.Deletable(ids); err != nil {
+		return nil, err
 	}
 	rows, err := t.query(ctx, `DELETE FROM ledger_calls WHERE id IN (SELECT value FROM json_each(?))
 		AND seq < (SELECT MAX(seq) FROM ledger_calls) RETURNING id`, jsonArray(ids))

@@ -51,6 +51,16 @@ func (o *Overlay) Get(ids []string) (hit []calls.Record, miss []string) {
 	return hit, miss
 }
 
+// Deletable returns an *calls.InvalidError naming the first of ids
+// written in this transaction: a calls.TxDeleter deletes stored records
+// only, never one it is still writing.
+func (o *Overlay) Deletable(ids []string) error {
+	if hit, _ := o.Get(ids); len(hit) > 0 {
+		return &calls.InvalidError{Field: "Delete", Reason: "record " + hit[0].ID + " was written in this transaction"}
+	}
+	return nil
+}
+
 // Candidates corrects what the database answered for a Candidates query
 // with the pending writes.
 func (o *Overlay) Candidates(fromDB []calls.Record, number string, from, to time.Time) []calls.Record {
