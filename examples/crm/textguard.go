@@ -6,7 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/callmyway-go/sdk/internal/valid"
 )
 
 // maxFormBytes bounds a form body the guard parses: the CRM's forms (a
@@ -113,4 +114,6 @@ func unstorable(v url.Values) bool {
 	return false
 }
 
-func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+// storable reports whether s is text every store keeps as is: the rule of
+// internal/valid.Text, the one the ledger and the webhook apply.
+func storable(s string) bool { return valid.Text(s, maxFormBytes) == nil }
